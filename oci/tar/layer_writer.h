@@ -9,8 +9,8 @@
 //  - modes kept (permission bits plus setuid/setgid/sticky), file type from the entry;
 //  - xattrs kept (sorted), e.g. `security.capability`;
 //  - gzip header without name or mtime, OS byte fixed; fixed level; output independent of threads.
-#ifndef SLIPWAY_OCI_LAYER_WRITER_H_
-#define SLIPWAY_OCI_LAYER_WRITER_H_
+#ifndef SLIPWAY_OCI_TAR_LAYER_WRITER_H_
+#define SLIPWAY_OCI_TAR_LAYER_WRITER_H_
 
 #include <sys/types.h>
 
@@ -21,7 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "oci/descriptor.h"
-#include "oci/layout.h"
+#include "oci/layout/layout.h"
 #include "oci/media_types.h"
 
 namespace oci {
@@ -79,4 +79,4 @@ absl::StatusOr<int64_t> SourceDateEpoch();
 
 }  // namespace oci
 
-#endif  // SLIPWAY_OCI_LAYER_WRITER_H_
+#endif  // SLIPWAY_OCI_TAR_LAYER_WRITER_H_

@@ -11,8 +11,8 @@
 //    rename, so two processes tagging at once both land.
 //  - Tags are `org.opencontainers.image.ref.name` annotations on index.json entries.
 // A Layout object is thread-safe.
-#ifndef SLIPWAY_OCI_LAYOUT_H_
-#define SLIPWAY_OCI_LAYOUT_H_
+#ifndef SLIPWAY_OCI_LAYOUT_LAYOUT_H_
+#define SLIPWAY_OCI_LAYOUT_LAYOUT_H_
 
 #include <cstdint>
 #include <memory>
@@ -125,4 +125,4 @@ std::string LocalStoreDir();
 
 }  // namespace oci
 
-#endif  // SLIPWAY_OCI_LAYOUT_H_
+#endif  // SLIPWAY_OCI_LAYOUT_LAYOUT_H_

@@ -8,8 +8,8 @@
 // target climbing with `../` is legitimate); only writes *through* links are confined.
 // Whiteouts: `.wh.NAME` deletes NAME, `.wh..wh..opq` makes its directory opaque; any other `.wh.`
 // name is an error. Device nodes are refused unless allowed. Memory stays flat: the tar is streamed.
-#ifndef SLIPWAY_OCI_LAYER_EXTRACTOR_H_
-#define SLIPWAY_OCI_LAYER_EXTRACTOR_H_
+#ifndef SLIPWAY_OCI_TAR_LAYER_EXTRACTOR_H_
+#define SLIPWAY_OCI_TAR_LAYER_EXTRACTOR_H_
 
 #include <cstdint>
 #include <string>
@@ -49,4 +49,4 @@ absl::StatusOr<ExtractStats> ApplyLayer(int fd, const std::string& root,
 
 }  // namespace oci
 
-#endif  // SLIPWAY_OCI_LAYER_EXTRACTOR_H_
+#endif  // SLIPWAY_OCI_TAR_LAYER_EXTRACTOR_H_
