@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "oci/digest.h"
 
 namespace oci {
@@ -20,8 +22,12 @@ struct Platform {
   std::string os_version;    // (optional)
   std::vector<std::string> os_features;
 
-  // "linux/amd64" or "linux/arm64/v8". Parse accepts "os/arch[/variant]", normalising as containerd
-  // does (x86_64 -> amd64, aarch64 -> arm64, arm64 without variant -> v8 when matching).
+  // "linux/amd64" or "linux/arm/v7". Parse accepts "os/arch[/variant]" or a single OS or
+  // architecture name, normalising as containerd does: lowercase; x86_64/x86-64 -> amd64;
+  // i386 -> 386; aarch64 -> arm64 and arm64 variants 8/v8/v8.0 dropped; armhf -> arm/v7,
+  // armel -> arm/v6, bare arm -> arm/v7; macos -> darwin. A lone OS gets the host's architecture,
+  // a lone architecture gets os "linux". InvalidArgument for empty parts, more than three parts or
+  // characters outside [A-Za-z0-9_-].
   std::string ToString() const;
   static absl::StatusOr<Platform> Parse(absl::string_view text);
   // The platform this process runs on (linux/<arch>).
