@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "base/env.h"
+#include "oci/byte_sink.h"
 #include "oci/descriptor.h"
 #include "oci/digest.h"
 #include "oci/image_config.h"
@@ -30,13 +31,7 @@
 
 namespace oci {
 
-// Where bytes go. Implemented by Layout's blob writer; the layer writer and the registry client
-// stream into one.
-class ByteSink {
- public:
-  virtual ~ByteSink() = default;
-  virtual absl::Status Write(absl::string_view data) = 0;
-};
+// ByteSink (where streamed bytes go) lives in oci/byte_sink.h.
 
 // Streams one blob into a layout. Destroying it without Commit discards the temp file.
 class BlobWriter : public ByteSink {

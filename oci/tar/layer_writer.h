@@ -20,11 +20,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "oci/byte_sink.h"
 #include "oci/descriptor.h"
-#include "oci/layout/layout.h"
 #include "oci/media_types.h"
 
 namespace oci {
+
+class Layout;  // oci/layout/layout.h
 
 struct LayerEntry {
   enum class Type { kFile, kDirectory, kSymlink, kHardlink, kWhiteout, kOpaqueWhiteout, kCharDevice,
@@ -63,7 +65,8 @@ struct LayerResult {
 absl::StatusOr<LayerResult> WriteLayer(std::vector<LayerEntry> entries,
                                        const LayerWriterOptions& options, ByteSink& sink);
 
-// Writes the layer straight into `layout` as a committed blob.
+// Writes the layer straight into `layout` as a committed blob. Defined in the separate target
+// //oci/tar:layer_to_layout (so that this library does not depend on the layout store).
 absl::StatusOr<LayerResult> WriteLayerToLayout(std::vector<LayerEntry> entries,
                                                const LayerWriterOptions& options, Layout& layout);
 

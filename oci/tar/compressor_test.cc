@@ -1,0 +1,168 @@
+#include "oci/tar/compressor.h"
+
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+
+#include "base/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace oci {
+namespace {
+
+// Text-like runs mixed with random bytes, so both matches and literals occur.
+std::string MixedData(size_t size, uint32_t seed) {
+  std::mt19937 rng(seed);
+  static const char* kWords[] = {"layer ", "digest ", "sha256 ", "manifest ", "config\n",
+                                 "the ", "of ", "blob ", "{\"size\": ", "0123 "};
+  std::string out;
+  out.reserve(size);
+  while (out.size() < size) {
+    if (rng() % 4 == 0) {
+      for (int i = 0; i < 300 && out.size() < size; ++i) out.push_back(static_cast<char>(rng()));
+    } else {
+      for (int i = 0; i < 60 && out.size() < size; ++i) out += kWords[rng() % 10];
+    }
+  }
+  out.resize(size);
+  return out;
+}
+
+// Compresses `data`, fed in pieces of `chunk` bytes.
+std::string Compress(Compression c, int level, int threads, const std::string& data,
+                     size_t chunk) {
+  std::string out;
+  auto comp = NewCompressor(c, level, threads, [&](absl::string_view b) {
+    out.append(b.data(), b.size());
+    return absl::OkStatus();
+  });
+  EXPECT_OK(comp.status());
+  if (!comp.ok()) return "";
+  for (size_t i = 0; i < data.size(); i += chunk) {
+    EXPECT_OK((*comp)->Write(absl::string_view(data).substr(i, chunk)));
+  }
+  EXPECT_OK((*comp)->Finish());
+  return out;
+}
+
+std::string Gunzip(const std::string& gz) {
+  z_stream z{};
+  EXPECT_EQ(inflateInit2(&z, 15 + 16), Z_OK);
+  std::string out;
+  char buf[65536];
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  z.avail_in = gz.size();
+  int rc;
+  do {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof(buf);
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.append(buf, sizeof(buf) - z.avail_out);
+  } while (rc == Z_OK);
+  EXPECT_EQ(rc, Z_STREAM_END);
+  EXPECT_EQ(z.avail_in, 0u) << "trailing bytes after the gzip member";
+  inflateEnd(&z);
+  return out;
+}
+
+std::string SingleStreamGzip(const std::string& data, int level) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&z, data.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = data.size();
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = out.size();
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(out.size() - z.avail_out);
+  deflateEnd(&z);
+  return out;
+}
+
+TEST(CompressorTest, GzipIsIndependentOfThreadsAndChunking) {
+  const std::string data = MixedData(3 * kGzipBlockSize + 12345, 1);
+  const std::string one = Compress(Compression::kGzip, 6, 1, data, 1 << 20);
+  EXPECT_EQ(Compress(Compression::kGzip, 6, 4, data, 1 << 20), one);
+  EXPECT_EQ(Compress(Compression::kGzip, 6, 2, data, 10240), one);
+  EXPECT_EQ(Compress(Compression::kGzip, 6, 3, data, 777), one);
+  EXPECT_EQ(Gunzip(one), data);
+}
+
+TEST(CompressorTest, GzipHeaderIsFixed) {
+  const std::string gz = Compress(Compression::kGzip, 6, 2, "hello", 5);
+  ASSERT_GE(gz.size(), 18u);
+  // magic, deflate, no flags (no name), mtime 0, XFL 0, OS 255.
+  EXPECT_EQ(gz.substr(0, 10), std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", 10));
+  EXPECT_EQ(Gunzip(gz), "hello");
+}
+
+TEST(CompressorTest, GzipEdgeSizes) {
+  for (size_t size : {size_t{0}, size_t{1}, kGzipBlockSize - 1, kGzipBlockSize,
+                      2 * kGzipBlockSize, 2 * kGzipBlockSize + 1}) {
+    const std::string data = MixedData(size, static_cast<uint32_t>(size));
+    const std::string gz = Compress(Compression::kGzip, 6, 2, data, 4096);
+    EXPECT_EQ(Gunzip(gz), data) << "size " << size;
+    EXPECT_EQ(Compress(Compression::kGzip, 6, 1, data, 100000), gz) << "size " << size;
+  }
+}
+
+TEST(CompressorTest, GzipSizeIsCloseToSingleStream) {
+  const std::string data = MixedData(4 << 20, 7);
+  const std::string ours = Compress(Compression::kGzip, 6, 2, data, 1 << 16);
+  const std::string reference = SingleStreamGzip(data, 6);
+  EXPECT_LE(static_cast<double>(ours.size()), reference.size() * 1.03)
+      << "ours " << ours.size() << " vs single-stream zlib -6 " << reference.size();
+}
+
+TEST(CompressorTest, ZstdIsIndependentOfWorkerCount) {
+  const std::string data = MixedData(20 << 20, 3);  // more than one zstd job (jobs are ~8 MiB at level 3)
+  const std::string one = Compress(Compression::kZstd, 3, 1, data, 1 << 20);
+  EXPECT_EQ(Compress(Compression::kZstd, 3, 4, data, 10240), one);
+  EXPECT_EQ(Compress(Compression::kZstd, 3, 2, data, 333333), one);
+
+  std::string round(ZSTD_getFrameContentSize(one.data(), one.size()) == ZSTD_CONTENTSIZE_UNKNOWN
+                        ? data.size()
+                        : 0,
+                    '\0');
+  ASSERT_EQ(round.size(), data.size()) << "the frame must not declare a content size";
+  size_t n = ZSTD_decompress(round.data(), round.size(), one.data(), one.size());
+  ASSERT_FALSE(ZSTD_isError(n)) << ZSTD_getErrorName(n);
+  EXPECT_EQ(round, data);
+
+  // Single-threaded libzstd (nbWorkers 0) cuts the stream differently: that is why the compressor
+  // never uses it, whatever `threads` says.
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 3);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 0);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, 0);
+  std::string st(ZSTD_compressBound(data.size()), '\0');
+  ZSTD_outBuffer out{st.data(), st.size(), 0};
+  ZSTD_inBuffer in{data.data(), data.size(), 0};
+  size_t rc = ZSTD_compressStream2(cctx, &out, &in, ZSTD_e_end);
+  ZSTD_freeCCtx(cctx);
+  ASSERT_EQ(rc, 0u);
+  st.resize(out.pos);
+  EXPECT_NE(st, one);
+}
+
+TEST(CompressorTest, RejectsBadLevels) {
+  auto sink = [](absl::string_view) { return absl::OkStatus(); };
+  EXPECT_THAT(NewCompressor(Compression::kGzip, 10, 1, sink).status(),
+              base_testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                     testing::HasSubstr("gzip level 10")));
+  EXPECT_THAT(NewCompressor(Compression::kZstd, 0, 1, sink).status(),
+              base_testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                     testing::HasSubstr("zstd level 0")));
+}
+
+TEST(CompressorTest, NoneIsPassThrough) {
+  EXPECT_EQ(Compress(Compression::kNone, -1, 3, "abc def", 2), "abc def");
+}
+
+}  // namespace
+}  // namespace oci
