@@ -1,0 +1,74 @@
+// SandboxSpec: everything the sandbox needs to start one container process, already resolved (no
+// image lookups left): the root filesystem, the namespaces, the mounts, the user, the command.
+// Plain data; filled by runner/container from an image config and the user's flags.
+#ifndef SLIPWAY_RUNNER_SANDBOX_SPEC_H_
+#define SLIPWAY_RUNNER_SANDBOX_SPEC_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace runner {
+
+enum class NetworkMode { kNone, kHost };
+
+// A bind mount from the host into the container. `destination` is resolved inside the rootfs, so a
+// symlink in the image can never redirect it to a host path.
+struct BindMount {
+  std::string source;
+  std::string destination;
+  bool read_only = false;
+};
+
+// One line of /proc/PID/uid_map or gid_map.
+struct IdMapping {
+  uint32_t container_id = 0;
+  uint32_t host_id = 0;
+  uint32_t size = 1;
+};
+
+// An overlayfs mounted by the sandbox inside its own mount namespace (so it disappears with the
+// container, leaving nothing in the host's mount table).
+struct OverlaySpec {
+  std::vector<std::string> lower_dirs;  // top-most first, as overlayfs wants them
+  std::string upper_dir;
+  std::string work_dir;
+  bool userxattr = false;  // rootless overlay (xattrs in the user. namespace)
+};
+
+struct ProcessSpec {
+  std::vector<std::string> args;  // argv; args[0] is looked up in PATH from `env` if it has no '/'
+  std::vector<std::string> env;   // "K=V"
+  std::string cwd = "/";
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> additional_gids;
+  // prctl(PR_SET_NO_NEW_PRIVS). Default: on (as runc's default spec).
+  bool no_new_privs = true;
+};
+
+struct SandboxSpec {
+  // Directory that becomes `/`. When `overlay` has lower dirs, the overlay is mounted here first.
+  std::string rootfs;
+  OverlaySpec overlay;
+  bool readonly_rootfs = false;
+  std::string hostname = "slipway";
+  NetworkMode network = NetworkMode::kNone;
+  // Mounted after /proc, /dev and /sys, in order.
+  std::vector<BindMount> mounts;
+  ProcessSpec process;
+  // Run a small init as PID 1 that reaps zombies and forwards signals to the command.
+  bool init = false;
+  // Rootless: create a user namespace with these mappings (written by the parent).
+  bool user_namespace = false;
+  std::vector<IdMapping> uid_mappings;
+  std::vector<IdMapping> gid_mappings;
+  // Apply the seccomp allowlist. Default: on.
+  bool seccomp = true;
+};
+
+}  // namespace runner
+
+#endif  // SLIPWAY_RUNNER_SANDBOX_SPEC_H_
