@@ -21,6 +21,8 @@ struct Platform {
   std::string variant;       // "v8", … (optional)
   std::string os_version;    // (optional)
   std::vector<std::string> os_features;
+  // Members of a decoded `platform` object that we do not model: name -> raw JSON (compact).
+  std::map<std::string, std::string> unknown_fields;
 
   // "linux/amd64" or "linux/arm/v7". Parse accepts "os/arch[/variant]" or a single OS or
   // architecture name, normalising as containerd does: lowercase; x86_64/x86-64 -> amd64;
@@ -43,7 +45,14 @@ struct Descriptor {
   std::optional<Platform> platform;
   std::string artifact_type;  // (optional)
   std::string data;           // base64 embedded data (optional), kept as written
+  // Members of a decoded descriptor that we do not model: name -> raw JSON (compact). Written back
+  // after the known members, sorted by name.
+  std::map<std::string, std::string> unknown_fields;
 };
+
+// How Encode() lays out JSON. kCompact is Go's json.Marshal; kIndented is Go's
+// json.MarshalIndent(v, "", "  ") (what BuildKit and Docker use for manifests and indexes).
+enum class JsonFormat { kCompact, kIndented };
 
 // The annotation that names a tag in an OCI layout's index.json.
 inline constexpr char kRefNameAnnotation[] = "org.opencontainers.image.ref.name";

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "oci/descriptor.h"
 #include "oci/digest.h"
 
 namespace oci {
@@ -24,6 +25,7 @@ struct HealthConfig {
   int64_t start_period_ns = 0;
   int64_t start_interval_ns = 0;
   int retries = 0;
+  std::map<std::string, std::string> unknown_fields;  // name -> raw JSON
 };
 
 // The `config` member: how to run a container from the image.
@@ -49,6 +51,7 @@ struct HistoryEntry {
   std::string author;
   std::string comment;
   bool empty_layer = false;
+  std::map<std::string, std::string> unknown_fields;  // name -> raw JSON
 };
 
 struct ImageConfig {
@@ -64,8 +67,23 @@ struct ImageConfig {
   std::vector<HistoryEntry> history;
   std::map<std::string, std::string> unknown_fields;  // name -> raw JSON
 
+  // Strict: architecture, os and rootfs are required, rootfs.type must be "layers", every Env
+  // entry must look like NAME=VALUE, types must match. `Cmd`/`Entrypoint`/`Shell` absent or null
+  // give nullopt (as Docker treats them), `[]` gives an empty vector.
   static absl::StatusOr<ImageConfig> Parse(absl::string_view json);
-  std::string Encode() const;
+  // Deterministic encoding that reproduces what BuildKit writes:
+  //  - top-level members (known and unknown together) sorted by name, as BuildKit re-marshals the
+  //    config as a Go map;
+  //  - inside `config`: if unknown_fields has `Hostname` the object came from Docker's
+  //    container.Config (which never omits its fields): members follow that struct's order, known
+  //    empty ones are written as "" / null, and unknown members that are container.Config fields sit
+  //    at their struct position. Otherwise the OCI ImageConfig order (User, ExposedPorts, Env,
+  //    Entrypoint, Cmd, Volumes, WorkingDir, Labels, StopSignal, ArgsEscaped, then Docker's
+  //    Healthcheck, OnBuild, Shell) with empty members omitted. Either way, remaining unknown
+  //    members follow, sorted. An Entrypoint/Cmd/Shell set to empty is written as [] (Go would
+  //    drop it, losing the "reset" meaning);
+  //  - history entries: created, created_by, author, comment, empty_layer, then unknown sorted.
+  std::string Encode(JsonFormat format = JsonFormat::kCompact) const;
 };
 
 }  // namespace oci

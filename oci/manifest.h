@@ -20,6 +20,10 @@
 
 namespace oci {
 
+// Parse requires schemaVersion 2, a `config` descriptor and a `layers` array; an OCI manifest
+// (mediaType OCI or absent) must have at least one layer, as the OCI schema demands (Docker schema 2
+// manifests may have none). `mediaType`, when present, must be an OCI or Docker manifest type.
+// Descriptor digests must be sha256 (see oci/digest.h): other algorithms are refused.
 struct Manifest {
   int schema_version = 2;
   std::string media_type;  // kOciManifest or kDockerManifest (may be empty in OCI documents)
@@ -32,7 +36,10 @@ struct Manifest {
   std::map<std::string, std::string> unknown_fields;
 
   static absl::StatusOr<Manifest> Parse(absl::string_view json);
-  std::string Encode() const;
+  // Deterministic: members in the order Go's encoding/json writes image-spec's specs-go struct
+  // (schemaVersion, mediaType, artifactType, config, layers, subject, annotations), then
+  // unknown_fields sorted by name; empty optional members are omitted; strings escaped as Go does.
+  std::string Encode(JsonFormat format = JsonFormat::kCompact) const;
 };
 
 struct Index {
@@ -45,7 +52,9 @@ struct Index {
   std::map<std::string, std::string> unknown_fields;
 
   static absl::StatusOr<Index> Parse(absl::string_view json);
-  std::string Encode() const;
+  // Same rules as Manifest::Encode (schemaVersion, mediaType, artifactType, manifests, subject,
+  // annotations, then unknown_fields sorted).
+  std::string Encode(JsonFormat format = JsonFormat::kCompact) const;
 };
 
 // Looks at a manifest-ish document and returns its media type: the `mediaType` member when present,
