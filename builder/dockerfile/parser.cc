@@ -1,0 +1,639 @@
+#include "builder/dockerfile/parser.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "builder/dockerfile/go_json.h"
+#include "builder/shell/lex.h"
+#include "builder/shell/unicode.h"
+
+namespace builder::dockerfile {
+namespace {
+
+using shell::AppendRune;
+using shell::DecodeRune;
+using shell::IsSpace;
+
+// bufio.Scanner's default limit: a physical line longer than this is refused, as BuildKit does.
+constexpr size_t kMaxLine = 64 * 1024;
+// `ONBUILD ONBUILD ...` nests; BuildKit refuses the chain later anyway. Bound the recursion.
+constexpr int kMaxOnbuildDepth = 64;
+
+// Parser state that directives change.
+struct Directives {
+  char32_t escape = '\\';
+  bool done = false;
+  std::vector<Directive> parsed;
+};
+
+bool IsReWhitespace(char c) {  // BuildKit's reWhitespace class [\t\v\f\r ]
+  return c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == ' ';
+}
+bool IsReSpace(char c) {  // RE2's \s: [\t\n\f\r ]
+  return c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' ';
+}
+
+// Splits on runs of [\t\v\f\r ], at most `n` parts (n <= 0: all), like Go's Regexp.Split.
+std::vector<std::string> SplitWhitespace(absl::string_view s, int n) {
+  std::vector<std::string> out;
+  if (n == 0) return out;
+  size_t begin = 0, i = 0;
+  while (i < s.size()) {
+    if (IsReWhitespace(s[i])) {
+      if (n > 0 && static_cast<int>(out.size()) == n - 1) break;
+      size_t j = i;
+      while (j < s.size() && IsReWhitespace(s[j])) ++j;
+      out.emplace_back(s.substr(begin, i - begin));
+      begin = i = j;
+    } else {
+      ++i;
+    }
+  }
+  out.emplace_back(s.substr(begin));
+  return out;
+}
+
+absl::string_view TrimNewline(absl::string_view s) {
+  while (!s.empty() && (s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  return s;
+}
+
+bool IsComment(absl::string_view line) {
+  absl::string_view t = shell::TrimLeftSpace(TrimNewline(line));
+  return !t.empty() && t[0] == '#';
+}
+
+// Matches BuildKit's `^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`.
+bool MatchDirective(absl::string_view line, std::string* key, std::string* value) {
+  size_t i = 0;
+  if (line.empty() || line[0] != '#') return false;
+  ++i;
+  while (i < line.size() && IsReSpace(line[i])) ++i;
+  size_t kb = i;
+  if (i >= line.size() || !absl::ascii_isalpha(static_cast<unsigned char>(line[i]))) return false;
+  while (i < line.size() && absl::ascii_isalnum(static_cast<unsigned char>(line[i]))) ++i;
+  *key = std::string(line.substr(kb, i - kb));
+  while (i < line.size() && IsReSpace(line[i])) ++i;
+  if (i >= line.size() || line[i] != '=') return false;
+  ++i;
+  absl::string_view rest = line.substr(i);
+  if (rest.empty()) return false;
+  size_t k = 0;
+  while (k < rest.size() && IsReSpace(rest[k])) ++k;
+  if (k == rest.size()) {
+    *value = std::string(rest.substr(rest.size() - 1));  // (.+?) takes one space back
+    return true;
+  }
+  absl::string_view v = rest.substr(k);
+  while (!v.empty() && IsReSpace(v.back())) v.remove_suffix(1);
+  *value = std::string(v);
+  return true;
+}
+
+absl::Status PossibleDirective(Directives* d, absl::string_view line, int line_no) {
+  if (d->done) return absl::OkStatus();
+  std::string key, value;
+  if (!MatchDirective(line, &key, &value)) {
+    d->done = true;
+    return absl::OkStatus();
+  }
+  key = absl::AsciiStrToLower(key);
+  if (key != "syntax" && key != "escape" && key != "check") {
+    d->done = true;
+    return absl::OkStatus();
+  }
+  for (const Directive& p : d->parsed) {
+    if (p.name == key) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("only one ", key, " parser directive can be used"));
+    }
+  }
+  if (key == "escape") {
+    if (value != "`" && value != "\\") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid escape token '", value, "' does not match ` or \\"));
+    }
+    d->escape = static_cast<char32_t>(value[0]);
+  }
+  d->parsed.push_back(Directive{key, value, line_no});
+  return absl::OkStatus();
+}
+
+// The escape char at the end of a line (optionally followed by spaces/tabs) continues it, unless
+// another escape char precedes it. Returns false (and strips it) for a continuation.
+bool TrimContinuation(std::string* line, char32_t escape) {
+  size_t end = line->size();
+  while (end > 0 && ((*line)[end - 1] == ' ' || (*line)[end - 1] == '\t')) --end;
+  if (end == 0 || static_cast<char32_t>(static_cast<unsigned char>((*line)[end - 1])) != escape) {
+    return true;
+  }
+  size_t esc = end - 1;
+  if (esc > 0 && static_cast<char32_t>(static_cast<unsigned char>((*line)[esc - 1])) == escape) {
+    return true;
+  }
+  line->resize(esc);
+  return false;
+}
+
+// BuildKit's extractBuilderFlags: takes `--flag` words off the front. Works on bytes, as upstream
+// does (so bytes 0x85/0xA0 count as spaces and bytes >= 0x80 are widened as Latin-1).
+std::string ExtractFlags(absl::string_view line, std::vector<std::string>* flags) {
+  enum { kSpaces, kWord, kQuote } phase = kSpaces;
+  std::string word;
+  char32_t quote = 0;
+  bool blank_ok = false;
+  char32_t ch = 0;
+  auto space = [](char32_t c) { return IsSpace(c); };
+  for (size_t pos = 0; pos <= line.size(); ++pos) {
+    if (pos != line.size()) ch = static_cast<unsigned char>(line[pos]);
+    if (phase == kSpaces) {
+      if (pos == line.size()) break;
+      if (space(ch)) continue;
+      if (ch != '-' || pos + 1 == line.size() || line[pos + 1] != '-') {
+        return std::string(line.substr(pos));
+      }
+      phase = kWord;
+    }
+    if ((phase == kWord || phase == kQuote) && pos == line.size()) {
+      if (word != "--" && (blank_ok || !word.empty())) flags->push_back(word);
+      break;
+    }
+    if (phase == kWord) {
+      if (space(ch)) {
+        phase = kSpaces;
+        if (word == "--") return std::string(line.substr(pos));
+        if (blank_ok || !word.empty()) flags->push_back(word);
+        word.clear();
+        blank_ok = false;
+        continue;
+      }
+      if (ch == '\'' || ch == '"') {
+        quote = ch;
+        blank_ok = true;
+        phase = kQuote;
+        continue;
+      }
+      if (ch == '\\') {
+        if (pos + 1 == line.size()) continue;
+        ++pos;
+        ch = static_cast<unsigned char>(line[pos]);
+      }
+      AppendRune(&word, ch);
+      continue;
+    }
+    if (phase == kQuote) {
+      if (ch == quote) {
+        phase = kWord;
+        continue;
+      }
+      if (ch == '\\') {
+        if (pos + 1 == line.size()) {
+          phase = kWord;
+          continue;
+        }
+        ++pos;
+        ch = static_cast<unsigned char>(line[pos]);
+      }
+      AppendRune(&word, ch);
+    }
+  }
+  return "";
+}
+
+// BuildKit's parseWords for ENV, LABEL and ARG: split on whitespace outside quotes, keeping quotes
+// and escapes.
+std::vector<std::string> ParseWords(absl::string_view rest, char32_t escape) {
+  enum { kSpaces, kWord, kQuote } phase = kSpaces;
+  std::vector<std::string> words;
+  std::string word;
+  char32_t quote = 0;
+  bool blank_ok = false;
+  char32_t ch = 0;
+  int width = 0;
+  for (size_t pos = 0; pos <= rest.size(); pos += width) {
+    if (pos != rest.size()) width = DecodeRune(rest, pos, &ch);
+    if (phase == kSpaces) {
+      if (pos == rest.size()) break;
+      if (IsSpace(ch)) continue;
+      phase = kWord;
+    }
+    if ((phase == kWord || phase == kQuote) && pos == rest.size()) {
+      if (blank_ok || !word.empty()) words.push_back(word);
+      break;
+    }
+    if (phase == kWord) {
+      if (IsSpace(ch)) {
+        phase = kSpaces;
+        if (blank_ok || !word.empty()) words.push_back(word);
+        word.clear();
+        blank_ok = false;
+        continue;
+      }
+      if (ch == '\'' || ch == '"') {
+        quote = ch;
+        blank_ok = true;
+        phase = kQuote;
+      }
+      if (ch == escape) {
+        if (pos + width == rest.size()) continue;
+        AppendRune(&word, ch);
+        pos += width;
+        width = DecodeRune(rest, pos, &ch);
+      }
+      AppendRune(&word, ch);
+      continue;
+    }
+    if (phase == kQuote) {
+      if (ch == quote) phase = kWord;
+      if (ch == escape && quote != '\'') {
+        if (pos + width == rest.size()) {
+          phase = kWord;
+          continue;
+        }
+        pos += width;
+        AppendRune(&word, ch);
+        width = DecodeRune(rest, pos, &ch);
+      }
+      AppendRune(&word, ch);
+    }
+  }
+  return words;
+}
+
+struct LineResult {
+  std::vector<std::string> args;
+  std::vector<Node> sub;
+  bool json = false;
+};
+
+absl::Status ParseNameVal(absl::string_view rest, const char* key, char32_t escape,
+                          LineResult* out) {
+  std::vector<std::string> words = ParseWords(rest, escape);
+  if (words.empty()) return absl::OkStatus();
+  if (!absl::StrContains(words[0], '=')) {
+    std::vector<std::string> parts = SplitWhitespace(rest, 2);
+    if (parts.size() < 2) {
+      return absl::InvalidArgumentError(absl::StrCat(key, " must have two arguments"));
+    }
+    out->args = {parts[0], parts[1], ""};
+    return absl::OkStatus();
+  }
+  for (const std::string& w : words) {
+    size_t eq = w.find('=');
+    if (eq == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("Syntax error - can't find = in ",
+                                                     shell::GoQuote(w),
+                                                     ". Must be of the form: name=value"));
+    }
+    out->args.push_back(w.substr(0, eq));
+    out->args.push_back(w.substr(eq + 1));
+    out->args.push_back("=");
+  }
+  return absl::OkStatus();
+}
+
+constexpr char kNotStringArray[] =
+    "when using JSON array syntax, arrays must be comprised of strings only";
+
+// Returns 1 parsed, 0 not JSON, -1 JSON with non-strings.
+int ParseJson(absl::string_view rest, LineResult* out) {
+  absl::string_view t = shell::TrimLeftSpace(rest);
+  if (!absl::StartsWith(t, "[")) return 0;
+  std::vector<std::string> items;
+  switch (DecodeJsonStringArray(t, &items)) {
+    case JsonArrayResult::kStrings:
+      out->args = std::move(items);
+      out->json = true;
+      return 1;
+    case JsonArrayResult::kNotStrings:
+      return -1;
+    case JsonArrayResult::kInvalid:
+      return 0;
+  }
+  return 0;
+}
+
+absl::Status ParseMaybeJson(absl::string_view rest, LineResult* out) {
+  if (rest.empty()) return absl::OkStatus();
+  int r = ParseJson(rest, out);
+  if (r == 1) return absl::OkStatus();
+  if (r < 0) return absl::InvalidArgumentError(kNotStringArray);
+  out->args = {std::string(rest)};
+  return absl::OkStatus();
+}
+
+absl::Status ParseMaybeJsonToList(absl::string_view rest, LineResult* out) {
+  int r = ParseJson(rest, out);
+  if (r == 1) return absl::OkStatus();
+  if (r < 0) return absl::InvalidArgumentError(kNotStringArray);
+  if (!rest.empty()) out->args = SplitWhitespace(rest, -1);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Node> NodeFromLine(absl::string_view line, const Directives& d, int depth);
+
+absl::Status Dispatch(const std::string& cmd, absl::string_view rest, const Directives& d,
+                      int depth, LineResult* out) {
+  if (cmd == "add" || cmd == "copy" || cmd == "volume") return ParseMaybeJsonToList(rest, out);
+  if (cmd == "cmd" || cmd == "entrypoint" || cmd == "run" || cmd == "shell") {
+    return ParseMaybeJson(rest, out);
+  }
+  if (cmd == "arg") {
+    out->args = ParseWords(rest, d.escape);
+    return absl::OkStatus();
+  }
+  if (cmd == "env") return ParseNameVal(rest, "ENV", d.escape, out);
+  if (cmd == "label") return ParseNameVal(rest, "LABEL", d.escape, out);
+  if (cmd == "expose" || cmd == "from") {
+    if (!rest.empty()) out->args = SplitWhitespace(rest, -1);
+    return absl::OkStatus();
+  }
+  if (cmd == "maintainer" || cmd == "stopsignal" || cmd == "user" || cmd == "workdir") {
+    if (!rest.empty()) out->args = {std::string(rest)};
+    return absl::OkStatus();
+  }
+  if (cmd == "healthcheck") {
+    size_t sep = 0;
+    while (sep < rest.size() && !IsSpace(static_cast<unsigned char>(rest[sep]))) ++sep;
+    size_t next = sep;
+    while (next < rest.size() && IsSpace(static_cast<unsigned char>(rest[next]))) ++next;
+    if (sep == 0) return absl::OkStatus();
+    LineResult cmd_part;
+    absl::Status s = ParseMaybeJson(rest.substr(next), &cmd_part);
+    if (!s.ok()) return s;
+    out->args.push_back(std::string(rest.substr(0, sep)));
+    for (std::string& a : cmd_part.args) out->args.push_back(std::move(a));
+    out->json = cmd_part.json;
+    return absl::OkStatus();
+  }
+  if (cmd == "onbuild") {
+    if (rest.empty()) return absl::OkStatus();
+    if (depth >= kMaxOnbuildDepth) {
+      return absl::InvalidArgumentError("ONBUILD nested too deeply");
+    }
+    absl::StatusOr<Node> child = NodeFromLine(rest, d, depth + 1);
+    if (!child.ok()) return child.status();
+    out->sub.push_back(std::move(*child));
+    return absl::OkStatus();
+  }
+  // Unknown instruction: BuildKit's parser keeps it with one empty argument; the instruction layer
+  // reports it (with a suggestion).
+  out->args = {""};
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Node> NodeFromLine(absl::string_view line, const Directives& d, int depth) {
+  Node node;
+  std::vector<std::string> cmdline = SplitWhitespace(shell::TrimSpace(line), 2);
+  node.keyword = cmdline[0];
+  std::string rest;
+  if (cmdline.size() == 2) rest = ExtractFlags(cmdline[1], &node.flags);
+  std::string args(shell::TrimSpace(rest));
+  LineResult r;
+  absl::Status s = Dispatch(node.Lower(), args, d, depth, &r);
+  if (!s.ok()) return s;
+  node.args = std::move(r.args);
+  node.sub = std::move(r.sub);
+  node.json = r.json;
+  node.original = std::string(line);
+  return node;
+}
+
+bool CanContainHeredoc(const Node& node) {
+  const Node* n = &node;
+  if (n->Lower() == "onbuild" && !n->sub.empty()) n = &n->sub[0];
+  std::string k = n->Lower();
+  if (k != "add" && k != "copy" && k != "run") return false;
+  return !n->json;
+}
+
+// `^(\d*)<<(-?)([^<]*)$` on one word, then BuildKit's quote detection.
+absl::StatusOr<bool> ParseHeredocWord(const std::string& word, Heredoc* out) {
+  size_t i = 0;
+  while (i < word.size() && absl::ascii_isdigit(static_cast<unsigned char>(word[i]))) ++i;
+  if (word.compare(i, 2, "<<") != 0) return false;
+  std::string digits = word.substr(0, i);
+  i += 2;
+  bool chomp = false;
+  if (i < word.size() && word[i] == '-') {
+    chomp = true;
+    ++i;
+  }
+  std::string rest = word.substr(i);
+  if (rest.find('<') != std::string::npos) return false;
+  if (rest.empty()) return false;
+  uint64_t fd = 0;
+  for (char c : digits) {
+    if (fd > (std::numeric_limits<uint64_t>::max() - 9) / 10) {
+      fd = std::numeric_limits<uint64_t>::max();
+      break;
+    }
+    fd = fd * 10 + static_cast<uint64_t>(c - '0');
+  }
+  shell::LexOptions opts;
+  opts.skip_unset_env = true;
+  shell::MapEnv empty;
+  absl::StatusOr<std::vector<std::string>> words = shell::Lexer(opts).ProcessWords(rest, empty);
+  if (!words.ok()) return words.status();
+  if (words->size() != 1) return false;
+  opts.raw_quotes = true;
+  absl::StatusOr<std::vector<std::string>> raw = shell::Lexer(opts).ProcessWords(rest, empty);
+  if (!raw.ok()) return raw.status();
+  if (raw->size() != words->size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("internal lexing of heredoc produced inconsistent results: ", rest));
+  }
+  auto quotes = [](const std::string& s) {
+    return std::count(s.begin(), s.end(), '\'') + std::count(s.begin(), s.end(), '"');
+  };
+  out->name = (*words)[0];
+  out->expand = quotes((*words)[0]) == quotes((*raw)[0]);
+  out->chomp = chomp;
+  out->file_descriptor = fd;
+  return true;
+}
+
+absl::StatusOr<std::vector<Heredoc>> HeredocsFromLine(const std::string& line) {
+  std::vector<Heredoc> docs;
+  if (line.find("<<") == std::string::npos) return docs;
+  shell::LexOptions opts;
+  opts.raw_quotes = true;
+  opts.raw_escapes = true;
+  opts.skip_unset_env = true;
+  shell::MapEnv empty;
+  absl::StatusOr<std::vector<std::string>> words = shell::Lexer(opts).ProcessWords(line, empty);
+  if (!words.ok()) return docs;
+  for (const std::string& w : *words) {
+    Heredoc h;
+    absl::StatusOr<bool> is = ParseHeredocWord(w, &h);
+    if (!is.ok()) return is.status();
+    if (*is) docs.push_back(std::move(h));
+  }
+  return docs;
+}
+
+void DumpInto(const Node& node, std::string* out) {
+  std::string s = shell::ToLower(node.keyword);
+  if (!node.flags.empty()) {
+    s += " [";
+    for (size_t i = 0; i < node.flags.size(); ++i) {
+      if (i) s += " ";
+      s += shell::GoQuote(node.flags[i]);
+    }
+    s += "]";
+  }
+  for (const std::string& a : node.args) {
+    s += " ";
+    s += shell::GoQuote(a);
+  }
+  for (const Node& sub : node.sub) {
+    s += " (";
+    DumpInto(sub, &s);
+    s += ")";
+  }
+  *out += std::string(shell::TrimSpace(s));
+}
+
+}  // namespace
+
+std::string Node::Lower() const { return shell::ToLower(keyword); }
+
+absl::Status LocatedError(absl::string_view file, int line, absl::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat(file, ":", line, ": ", message));
+}
+
+const std::vector<std::string>& KnownInstructions() {
+  static const std::vector<std::string>* kNames = new std::vector<std::string>{
+      "add",  "arg",   "cmd",        "copy",  "entrypoint", "env",  "expose",  "from", "healthcheck",
+      "label", "maintainer", "onbuild", "run", "shell", "stopsignal", "user", "volume", "workdir"};
+  return *kNames;
+}
+
+std::string DumpNode(const Node& node) {
+  std::string s;
+  DumpInto(node, &s);
+  return s;
+}
+
+std::string Dump(const Ast& ast) {
+  std::string out;
+  for (const Node& child : ast.children) {
+    out += "(";
+    DumpInto(child, &out);
+    out += ")\n";
+  }
+  return out;
+}
+
+absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options) {
+  const std::string& file = options.file_name;
+  // Physical lines, each keeping its '\n' (the last may lack one).
+  std::vector<absl::string_view> lines;
+  for (size_t pos = 0; pos < content.size();) {
+    size_t nl = content.find('\n', pos);
+    size_t end = nl == absl::string_view::npos ? content.size() : nl + 1;
+    lines.push_back(content.substr(pos, end - pos));
+    pos = end;
+  }
+  Ast ast;
+  ast.file_name = file;
+  ast.start_line = -1;
+  Directives d;
+  std::vector<std::string> comments;
+  size_t next = 0;
+  int current_line = 0;
+  auto too_long = [&](absl::string_view l) { return l.size() > kMaxLine; };
+  auto line_error = [&](int line) {
+    return LocatedError(file, line, absl::StrCat("dockerfile line greater than max allowed size of ",
+                                                 kMaxLine - 1));
+  };
+
+  while (next < lines.size()) {
+    absl::string_view raw = lines[next++];
+    if (too_long(raw)) return line_error(current_line + 1);
+    if (current_line == 0 && absl::StartsWith(raw, "\xEF\xBB\xBF")) raw.remove_prefix(3);
+    if (IsComment(raw)) {
+      comments.push_back(std::string(shell::TrimSpace(raw.substr(1))));
+    }
+    absl::string_view token = shell::TrimLeftSpace(TrimNewline(raw));
+    absl::Status ds = PossibleDirective(&d, token, current_line + 1);
+    if (!ds.ok()) return LocatedError(file, current_line + 1, ds.message());
+    std::string processed = (!token.empty() && token[0] == '#') ? "" : std::string(token);
+    ++current_line;
+    int start_line = current_line;
+    std::string line = processed;
+    bool eol = TrimContinuation(&line, d.escape);
+    if (eol && line.empty()) continue;
+
+    bool has_empty_continuation = false;
+    while (!eol && next < lines.size()) {
+      absl::string_view craw = lines[next++];
+      if (too_long(craw)) return line_error(current_line + 1);
+      absl::string_view ctoken = TrimNewline(craw);
+      ds = PossibleDirective(&d, ctoken, current_line + 1);
+      if (!ds.ok()) return LocatedError(file, current_line + 1, ds.message());
+      std::string cprocessed = (!ctoken.empty() && ctoken[0] == '#') ? "" : std::string(ctoken);
+      ++current_line;
+      if (IsComment(craw)) continue;
+      if (shell::TrimLeftSpace(cprocessed).empty()) {
+        has_empty_continuation = true;
+        continue;
+      }
+      eol = TrimContinuation(&cprocessed, d.escape);
+      line += cprocessed;
+    }
+    if (has_empty_continuation) {
+      ast.warnings.push_back(absl::StrCat(file, ":", start_line,
+                                          ": empty continuation line found in: ", line));
+    }
+
+    absl::StatusOr<Node> child = NodeFromLine(line, d, 0);
+    if (!child.ok()) return LocatedError(file, start_line, child.status().message());
+
+    if (CanContainHeredoc(*child)) {
+      absl::StatusOr<std::vector<Heredoc>> heredocs = HeredocsFromLine(line);
+      if (!heredocs.ok()) return LocatedError(file, start_line, heredocs.status().message());
+      for (Heredoc& h : *heredocs) {
+        bool terminated = false;
+        while (next < lines.size()) {
+          absl::string_view hraw = lines[next++];
+          if (too_long(hraw)) return line_error(current_line + 1);
+          ++current_line;
+          absl::string_view candidate = TrimNewline(hraw);
+          if (h.chomp) {
+            while (!candidate.empty() && candidate.front() == '\t') candidate.remove_prefix(1);
+          }
+          if (candidate == h.name) {
+            terminated = true;
+            break;
+          }
+          h.content.append(hraw.data(), hraw.size());
+        }
+        if (!terminated) {
+          return LocatedError(file, start_line,
+                              absl::StrCat("unterminated heredoc `", h.name, "`"));
+        }
+        child->heredocs.push_back(std::move(h));
+      }
+    }
+    child->start_line = start_line;
+    child->end_line = current_line;
+    child->comments = std::move(comments);
+    comments.clear();
+    if (ast.start_line < 0) ast.start_line = start_line;
+    ast.end_line = current_line;
+    ast.children.push_back(std::move(*child));
+  }
+  if (ast.start_line < 0) {
+    return LocatedError(file, std::max(current_line, 1), "file with no instructions");
+  }
+  ast.escape = d.escape;
+  ast.directives = std::move(d.parsed);
+  return ast;
+}
+
+}  // namespace builder::dockerfile

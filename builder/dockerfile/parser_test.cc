@@ -1,0 +1,156 @@
+#include "builder/dockerfile/parser.h"
+
+#include "base/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace builder::dockerfile {
+namespace {
+
+using ::base_testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::string DumpOf(absl::string_view text) {
+  absl::StatusOr<Ast> ast = Parse(text);
+  return ast.ok() ? Dump(*ast) : "ERROR: " + std::string(ast.status().message());
+}
+
+TEST(ParserTest, HeredocBasics) {
+  ASSERT_OK_AND_ASSIGN(Ast ast, Parse("FROM busybox\nRUN <<EOF\necho hi\necho there\nEOF\n"
+                                      "RUN echo after\n"));
+  ASSERT_EQ(ast.children.size(), 3u);
+  const Node& run = ast.children[1];
+  ASSERT_EQ(run.heredocs.size(), 1u);
+  EXPECT_EQ(run.heredocs[0].name, "EOF");
+  EXPECT_EQ(run.heredocs[0].content, "echo hi\necho there\n");
+  EXPECT_TRUE(run.heredocs[0].expand);
+  EXPECT_FALSE(run.heredocs[0].chomp);
+  EXPECT_EQ(run.start_line, 2);
+  EXPECT_EQ(run.end_line, 5);
+  EXPECT_EQ(ast.children[2].start_line, 6);
+  EXPECT_THAT(run.args, ElementsAre("<<EOF"));
+}
+
+TEST(ParserTest, HeredocQuotedChompFdAndSeveral) {
+  ASSERT_OK_AND_ASSIGN(
+      Ast ast, Parse("FROM x\nCOPY <<'A' 3<<-\"B\" <<C /dst/\n$x\nA\n\tb\n\tB\nc\r\nC\r\n"));
+  const Node& copy = ast.children[1];
+  ASSERT_EQ(copy.heredocs.size(), 3u);
+  EXPECT_EQ(copy.heredocs[0].name, "A");
+  EXPECT_FALSE(copy.heredocs[0].expand);
+  EXPECT_EQ(copy.heredocs[0].content, "$x\n");
+  EXPECT_EQ(copy.heredocs[1].name, "B");
+  EXPECT_TRUE(copy.heredocs[1].chomp);
+  EXPECT_FALSE(copy.heredocs[1].expand);
+  EXPECT_EQ(copy.heredocs[1].file_descriptor, 3u);
+  EXPECT_EQ(copy.heredocs[1].content, "\tb\n");
+  EXPECT_EQ(copy.heredocs[2].name, "C");
+  EXPECT_TRUE(copy.heredocs[2].expand);
+  EXPECT_EQ(copy.heredocs[2].content, "c\r\n");
+}
+
+TEST(ParserTest, HeredocNotInJsonFormOrOtherInstructions) {
+  ASSERT_OK_AND_ASSIGN(Ast ast, Parse("FROM x\nRUN [\"echo\", \"<<EOF\"]\nCMD <<EOF\n"));
+  EXPECT_TRUE(ast.children[1].heredocs.empty());
+  EXPECT_TRUE(ast.children[2].heredocs.empty());
+  EXPECT_EQ(ast.children.size(), 3u);
+}
+
+TEST(ParserTest, HeredocInOnbuild) {
+  ASSERT_OK_AND_ASSIGN(Ast ast, Parse("FROM x\nONBUILD RUN <<EOF\nhi\nEOF\n"));
+  ASSERT_EQ(ast.children.size(), 2u);
+  ASSERT_EQ(ast.children[1].heredocs.size(), 1u);
+  EXPECT_EQ(ast.children[1].heredocs[0].content, "hi\n");
+}
+
+TEST(ParserTest, UnterminatedHeredoc) {
+  EXPECT_THAT(Parse("FROM x\nRUN <<EOF\necho\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("Dockerfile:2: unterminated heredoc")));
+}
+
+TEST(ParserTest, DirectivesOnlyAtTop) {
+  ASSERT_OK_AND_ASSIGN(Ast ast, Parse("# syntax=docker/dockerfile:1\n# check=skip=all\n"
+                                      "# escape=`\nFROM x\nRUN a `\n  b\n"));
+  ASSERT_EQ(ast.directives.size(), 3u);
+  EXPECT_EQ(ast.directives[0].name, "syntax");
+  EXPECT_EQ(ast.directives[0].value, "docker/dockerfile:1");
+  EXPECT_EQ(ast.directives[1].name, "check");
+  EXPECT_EQ(ast.directives[1].value, "skip=all");
+  EXPECT_EQ(ast.escape, U'`');
+  EXPECT_EQ(Dump(ast), "(from \"x\")\n(run \"a   b\")\n");
+  // After a normal comment, a directive is a comment.
+  ASSERT_OK_AND_ASSIGN(Ast late, Parse("# hello\n# escape=`\nFROM x\n"));
+  EXPECT_TRUE(late.directives.empty());
+  EXPECT_EQ(late.escape, U'\\');
+}
+
+TEST(ParserTest, DirectiveErrors) {
+  EXPECT_THAT(Parse("# escape=x\nFROM x\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid escape token")));
+  EXPECT_THAT(Parse("# escape=`\n# escape=`\nFROM x\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("Dockerfile:2: only one escape parser directive")));
+}
+
+TEST(ParserTest, CrlfBomAndCase) {
+  EXPECT_EQ(DumpOf("\xEF\xBB\xBF" "from x\r\nrUn echo \\\r\n  hi\r\n"),
+            "(from \"x\")\n(run \"echo   hi\")\n");
+}
+
+TEST(ParserTest, FlagsAreTakenOffTheFront) {
+  EXPECT_EQ(DumpOf("COPY --from=build --chmod=0755 --link a b\n"),
+            "(copy [\"--from=build\" \"--chmod=0755\" \"--link\"] \"a\" \"b\")\n");
+  EXPECT_EQ(DumpOf("RUN --mount=type=cache,target=/root/.cache --network=\"no ne\" echo\n"),
+            "(run [\"--mount=type=cache,target=/root/.cache\" \"--network=no ne\"] \"echo\")\n");
+  // A word that does not start with `--` ends the flags, even if it is a quoted flag.
+  EXPECT_EQ(DumpOf("RUN \"--network=none\" echo\n"), "(run \"\\\"--network=none\\\" echo\")\n");
+}
+
+TEST(ParserTest, UnknownInstructionKeptWithEmptyArg) {
+  EXPECT_EQ(DumpOf("FROM x\nCOPPY a b\n"), "(from \"x\")\n(coppy \"\")\n");
+}
+
+TEST(ParserTest, Errors) {
+  EXPECT_THAT(Parse(""), StatusIs(absl::StatusCode::kInvalidArgument,
+                                  HasSubstr("file with no instructions")));
+  EXPECT_THAT(Parse("FROM x\n\nENV PATH\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("Dockerfile:3: ENV must have two arguments")));
+  EXPECT_THAT(Parse("FROM x\nLABEL a=b c\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("can't find = in \"c\"")));
+  ParseOptions opts;
+  opts.file_name = "build/Dockerfile.dev";
+  EXPECT_THAT(Parse("FROM x\nCMD [1]\n", opts),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("build/Dockerfile.dev:2: when using JSON array syntax")));
+  EXPECT_THAT(Parse(std::string(70000, 'a')),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("max allowed size")));
+}
+
+TEST(ParserTest, JsonDetails) {
+  EXPECT_EQ(DumpOf("CMD [\"a\"] x\n"), "(cmd \"[\\\"a\\\"] x\")\n");  // trailing data: not JSON
+  EXPECT_EQ(DumpOf("CMD [\"\\ud83d\\ude00\", \"\\ud800\"]\n"),
+            "(cmd \"\xF0\x9F\x98\x80\" \"\xEF\xBF\xBD\")\n");
+  EXPECT_EQ(DumpOf("VOLUME [\"/a\", {\"x\": 1}\n"), "(volume \"[\\\"/a\\\",\" \"{\\\"x\\\":\" \"1}\")\n");
+  EXPECT_THAT(Parse("VOLUME [\"/a\", null]\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("strings only")));
+}
+
+TEST(ParserTest, OnbuildNestingIsBounded) {
+  std::string line;
+  for (int i = 0; i < 1000; ++i) line += "ONBUILD ";
+  line += "RUN x\n";
+  EXPECT_THAT(Parse(line), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nested")));
+}
+
+TEST(ParserTest, EmptyContinuationLineWarns) {
+  ASSERT_OK_AND_ASSIGN(Ast ast, Parse("FROM x\nRUN a \\\n\n  b\n"));
+  EXPECT_EQ(Dump(ast), "(from \"x\")\n(run \"a   b\")\n");
+  ASSERT_EQ(ast.warnings.size(), 1u);
+  EXPECT_THAT(ast.warnings[0], HasSubstr("Dockerfile:2: empty continuation line"));
+}
+
+}  // namespace
+}  // namespace builder::dockerfile

@@ -1,0 +1,50 @@
+// Go-compatible UTF-8 and Unicode helpers for the Dockerfile front end.
+//
+// BuildKit is written in Go, and its parser and word lexer lean on Go's `unicode`, `utf8` and
+// `strconv.Quote` behaviour (which runes are spaces or letters, how invalid UTF-8 decodes, how the AST
+// dump quotes strings). These functions reproduce that behaviour so that slipway reads a Dockerfile
+// byte for byte the way BuildKit does. Classification of non-ASCII letters and printable runes uses
+// glibc's C.UTF-8 tables, which match Go's for the scripts Dockerfiles use in practice. All functions
+// are pure and thread-safe.
+#ifndef SLIPWAY_BUILDER_SHELL_UNICODE_H_
+#define SLIPWAY_BUILDER_SHELL_UNICODE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace builder::shell {
+
+inline constexpr char32_t kRuneError = 0xFFFD;
+
+// Decodes the rune starting at `s[pos]` (pos < s.size()) like Go's utf8.DecodeRuneInString:
+// invalid or overlong sequences and surrogates give kRuneError with width 1. Returns the width.
+int DecodeRune(absl::string_view s, size_t pos, char32_t* rune);
+// Appends the UTF-8 encoding of `r` (kRuneError for surrogates and out-of-range values).
+void AppendRune(std::string* out, char32_t r);
+// Decodes all of `s` into runes (Go's `[]rune(s)`).
+std::vector<char32_t> DecodeRunes(absl::string_view s);
+std::string EncodeRunes(const std::vector<char32_t>& runes, size_t begin, size_t end);
+
+// Go's unicode.IsSpace: '\t' '\n' '\v' '\f' '\r' ' ' U+0085 U+00A0 and the Z categories.
+bool IsSpace(char32_t r);
+// Go's unicode.IsLetter / IsDigit (ASCII exact; other runes by Unicode class).
+bool IsLetter(char32_t r);
+bool IsDigit(char32_t r);
+// Go's strconv.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.
+bool IsPrint(char32_t r);
+
+// Go's strings.ToLower (Unicode simple case mapping).
+std::string ToLower(absl::string_view s);
+// Go's strings.TrimSpace (Unicode whitespace; invalid bytes are not spaces).
+absl::string_view TrimSpace(absl::string_view s);
+// Go's strings.TrimLeftFunc(s, unicode.IsSpace).
+absl::string_view TrimLeftSpace(absl::string_view s);
+
+// Go's strconv.Quote: the form BuildKit's AST dump uses for every argument.
+std::string GoQuote(absl::string_view s);
+
+}  // namespace builder::shell
+
+#endif  // SLIPWAY_BUILDER_SHELL_UNICODE_H_
