@@ -93,7 +93,11 @@ class Layout {
   // (tag, descriptor) for every tagged entry, sorted by tag.
   virtual absl::StatusOr<std::vector<std::pair<std::string, Descriptor>>> ListTags() const = 0;
   // Removes every blob not reachable from index.json (through indexes, manifests, configs and
-  // layers) and stale ingest files. Holds the lock, so it never races a Tag.
+  // layers) and stale ingest files (those whose BlobWriter is gone: a live writer holds a flock on
+  // its temp file). Holds the lock, so it never races a Tag. FailedPrecondition, and nothing is
+  // removed, when index.json or a reachable index names a media type it cannot walk. Blobs committed
+  // but not yet tagged are unreachable: do not collect while another process assembles an image.
+  // `blobs_removed` counts blobs; `bytes_removed` also counts stale ingest files.
   virtual absl::StatusOr<GcStats> GarbageCollect() = 0;
 };
 
@@ -117,6 +121,10 @@ absl::StatusOr<Descriptor> WriteImage(Layout& layout, const ImageConfig& config,
 
 // The directory of the local store: $XDG_DATA_HOME/slipway, else $HOME/.local/share/slipway.
 std::string LocalStoreDir();
+
+// The index.json tag (ref.name) of `local:NAME[:TAG]` in the local store: "NAME:TAG" (TAG defaults
+// to "latest"). A plain registry name found in the local store uses Reference::Familiar().
+std::string LocalStoreTag(absl::string_view name, absl::string_view tag);
 
 }  // namespace oci
 
