@@ -14,6 +14,8 @@ packages=(
   # real peers for interoperability tests and benchmarks
   docker-registry skopeo umoci crun runc buildah oci-image-tool busybox-static
   apache2-utils openssl uidmap iproute2 procps
+  # registry test harness (tools/testing/registry: token server signs RS256 JWTs)
+  python3-cryptography
   # benchmarks
   pigz zstd gzip tar python3 hyperfine
 )
