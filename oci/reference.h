@@ -49,9 +49,13 @@ struct ImageLocation {
   Reference registry_ref;  // kRegistry
   std::string path;        // kOciLayout: directory; kDockerArchive: file
   std::string name;        // kLocalStore: repository name ("app"); kOciLayout: tag (may be empty)
-  std::string tag;         // kLocalStore: tag ("latest" by default)
+  std::string tag;         // kLocalStore: tag ("latest" by default); kOciLayout: tag (may be empty)
 
-  // `oci:DIR[:TAG]`, `docker-archive:FILE`, `local:NAME[:TAG]`, otherwise a registry reference.
+  // `oci:DIR[:TAG]`, `docker-archive:FILE`, `local:NAME[:TAG]`, otherwise a registry reference
+  // (an optional `docker://` prefix is accepted). For `oci:`, the text after the last `:` is the tag
+  // only if it is a valid tag and DIR before it is non-empty; otherwise the whole text is DIR
+  // (`oci:/a:b/c` is the folder `/a:b/c`). A trailing `:` is refused. `local:` NAME must be a
+  // lowercase repository path; its tag defaults to "latest".
   static absl::StatusOr<ImageLocation> Parse(absl::string_view text);
   std::string ToString() const;
 };
