@@ -33,8 +33,12 @@ struct ExtractOptions {
   bool allow_devices = false;
   // chown entries to the tar's uid/gid. Default: only when running as root.
   bool preserve_owners = true;
-  // When set, the digest of the uncompressed stream must equal it (DataLoss otherwise).
+  // When set, the digest of the uncompressed stream must equal it (DataLoss otherwise). The check
+  // runs at the end: on DataLoss the root holds the layer's files and must be discarded.
   Digest expected_diff_id;
+  // Resolve paths with the component-by-component O_NOFOLLOW walk even when openat2 exists (the
+  // walk is otherwise used only where openat2 is ENOSYS). For tests. Default: false.
+  bool resolve_without_openat2 = false;
 };
 
 struct ExtractStats {
@@ -44,6 +48,10 @@ struct ExtractStats {
 };
 
 // Applies the layer read from `fd` (not owned; read to the end) onto the existing directory `root`.
+// Entries are applied as they are read; on error the root is left partly changed (callers extract
+// into a fresh directory and discard it on failure). Names climbing above the root with `..`, and
+// hardlinks to directories, are refused with PermissionDenied; absolute names and symlinks are
+// resolved inside the root. Runs of zero bytes in files become holes.
 absl::StatusOr<ExtractStats> ApplyLayer(int fd, const std::string& root,
                                         const ExtractOptions& options = {});
 
