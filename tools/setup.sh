@@ -16,6 +16,8 @@ packages=(
   apache2-utils openssl uidmap iproute2 procps
   # registry test harness (tools/testing/registry: token server signs RS256 JWTs)
   python3-cryptography
+  # oci/ schema test: validates our encoder's output against the OCI JSON schemas
+  python3-jsonschema
   # benchmarks
   pigz zstd gzip tar python3 hyperfine
 )
