@@ -1,0 +1,300 @@
+#include "builder/instructions/instructions.h"
+
+#include "base/testing/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace builder::instructions {
+namespace {
+
+using ::base_testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Pair;
+
+absl::StatusOr<Dockerfile> LoadText(absl::string_view text, LoadOptions opts = {}) {
+  absl::StatusOr<dockerfile::Ast> ast = dockerfile::Parse(text);
+  if (!ast.ok()) return ast.status();
+  return Load(*ast, opts);
+}
+
+// The value the last ENV of the last stage set for `key`.
+std::string EnvOf(const Dockerfile& df, const std::string& key) {
+  auto it = df.stages.back().env.find(key);
+  return it == df.stages.back().env.end() ? "<unset>" : it->second;
+}
+
+TEST(ArgScopingTest, GlobalArgOnlyInFrom) {
+  ASSERT_OK_AND_ASSIGN(Dockerfile df,
+                       LoadText("ARG V=3.18\nFROM alpine:$V\nENV X=\"[$V]\"\nRUN echo $V\n"));
+  EXPECT_EQ(df.stages[0].base_name, "alpine:3.18");
+  EXPECT_EQ(EnvOf(df, "X"), "[]");
+  EXPECT_TRUE(df.stages[0].commands[2].args_used.empty());
+  EXPECT_THAT(df.stages[0].commands[0].args_used, ElementsAre(Pair("V", "3.18")));
+}
+
+TEST(ArgScopingTest, RedeclaredGlobalArgTakesItsDefault) {
+  ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("ARG V=1\nFROM x\nARG V\nENV X=$V\nRUN make\n"));
+  EXPECT_EQ(EnvOf(df, "X"), "1");
+  EXPECT_THAT(df.stages[0].commands[3].args_used, ElementsAre(Pair("V", "1")));
+}
+
+TEST(ArgScopingTest, BuildArgOverridesDefaults) {
+  LoadOptions opts;
+  opts.build_args = {{"V", "2"}, {"W", "w"}, {"UNUSED", "u"}, {"HTTP_PROXY", "http://p"}};
+  ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("ARG V=1\nFROM alpine:$V\nARG V\nARG W=dflt\n"
+                                               "ENV X=$V Y=$W\n",
+                                               opts));
+  EXPECT_EQ(df.stages[0].base_name, "alpine:2");
+  EXPECT_EQ(EnvOf(df, "X"), "2");
+  EXPECT_EQ(EnvOf(df, "Y"), "w");
+  EXPECT_THAT(df.unused_build_args, ElementsAre("UNUSED"));
+}
+
+TEST(ArgScopingTest, StageArgWithoutValueOrGlobalIsUnset) {
+  ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("FROM x\nARG NOPE\nENV X=${NOPE:-none}\n"));
+  EXPECT_EQ(EnvOf(df, "X"), "none");
+}
+
+TEST(ArgScopingTest, EnvWinsOverArg) {
+  ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("FROM x\nARG A=arg\nENV A=env\nENV B=$A\n"));
+  EXPECT_EQ(EnvOf(df, "B"), "env");
+  EXPECT_TRUE(df.stages[0].commands[3].args_used.empty());
+}
+
+TEST(ArgScopingTest, ArgsDoNotCrossStagesButEnvIsInherited) {
+  ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("FROM x AS a\nARG A=1\nENV E=e\n"
+                                               "FROM a\nENV X=\"$A|$E\"\n"));
+  EXPECT_EQ(df.stages[1].base_stage, 0);
+  EXPECT_EQ(EnvOf(df, "X"), "|e");
+}
+
+TEST(ArgScopingTest, PredefinedPlatformArgs) {
+  LoadOptions opts;
+  opts.target_platform = *ParsePlatform("linux/arm/v7");
+  opts.build_platform = *ParsePlatform("linux/amd64");
+  ASSERT_OK_AND_ASSIGN(Dockerfile df,
+                       LoadText("FROM --platform=$BUILDPLATFORM golang AS b\n"
+                                "ENV NO=\"$TARGETARCH\"\n"
+                                "ARG TARGETARCH\nARG TARGETVARIANT\nARG TARGETPLATFORM\n"
+                                "ENV T=$TARGETARCH V=$TARGETVARIANT P=$TARGETPLATFORM\n",
+                                opts));
+  EXPECT_EQ(df.stages[0].platform, "linux/amd64");
+  EXPECT_EQ(EnvOf(df, "NO"), "");
+  EXPECT_EQ(EnvOf(df, "T"), "arm");
+  EXPECT_EQ(EnvOf(df, "V"), "v7");
+  EXPECT_EQ(EnvOf(df, "P"), "linux/arm/v7");
+}
+
+TEST(ArgScopingTest, RunDependsOnAllArgsInScopeButNotProxies) {
+  LoadOptions opts;
+  opts.build_args = {{"https_proxy", "http://p"}};
+  ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("FROM x\nARG A=1\nARG B\nRUN true\n", opts));
+  EXPECT_THAT(df.stages[0].commands[3].args_used, ElementsAre(Pair("A", "1")));
+  EXPECT_TRUE(df.unused_build_args.empty());
+}
+
+TEST(ArgScopingTest, BaseImageEnvFeedsExpansion) {
+  LoadOptions opts;
+  opts.base_env = [](const std::string& base) {
+    return std::vector<KeyValue>{{"PATH", "/usr/bin:" + base}};
+  };
+  ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("FROM img\nENV PATH=$PATH:/x\n", opts));
+  EXPECT_EQ(EnvOf(df, "PATH"), "/usr/bin:img:/x");
+}
+
+TEST(InstructionsTest, UnknownInstructionSuggests) {
+  EXPECT_THAT(LoadText("FROM x\nCOPPY a b\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "Dockerfile:2: unknown instruction: COPPY (did you mean COPY?)"));
+  EXPECT_THAT(LoadText("FROM x\nfrob a\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "Dockerfile:2: unknown instruction: frob (did you mean FROM?)"));
+  EXPECT_THAT(LoadText("FROM x\nXYZZYQ a\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "Dockerfile:2: unknown instruction: XYZZYQ"));
+}
+
+TEST(InstructionsTest, StageRules) {
+  EXPECT_THAT(LoadText("RUN x\nFROM y\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no build stage")));
+  EXPECT_THAT(LoadText("FROM x AS 1bad\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid name")));
+  EXPECT_THAT(LoadText("FROM x AS a\nFROM y AS A\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("duplicate stage name")));
+  EXPECT_THAT(LoadText("FROM x y\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("one or three")));
+  EXPECT_THAT(LoadText("FROM $NOPE\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("should not be blank")));
+  EXPECT_THAT(LoadText("FROM --plat=x y\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown flag: --plat")));
+}
+
+TEST(InstructionsTest, Expose) {
+  ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("FROM x\nARG P=8080\nEXPOSE 80 $P/udp 9000-9010/TCP\n"));
+  const auto& e = std::get<ExposeCmd>(df.stages[0].commands[2].payload);
+  EXPECT_THAT(e.ports, ElementsAre("80/tcp", "8080/udp", "9000-9010/tcp"));
+  EXPECT_THAT(LoadText("FROM x\nEXPOSE 80/icmp\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid proto")));
+  EXPECT_THAT(LoadText("FROM x\nEXPOSE 70000\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid port")));
+}
+
+TEST(InstructionsTest, Healthcheck) {
+  ASSERT_OK_AND_ASSIGN(Dockerfile df,
+                       LoadText("FROM x\nHEALTHCHECK --interval=1m30s --timeout=5s --retries=3 "
+                                "--start-period=2s --start-interval=500ms CMD curl -f x\n"));
+  const auto& h = std::get<HealthcheckCmd>(df.stages[0].commands[1].payload);
+  EXPECT_THAT(h.test, ElementsAre("CMD-SHELL", "curl -f x"));
+  EXPECT_EQ(h.interval, absl::Seconds(90));
+  EXPECT_EQ(h.timeout, absl::Seconds(5));
+  EXPECT_EQ(h.start_interval, absl::Milliseconds(500));
+  EXPECT_EQ(h.retries, 3);
+  EXPECT_THAT(LoadText("FROM x\nHEALTHCHECK --interval=10us CMD a\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("less than 1ms")));
+  EXPECT_THAT(LoadText("FROM x\nHEALTHCHECK --interval=abc CMD a\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid duration")));
+  EXPECT_THAT(LoadText("FROM x\nHEALTHCHECK --retries=-1 CMD a\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("negative")));
+  EXPECT_THAT(LoadText("FROM x\nHEALTHCHECK NONE x\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("takes no arguments")));
+  EXPECT_THAT(LoadText("FROM x\nHEALTHCHECK CONNECT TCP 7000\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Unknown type")));
+  EXPECT_THAT(LoadText("FROM x\nHEALTHCHECK CMD\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Missing command")));
+  ASSERT_OK_AND_ASSIGN(Dockerfile json, LoadText("FROM x\nHEALTHCHECK CMD [\"a\", \"b\"]\n"));
+  EXPECT_THAT(std::get<HealthcheckCmd>(json.stages[0].commands[1].payload).test,
+              ElementsAre("CMD", "a", "b"));
+}
+
+TEST(InstructionsTest, OnbuildRestrictions) {
+  EXPECT_THAT(LoadText("FROM x\nONBUILD ONBUILD RUN a\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Chaining ONBUILD")));
+  EXPECT_THAT(LoadText("FROM x\nONBUILD FROM y\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("FROM isn't allowed")));
+  EXPECT_THAT(LoadText("FROM x\nONBUILD MAINTAINER y\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("MAINTAINER isn't allowed")));
+  ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("FROM x\nONBUILD   RUN echo $HOME\n"));
+  EXPECT_EQ(std::get<OnbuildCmd>(df.stages[0].commands[1].payload).expression, "RUN echo $HOME");
+}
+
+TEST(InstructionsTest, CopyAndAddFlags) {
+  ASSERT_OK_AND_ASSIGN(Dockerfile df,
+                       LoadText("FROM x AS b\nFROM y\nARG U=app\nCOPY --from=b --chown=$U:$U "
+                                "--chmod=0755 --link --parents --exclude=*.md a* /dst/\n"
+                                "ADD --checksum=sha256:abc --keep-git-dir https://e/x.tgz /\n"
+                                "COPY <<EOF /etc/conf\nhello\nEOF\n"));
+  const auto& c = std::get<CopyCmd>(df.stages[1].commands[2].payload);
+  EXPECT_EQ(c.from, "b");
+  EXPECT_EQ(c.chown, "app:app");
+  EXPECT_EQ(c.chmod, "0755");
+  EXPECT_TRUE(c.link);
+  EXPECT_TRUE(c.parents);
+  EXPECT_THAT(c.excludes, ElementsAre("*.md"));
+  EXPECT_THAT(c.sources, ElementsAre("a*"));
+  EXPECT_EQ(c.dest, "/dst/");
+  EXPECT_THAT(df.stages[1].commands[2].args_used, ElementsAre(Pair("U", "app")));
+  const auto& a = std::get<CopyCmd>(df.stages[1].commands[3].payload);
+  EXPECT_TRUE(a.is_add);
+  EXPECT_EQ(a.checksum, "sha256:abc");
+  EXPECT_TRUE(a.keep_git_dir);
+  const auto& h = std::get<CopyCmd>(df.stages[1].commands[4].payload);
+  EXPECT_TRUE(h.sources.empty());
+  ASSERT_EQ(h.source_contents.size(), 1u);
+  EXPECT_EQ(h.source_contents[0].content, "hello\n");
+
+  EXPECT_THAT(LoadText("FROM x\nCOPY a\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at least two arguments")));
+  EXPECT_THAT(LoadText("FROM x\nCOPY --chmod=999 a b\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid chmod")));
+  EXPECT_THAT(LoadText("FROM x\nADD --from=y a b\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown flag: --from")));
+  EXPECT_THAT(LoadText("FROM x\nCOPY --link=maybe a b\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("expecting boolean")));
+  EXPECT_THAT(LoadText("FROM x\nCOPY --from=a --from=b a b\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Duplicate flag")));
+  EXPECT_THAT(LoadText("FROM x\nADD --checksum=sha256:0 local.tgz /\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("checksum can't")));
+}
+
+TEST(MountTest, AllTypes) {
+  ASSERT_OK_AND_ASSIGN(Mount bind, ParseMount("type=bind,source=/src,target=/dst,from=build,rw"));
+  EXPECT_EQ(bind.type, Mount::Type::kBind);
+  EXPECT_EQ(bind.from, "build");
+  EXPECT_FALSE(bind.read_only);
+  ASSERT_OK_AND_ASSIGN(Mount bind_default, ParseMount("target=/x"));
+  EXPECT_TRUE(bind_default.read_only);
+  ASSERT_OK_AND_ASSIGN(Mount cache,
+                       ParseMount("type=cache,target=/root/.cache,sharing=locked,mode=0700,uid=1,"
+                                  "gid=2"));
+  EXPECT_EQ(cache.id, "/root/.cache");
+  EXPECT_EQ(cache.sharing, Mount::Sharing::kLocked);
+  EXPECT_EQ(*cache.mode, 0700u);
+  EXPECT_EQ(*cache.uid, 1u);
+  ASSERT_OK_AND_ASSIGN(Mount tmp, ParseMount("type=tmpfs,dst=/tmp,size=64m"));
+  EXPECT_EQ(*tmp.size_bytes, 64 << 20);
+  ASSERT_OK_AND_ASSIGN(Mount secret, ParseMount("type=secret,id=npmrc,required"));
+  EXPECT_EQ(secret.target, "/run/secrets/npmrc");
+  EXPECT_TRUE(secret.required);
+  EXPECT_EQ(*secret.mode, 0400u);
+  ASSERT_OK_AND_ASSIGN(Mount secret_env, ParseMount("type=secret,id=tok,env=TOKEN"));
+  EXPECT_EQ(secret_env.env, "TOKEN");
+  ASSERT_OK_AND_ASSIGN(Mount ssh, ParseMount("type=ssh"));
+  EXPECT_EQ(ssh.id, "default");
+
+  EXPECT_THAT(ParseMount("type=nfs,target=/x"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unsupported mount type")));
+  EXPECT_THAT(ParseMount("type=cache"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("requires a target")));
+  EXPECT_THAT(ParseMount("type=cache,target=/x,sharing=maybe"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("sharing")));
+  EXPECT_THAT(ParseMount("type=bind,target=/x,bogus=1"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unexpected key 'bogus'")));
+  EXPECT_THAT(ParseMount("type=secret"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("id or a target")));
+  EXPECT_THAT(ParseMount("type=tmpfs,target=/t,from=x"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'from' is not supported")));
+  EXPECT_THAT(ParseMount("type=cache,target=/x,mode=9"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("mode")));
+}
+
+TEST(InstructionsTest, RunFlagsAndExpansionInMounts) {
+  ASSERT_OK_AND_ASSIGN(Dockerfile df,
+                       LoadText("FROM x\nARG C=/cache\nRUN --mount=type=cache,target=$C "
+                                "--network=none --security=insecure make\n"));
+  const auto& r = std::get<RunCmd>(df.stages[0].commands[2].payload);
+  ASSERT_EQ(r.mounts.size(), 1u);
+  EXPECT_EQ(r.mounts[0].target, "/cache");
+  EXPECT_EQ(r.network, "none");
+  EXPECT_EQ(r.security, "insecure");
+  EXPECT_EQ(df.stages[0].commands[2].expanded,
+            "RUN --mount=type=cache,target=/cache --network=none --security=insecure make");
+  EXPECT_THAT(LoadText("FROM x\nRUN --network=bridge a\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("network mode")));
+}
+
+TEST(InstructionsTest, OtherValidation) {
+  EXPECT_THAT(LoadText("FROM x\nSHELL /bin/sh -c\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("JSON form")));
+  EXPECT_THAT(LoadText("FROM x\nWORKDIR\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("exactly one")));
+  EXPECT_THAT(LoadText("FROM x\nSTOPSIGNAL SIGNOPE\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid signal")));
+  EXPECT_THAT(LoadText("FROM x\nVOLUME [\"\"]\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty string")));
+  EXPECT_THAT(LoadText("FROM x\nENV\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at least one")));
+  ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("FROM x\nSTOPSIGNAL SIGRTMIN+3\nWORKDIR /a\n"
+                                               "ENV a=1 b=$a\n"));
+  EXPECT_EQ(EnvOf(df, "b"), "");  // all pairs of one ENV expand with the env before it
+}
+
+TEST(PlatformTest, Parse) {
+  ASSERT_OK_AND_ASSIGN(Platform p, ParsePlatform("Linux/ARM64/v8"));
+  EXPECT_EQ(p.ToString(), "linux/arm64/v8");
+  EXPECT_THAT(ParsePlatform("amd64"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                               HasSubstr("OS/ARCH")));
+}
+
+}  // namespace
+}  // namespace builder::instructions
