@@ -216,6 +216,11 @@ absl::Status Image(const std::vector<std::string>& args) {
       layer_descriptors.push_back(std::move(copy));
     }
     config = image->config;
+    if (platform && (platform->os != config.os || platform->architecture != config.architecture)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--platform ", platform->ToString(), " does not match base `", base_ref, "`, which is ",
+          config.os, "/", config.architecture));
+    }
   } else {
     oci::Platform p = platform ? *platform : oci::Platform::Host();
     config.os = p.os;

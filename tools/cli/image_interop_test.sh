@@ -79,6 +79,14 @@ umoci unpack --image layout:v2 bundle2 > /dev/null 2>&1 || fail "umoci unpack v2
 grep -q "\"digest\": \"$digest_c\"" inspect.json || fail "inspect shows another digest"
 oci-image-tool validate --type image --ref name=v2 layout || fail "oci-image-tool validate v2"
 
+# --platform sets the config's platform; a base of another platform is refused.
+"$slipway" image --platform linux/arm64 --layer-dir tree-a -t oci:arm:v1 > /dev/null
+skopeo inspect oci:arm:v1 | grep -q '"Architecture": "arm64"' || fail "--platform linux/arm64 ignored"
+if "$slipway" image --base oci:arm:v1 --platform linux/amd64 -t oci:arm:v2 2> mismatch.log; then
+  fail "a linux/arm64 base was accepted for --platform linux/amd64"
+fi
+grep -q "does not match base" mismatch.log || { cat mismatch.log; fail "unclear platform error"; }
+
 # Writing to a plain name (a registry) is refused with a usage error.
 set +e
 "$slipway" image --layer-dir tree-a -t example.com/app:v1 > /dev/null 2> refused.log
