@@ -314,13 +314,13 @@ absl::StatusOr<std::unique_ptr<Compressor>> NewCompressor(Compression compressio
     case Compression::kNone:
       return std::unique_ptr<Compressor>(new PassThrough(std::move(output)));
     case Compression::kGzip:
-      if (level == -1) level = 6;
+      if (level == -1) level = kDefaultGzipLevel;
       if (level < 1 || level > 9) {
         return absl::InvalidArgumentError(absl::StrCat("gzip level ", level, " is not in 1-9"));
       }
       return std::unique_ptr<Compressor>(new ParallelGzip(level, threads, std::move(output)));
     case Compression::kZstd: {
-      if (level == -1) level = 3;
+      if (level == -1) level = kDefaultZstdLevel;
       if (level < 1 || level > 19) {
         return absl::InvalidArgumentError(absl::StrCat("zstd level ", level, " is not in 1-19"));
       }

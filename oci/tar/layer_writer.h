@@ -47,7 +47,8 @@ struct LayerEntry {
 
 struct LayerWriterOptions {
   Compression compression = Compression::kGzip;
-  // gzip: 1-9 (default 6); zstd: 1-19 (default 3).
+  // gzip: 1-9 (default 5, whose output stays within ~1% of `gzip -6`'s size at ~1.5x the speed;
+  // see oci/tar/compressor.h); zstd: 1-19 (default 3).
   int level = -1;
   // Worker threads for compression; 0 = all cores. Never changes the output bytes.
   int threads = 0;
