@@ -112,6 +112,7 @@ absl::StatusOr<ResolvedUser> ResolveUser(const std::string& user, const std::str
         out.home = e.home.empty() ? "/" : e.home;
         break;
       }
+    out.additional_gids.push_back(0);
     for (const GroupEntry& g : ParseGroup(group))
       for (const std::string& m : g.members)
         if (m == "root" && g.gid != 0) out.additional_gids.push_back(g.gid);
@@ -159,6 +160,8 @@ absl::StatusOr<ResolvedUser> ResolveUser(const std::string& user, const std::str
       out.gid = g->gid;
     }
   }
+  // Like Docker, the primary group is also the first supplementary group.
+  out.additional_gids.push_back(out.gid);
   if (found != nullptr) {
     for (const GroupEntry& g : groups)
       for (const std::string& m : g.members)

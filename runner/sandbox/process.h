@@ -36,7 +36,7 @@ struct ResolvedUser {
 // Resolves Docker's USER syntax (`name`, `uid`, `name:group`, `uid:gid`, `` = root) against the
 // contents of the image's /etc/passwd and /etc/group (either may be empty when the file is missing).
 // A numeric uid need not exist; a name must (InvalidArgument otherwise). Supplementary groups are
-// the groups of /etc/group that list the user by name.
+// the primary group followed by the groups of /etc/group that list the user by name (as Docker).
 absl::StatusOr<ResolvedUser> ResolveUser(const std::string& user, const std::string& passwd,
                                          const std::string& group);
 

@@ -56,7 +56,7 @@ TEST(ResolveUserTest, EmptyIsRoot) {
   EXPECT_EQ(u.uid, 0u);
   EXPECT_EQ(u.gid, 0u);
   EXPECT_EQ(u.home, "/root");
-  EXPECT_THAT(u.additional_gids, ElementsAre(10u));
+  EXPECT_THAT(u.additional_gids, ElementsAre(0u, 10u));
 }
 
 TEST(ResolveUserTest, NameFromPasswdWithSupplementaryGroups) {
@@ -64,7 +64,7 @@ TEST(ResolveUserTest, NameFromPasswdWithSupplementaryGroups) {
   EXPECT_EQ(u.uid, 1000u);
   EXPECT_EQ(u.gid, 1001u);
   EXPECT_EQ(u.home, "/home/app");
-  EXPECT_THAT(u.additional_gids, ElementsAre(2000u));
+  EXPECT_THAT(u.additional_gids, ElementsAre(1001u, 2000u));
 }
 
 TEST(ResolveUserTest, NumericUidNeedNotExist) {

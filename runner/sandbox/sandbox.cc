@@ -115,6 +115,11 @@ int ChildMain(void* raw) {
   close(a->sync_write);
   close(a->error_read);
   int efd = a->error_write;
+  // The command starts with default signal handling, whatever the caller had blocked or ignored.
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int s : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2}) signal(s, SIG_DFL);
   // Die with the parent if it goes away before we exec.
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   char go = 0;

@@ -1,0 +1,98 @@
+// Container lifecycle: run (foreground or detached), ps, logs, stop and rm, with state on disk.
+//
+// Each container has a directory `<state_root>/<id>` (state_root: /run/slipway for root, else
+// $XDG_RUNTIME_DIR/slipway) holding state.json, the log of a detached run, the per-container
+// /etc/hosts, /etc/hostname and /etc/resolv.conf, and the overlay's upper/work directories. The
+// rootfs is mounted only inside the container's mount namespace, so nothing appears in the host's
+// mount table; the cgroup is the only other kernel object, and rm/--rm remove it with the directory.
+//
+// A foreground run is monitored by the calling process: stdio passes straight through, SIGINT,
+// SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded, and `timeout_seconds` sends SIGTERM
+// to every process of the container, then SIGKILL after `stop_grace_seconds` (exit status 124).
+// A detached run forks a monitor that does the same with the output going to the log file.
+#ifndef SLIPWAY_RUNNER_CONTAINER_CONTAINER_H_
+#define SLIPWAY_RUNNER_CONTAINER_CONTAINER_H_
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "runner/cgroup/cgroup.h"
+#include "runner/sandbox/spec.h"
+
+namespace runner {
+
+inline constexpr int kExitTimeout = 124;
+
+struct RunOptions {
+  // Image as the CLI names it (`oci:DIR[:TAG]`, `local:NAME[:TAG]`, or a name in the local store).
+  std::string image;
+  // Instead of an image: run on this already unpacked root filesystem (used read-write, in place).
+  std::string rootfs_dir;
+  std::vector<std::string> args;             // replace CMD
+  std::optional<std::string> entrypoint;     // --entrypoint
+  std::vector<std::string> env;              // -e K=V / -e K
+  std::vector<std::string> volumes;          // -v SRC:DST[:ro]
+  std::string workdir;                       // -w; default: the image's WorkingDir, else /
+  std::string user;                          // -u; default: the image's User
+  std::string name;                          // --name
+  NetworkMode network = NetworkMode::kNone;
+  Resources resources;
+  double timeout_seconds = 0;  // 0: none
+  int stop_grace_seconds = 10;
+  bool init = false;
+  bool remove = false;  // --rm
+  bool detach = false;  // -d
+  bool read_only = false;
+  bool no_new_privs = true;
+  std::string state_root;  // default: DefaultStateRoot()
+  std::string cache_dir;   // default: DefaultLayerCacheDir()
+};
+
+// /run/slipway for root, else $XDG_RUNTIME_DIR/slipway (or /tmp/slipway-UID).
+std::string DefaultStateRoot();
+
+// Runs a container. Foreground: returns its exit status (OOM and timeouts are reported on
+// `diagnostics`). Detached: prints the id on `out` once the command started and returns 0.
+// Errors before the command started are returned as statuses; a command that cannot be executed
+// returns 126/127 with the reason on `diagnostics`.
+absl::StatusOr<int> RunContainer(const RunOptions& options, std::ostream& out,
+                                 std::ostream& diagnostics);
+
+struct ContainerInfo {
+  std::string id;
+  std::string name;
+  std::string image;
+  std::vector<std::string> command;
+  std::string created;  // RFC 3339
+  std::string status;   // "running", "exited"
+  int exit_code = 0;
+  bool oom_killed = false;
+  pid_t pid = 0;
+  pid_t monitor_pid = 0;
+  std::string stop_signal;
+  std::vector<std::string> cgroup_dirs;
+  int cgroup_version = 0;
+  std::string dir;
+};
+
+absl::StatusOr<std::vector<ContainerInfo>> ListContainers(const std::string& state_root);
+// Finds a container by full id, unique id prefix or name. NotFound / InvalidArgument (ambiguous).
+absl::StatusOr<ContainerInfo> FindContainer(const std::string& state_root, const std::string& ref);
+// Sends the image's STOPSIGNAL (default SIGTERM) and SIGKILL after `grace_seconds`; waits for exit.
+absl::Status StopContainer(const std::string& state_root, const std::string& ref,
+                           int grace_seconds);
+// Removes a stopped container (force: kill it first): cgroup, state, logs, upper dir.
+absl::Status RemoveContainer(const std::string& state_root, const std::string& ref, bool force);
+// The path of the log file of a (detached) container.
+absl::StatusOr<std::string> LogPath(const std::string& state_root, const std::string& ref);
+
+// "SIGTERM", "TERM", "15" -> 15. InvalidArgument otherwise.
+absl::StatusOr<int> ParseSignal(const std::string& name);
+
+}  // namespace runner
+
+#endif  // SLIPWAY_RUNNER_CONTAINER_CONTAINER_H_

@@ -1,0 +1,156 @@
+#include "runner/rootfs/rootfs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "base/env.h"
+#include "base/scoped_fd.h"
+#include "base/status_macros.h"
+#include "oci/tar/layer_extractor.h"
+
+namespace runner {
+namespace {
+
+absl::StatusOr<base::ScopedFd> OpenBlobFile(const std::string& path) {
+  return base::Env::Default()->Open(path, O_RDONLY);
+}
+
+}  // namespace
+
+std::string DefaultLayerCacheDir() {
+  if (const char* d = std::getenv("SLIPWAY_LAYER_CACHE"); d != nullptr && *d) return d;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x)
+    return absl::StrCat(x, "/slipway/layers");
+  const char* home = std::getenv("HOME");
+  return absl::StrCat(home != nullptr && *home ? home : "/root", "/.cache/slipway/layers");
+}
+
+absl::StatusOr<std::string> LayerCache::Ensure(const oci::Digest& diff_id,
+                                               const std::string& blob_path) {
+  base::Env* env = base::Env::Default();
+  std::string hex(diff_id.hex());
+  std::string final_dir = absl::StrCat(dir_, "/", hex);
+  if (env->IsDirectory(final_dir)) return final_dir;
+  RETURN_IF_ERROR(env->CreateDirs(dir_, 0700));
+  ASSIGN_OR_RETURN(base::ScopedFd lock,
+                   env->Open(absl::StrCat(dir_, "/.lock-", hex), O_RDWR | O_CREAT, 0600));
+  while (flock(lock.get(), LOCK_EX) < 0) {
+    if (errno != EINTR) return base::ErrnoError(errno, absl::StrCat("locking layer ", hex));
+  }
+  if (env->IsDirectory(final_dir)) return final_dir;  // another process unpacked it meanwhile
+  // Leftovers of a crashed unpack of this layer (we hold its lock, so nobody is writing them).
+  ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(dir_));
+  for (const std::string& n : names)
+    if (absl::StartsWith(n, absl::StrCat(".tmp-", hex)))
+      RETURN_IF_ERROR(env->RemoveAll(absl::StrCat(dir_, "/", n)));
+  std::string tmpl = absl::StrCat(dir_, "/.tmp-", hex, "-XXXXXX");
+  if (mkdtemp(tmpl.data()) == nullptr)
+    return base::ErrnoError(errno, absl::StrCat("mkdtemp `", tmpl, "`"));
+  chmod(tmpl.c_str(), 0755);
+  ASSIGN_OR_RETURN(base::ScopedFd blob, OpenBlobFile(blob_path));
+  oci::ExtractOptions opts;
+  opts.whiteouts = oci::ExtractOptions::Whiteouts::kOverlay;
+  opts.overlay_xattr_prefix = rootless_ ? "user." : "trusted.";
+  opts.preserve_owners = !rootless_;
+  opts.allow_devices = !rootless_;
+  opts.expected_diff_id = diff_id;
+  absl::StatusOr<oci::ExtractStats> stats = oci::ApplyLayer(blob.get(), tmpl, opts);
+  if (!stats.ok()) {
+    (void)env->RemoveAll(tmpl);
+    return base::Annotate(stats.status(), absl::StrCat("unpacking layer ", diff_id.str(),
+                                                       " from `", blob_path, "`"));
+  }
+  sync();  // the unpacked files must be durable before the name makes them visible
+  RETURN_IF_ERROR(env->Rename(tmpl, final_dir));
+  return final_dir;
+}
+
+bool LayerCache::OverlaySupported() {
+  base::Env* env = base::Env::Default();
+  std::string ok_marker = absl::StrCat(dir_, "/.overlay-ok");
+  std::string no_marker = absl::StrCat(dir_, "/.overlay-no");
+  if (env->Exists(ok_marker)) return true;
+  if (env->Exists(no_marker)) return false;
+  if (!env->CreateDirs(dir_, 0700).ok()) return false;
+  std::string probe = absl::StrCat(dir_, "/.probe-XXXXXX");
+  if (mkdtemp(probe.data()) == nullptr) return false;
+  for (const char* d : {"/l", "/u", "/w", "/m"}) mkdir(absl::StrCat(probe, d).c_str(), 0755);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int flags = CLONE_NEWNS | (rootless_ ? CLONE_NEWUSER : 0);
+    if (unshare(flags) < 0) _exit(1);
+    mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
+    std::string data = absl::StrCat("lowerdir=", probe, "/l,upperdir=", probe, "/u,workdir=",
+                                     probe, "/w", rootless_ ? ",userxattr" : "");
+    _exit(mount("overlay", absl::StrCat(probe, "/m").c_str(), "overlay", 0, data.c_str()) == 0
+              ? 0 : 1);
+  }
+  int status = 1;
+  if (pid > 0) waitpid(pid, &status, 0);
+  (void)env->RemoveAll(probe);
+  bool ok = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  (void)env->WriteFileAtomically(ok ? ok_marker : no_marker, "");
+  return ok;
+}
+
+absl::StatusOr<PreparedRootfs> PrepareRootfs(const oci::Layout& layout, const oci::ImageRef& image,
+                                             LayerCache& cache, const std::string& container_dir) {
+  base::Env* env = base::Env::Default();
+  const std::vector<oci::Descriptor>& layers = image.manifest.layers;
+  const std::vector<oci::Digest>& diff_ids = image.config.diff_ids;
+  if (layers.size() != diff_ids.size())
+    return absl::FailedPreconditionError(absl::StrCat(
+        "image has ", layers.size(), " layers but its config lists ", diff_ids.size(),
+        " diff_ids"));
+  PreparedRootfs out;
+  out.rootfs = absl::StrCat(container_dir, "/rootfs");
+  RETURN_IF_ERROR(env->CreateDirs(out.rootfs, 0755));
+  if (cache.OverlaySupported()) {
+    for (size_t i = 0; i < layers.size(); ++i) {
+      ASSIGN_OR_RETURN(std::string dir,
+                       cache.Ensure(diff_ids[i], layout.BlobPath(layers[i].digest)));
+      out.overlay.lower_dirs.insert(out.overlay.lower_dirs.begin(), dir);
+    }
+    if (out.overlay.lower_dirs.empty()) {
+      // An image with no layers: an empty lower keeps overlayfs happy.
+      std::string empty = absl::StrCat(container_dir, "/empty");
+      RETURN_IF_ERROR(env->CreateDirs(empty));
+      out.overlay.lower_dirs.push_back(empty);
+    }
+    out.overlay.upper_dir = absl::StrCat(container_dir, "/upper");
+    out.overlay.work_dir = absl::StrCat(container_dir, "/work");
+    RETURN_IF_ERROR(env->CreateDirs(out.overlay.upper_dir, 0755));
+    RETURN_IF_ERROR(env->CreateDirs(out.overlay.work_dir, 0700));
+    out.overlay.userxattr = geteuid() != 0;
+    out.read_dirs = out.overlay.lower_dirs;
+    return out;
+  }
+  // No overlayfs: a private copy, every layer applied in order (whiteouts delete).
+  out.private_copy = true;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    ASSIGN_OR_RETURN(base::ScopedFd blob, OpenBlobFile(layout.BlobPath(layers[i].digest)));
+    oci::ExtractOptions opts;
+    opts.preserve_owners = geteuid() == 0;
+    opts.allow_devices = geteuid() == 0;
+    opts.expected_diff_id = diff_ids[i];
+    absl::StatusOr<oci::ExtractStats> s = oci::ApplyLayer(blob.get(), out.rootfs, opts);
+    if (!s.ok())
+      return base::Annotate(s.status(), absl::StrCat("copying layer ", diff_ids[i].str(),
+                                                     " into `", out.rootfs, "`"));
+  }
+  out.read_dirs = {out.rootfs};
+  return out;
+}
+
+}  // namespace runner

@@ -1,0 +1,61 @@
+// Root filesystems for containers, from images in an OCI layout.
+//
+// LayerCache: each layer is unpacked once (safe extractor, overlay whiteouts) into
+// `<dir>/<diff_id hex>`, keyed by its diff_id and checked against it. Unpacking goes to a temp
+// directory renamed into place under a per-layer flock, so concurrent containers share the cache
+// and a crash mid-unpack leaves only a `.tmp-*` directory that the next unpack of that layer
+// removes, never a half-made layer behind a name. Thread-compatible; safe across processes.
+//
+// PrepareRootfs: an overlay spec (read-only lowers from the cache, a fresh upper and work dir per
+// container, mounted later inside the container's mount namespace) or, where overlayfs is not
+// permitted, a private copy made by applying every layer into the container's directory.
+#ifndef SLIPWAY_RUNNER_ROOTFS_ROOTFS_H_
+#define SLIPWAY_RUNNER_ROOTFS_ROOTFS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "oci/digest.h"
+#include "oci/layout/layout.h"
+#include "runner/sandbox/spec.h"
+
+namespace runner {
+
+// $SLIPWAY_LAYER_CACHE, else $XDG_CACHE_HOME/slipway/layers, else $HOME/.cache/slipway/layers.
+std::string DefaultLayerCacheDir();
+
+class LayerCache {
+ public:
+  // `rootless` selects user.* overlay xattrs and no chown.
+  LayerCache(std::string dir, bool rootless) : dir_(std::move(dir)), rootless_(rootless) {}
+  const std::string& dir() const { return dir_; }
+
+  // The unpacked directory of the layer whose uncompressed digest is `diff_id`, unpacking the
+  // blob at `blob_path` first if needed.
+  absl::StatusOr<std::string> Ensure(const oci::Digest& diff_id, const std::string& blob_path);
+
+  // Whether overlayfs with these lowers can be mounted here (probed once, in a throwaway mount
+  // namespace, and remembered in the cache dir).
+  bool OverlaySupported();
+
+ private:
+  std::string dir_;
+  bool rootless_;
+};
+
+struct PreparedRootfs {
+  std::string rootfs;    // the mount point / directory that becomes `/`
+  OverlaySpec overlay;   // empty lower_dirs when `private_copy`
+  bool private_copy = false;
+  // Directories to search (top-most first) for files of the image such as /etc/passwd.
+  std::vector<std::string> read_dirs;
+};
+
+// Lays out `<container_dir>/{rootfs,upper,work}` for `image` from `layout`.
+absl::StatusOr<PreparedRootfs> PrepareRootfs(const oci::Layout& layout, const oci::ImageRef& image,
+                                             LayerCache& cache, const std::string& container_dir);
+
+}  // namespace runner
+
+#endif  // SLIPWAY_RUNNER_ROOTFS_ROOTFS_H_

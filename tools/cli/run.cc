@@ -1,0 +1,133 @@
+// `slipway run`: runs a command in a new container from an image (or an unpacked rootfs).
+#include <iostream>
+#include <optional>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "runner/cgroup/cgroup.h"
+#include "runner/container/container.h"
+#include "tools/cli/command.h"
+#include "tools/cli/flags.h"
+
+namespace cli {
+namespace {
+
+constexpr char kUsage[] = R"(Usage: slipway run [OPTIONS] IMAGE [CMD...]
+       slipway run [OPTIONS] --rootfs DIR CMD...
+
+Runs CMD (default: the image's ENTRYPOINT and CMD) in a new isolated container and returns its
+exit status (128+signal when killed, 124 after --timeout, 137 when killed for memory, 126/127 when
+the command cannot be executed).
+
+IMAGE is oci:DIR[:TAG], local:NAME[:TAG], or a NAME[:TAG] held by the local store.
+
+Options:
+  --rm                  remove the container when it exits
+  -d, --detach          run in the background and print the container id
+  --init                run an init as PID 1 that reaps zombies and forwards signals
+  -e, --env K=V         set an environment variable (K alone copies it from here); repeatable
+  -v, --volume SRC:DST[:ro]  bind mount a host path; repeatable
+  -w, --workdir DIR     working directory inside the container
+  -u, --user USER[:GROUP]  user (name or uid, resolved in the image's /etc/passwd)
+  --entrypoint CMD      override the image's ENTRYPOINT (and drop its CMD)
+  --name NAME           name the container (for stop/logs/rm)
+  --network none|host   network: loopback only (default) or the host's
+  --memory SIZE         memory limit (64m, 1g)
+  --cpus N              CPU limit (1.5 = one and a half CPUs)
+  --pids-limit N        maximum number of processes
+  --timeout SECONDS     kill the container after this long (SIGTERM, then SIGKILL); exit 124
+  --stop-timeout SECONDS  grace between SIGTERM and SIGKILL for --timeout (default 10)
+  --read-only           mount the root filesystem read-only
+  --security-opt no-new-privileges=false  allow privilege gain through setuid binaries
+  --rootfs DIR          run on an unpacked root filesystem instead of an image
+)";
+
+int RunRun(const std::vector<std::string>& args) {
+  runner::RunOptions o;
+  FlagSet flags;
+  flags.StopAtPositional();
+  std::string entrypoint, network = "none", memory, cpus, security_opt;
+  bool entrypoint_set = false;
+  int64_t pids = 0, stop_timeout = 10;
+  double timeout = 0;
+  flags.Bool("rm", 0, &o.remove);
+  flags.Bool("detach", 'd', &o.detach);
+  flags.Bool("init", 0, &o.init);
+  flags.Repeated("env", 'e', &o.env);
+  flags.Repeated("volume", 'v', &o.volumes);
+  flags.String("workdir", 'w', &o.workdir);
+  flags.String("user", 'u', &o.user);
+  flags.String("name", 0, &o.name);
+  flags.Custom("entrypoint", 0, [&](absl::string_view v) {
+    entrypoint = std::string(v);
+    entrypoint_set = true;
+    return absl::OkStatus();
+  });
+  flags.String("network", 0, &network);
+  flags.String("memory", 'm', &memory);
+  flags.String("cpus", 0, &cpus);
+  flags.Int("pids-limit", 0, &pids);
+  flags.Custom("timeout", 0, [&](absl::string_view v) {
+    if (!absl::SimpleAtod(v, &timeout) || timeout <= 0)
+      return UsageError(absl::StrCat("--timeout: expected a positive number of seconds, got `", v,
+                                     "`"));
+    return absl::OkStatus();
+  });
+  flags.Int("stop-timeout", 0, &stop_timeout);
+  flags.Bool("read-only", 0, &o.read_only);
+  flags.String("security-opt", 0, &security_opt);
+  flags.String("rootfs", 0, &o.rootfs_dir);
+  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
+  if (!positional.ok()) return ReportError("run", positional.status());
+  if (flags.help_requested()) {
+    std::cout << kUsage;
+    return kExitOk;
+  }
+  std::vector<std::string> rest = *positional;
+  if (o.rootfs_dir.empty()) {
+    if (rest.empty()) return ReportError("run", UsageError("missing IMAGE"));
+    o.image = rest[0];
+    rest.erase(rest.begin());
+  }
+  o.args = rest;
+  if (entrypoint_set) o.entrypoint = entrypoint;
+  if (network == "none") {
+    o.network = runner::NetworkMode::kNone;
+  } else if (network == "host") {
+    o.network = runner::NetworkMode::kHost;
+  } else {
+    return ReportError("run", UsageError(absl::StrCat("--network: expected none or host, got `",
+                                                      network, "`")));
+  }
+  if (!memory.empty()) {
+    absl::StatusOr<int64_t> m = runner::ParseSize(memory);
+    if (!m.ok()) return ReportError("run", UsageError(m.status().message()));
+    o.resources.memory_bytes = *m;
+  }
+  if (!cpus.empty() && (!absl::SimpleAtod(cpus, &o.resources.cpus) || o.resources.cpus <= 0))
+    return ReportError("run", UsageError(absl::StrCat("--cpus: expected a positive number, got `",
+                                                      cpus, "`")));
+  o.resources.pids_limit = pids;
+  o.timeout_seconds = timeout;
+  o.stop_grace_seconds = static_cast<int>(stop_timeout);
+  if (!security_opt.empty()) {
+    if (security_opt == "no-new-privileges=false") {
+      o.no_new_privs = false;
+    } else if (security_opt != "no-new-privileges" && security_opt != "no-new-privileges=true") {
+      return ReportError("run", UsageError(absl::StrCat("unsupported --security-opt `",
+                                                        security_opt, "`")));
+    }
+  }
+  absl::StatusOr<int> status = runner::RunContainer(o, std::cout, std::cerr);
+  if (!status.ok()) {
+    int code = ReportError("run", status.status());
+    return code == kExitUserError ? kExitInternal : code;
+  }
+  return *status;
+}
+
+}  // namespace
+
+SLIPWAY_COMMAND(run, "Run a command in a new container", kUsage, RunRun);
+
+}  // namespace cli
