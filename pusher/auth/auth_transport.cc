@@ -212,6 +212,7 @@ absl::StatusOr<HttpResponse> AuthTransport::RoundTrip(const HttpRequest& request
     absl::MutexLock lock(&mu_);
     challenges_[host] = *chosen;
   }
+  if (!request.authenticate) return resp;
   if (chosen->scheme == "bearer") scopes = MergeScopes(scopes, chosen->Param("scope"));
   ASSIGN_OR_RETURN(authorization, AuthorizationFor(host, scopes, true));
   if (authorization.empty()) return resp;  // nothing to offer: let the caller see the 401

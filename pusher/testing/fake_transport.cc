@@ -37,6 +37,18 @@ absl::StatusOr<pusher::HttpResponse> FakeTransport::RoundTrip(
   absl::StatusOr<pusher::HttpResponse> resp = handler_(r);
   if (!resp.ok()) return resp;
   if (resp->ok() && request.response_sink && request.method != "HEAD") {
+    if (request.on_body_start) {
+      absl::Status s = request.on_body_start(resp->status, resp->headers);
+      if (!s.ok()) return s;
+    }
+    // A handler may ask for a connection drop after N body bytes with header "x-fake-drop-after".
+    std::string drop = resp->Header("x-fake-drop-after");
+    if (!drop.empty()) {
+      size_t n = std::stoul(drop);
+      absl::Status s = request.response_sink(absl::string_view(resp->body).substr(0, n));
+      if (!s.ok()) return s;
+      return absl::UnavailableError("fake: connection dropped mid-body");
+    }
     absl::Status s = request.response_sink(resp->body);
     if (!s.ok()) return s;
     resp->streamed_bytes = resp->body.size();

@@ -61,6 +61,7 @@ struct Transfer {
   ByteSource* source = nullptr;
   absl::Status callback_error;
   int64_t uploaded = 0;
+  bool body_started = false;
 };
 
 size_t HeaderCallback(char* data, size_t size, size_t nitems, void* userdata) {
@@ -86,6 +87,16 @@ size_t WriteCallback(char* data, size_t size, size_t nmemb, void* userdata) {
   long code = 0;
   curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
   if (code >= 200 && code < 300 && t->request->response_sink) {
+    if (!t->body_started) {
+      t->body_started = true;
+      if (t->request->on_body_start) {
+        absl::Status s = t->request->on_body_start(static_cast<int>(code), t->response->headers);
+        if (!s.ok()) {
+          t->callback_error = s;
+          return 0;
+        }
+      }
+    }
     absl::Status s = t->request->response_sink(absl::string_view(data, n));
     if (!s.ok()) {
       t->callback_error = s;

@@ -89,11 +89,17 @@ struct HttpRequest {
   // When set, a 2xx response body is passed here in pieces instead of into HttpResponse::body. An
   // error from the sink aborts the transfer and is returned by RoundTrip.
   std::function<absl::Status(absl::string_view)> response_sink;
+  // Called once, before the first byte reaches response_sink, with the final status and headers
+  // (e.g. to tell a 206 from a 200 answer to a Range request). An error aborts the transfer.
+  std::function<absl::Status(int status, const Headers& headers)> on_body_start;
   // Follow 3xx redirects (blob downloads go to storage URLs). Default: true.
   bool follow_redirects = true;
   // May a decorator resend this request after a connection error? Uploads that the server may have
   // partly consumed set false and resume themselves. Default: true.
   bool retryable = true;
+  // When false, the auth decorator does not answer a 401 (it still learns the challenge); used by
+  // the /v2/ ping that only discovers how a registry authenticates. Default: true.
+  bool authenticate = true;
   // Token scopes this request needs ("repository:a/b:pull,push"); read by the auth decorator.
   std::vector<std::string> scopes;
   // Called with (bytes transferred so far, total or -1) as the body moves. Optional.

@@ -114,6 +114,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(Kind kind,
   server->ca_file_ = Str(doc, "ca");
   server->upstream_ = Str(doc, "upstream");
   server->proxy_ = Str(doc, "proxy");
+  server->workdir_ = Str(doc, "workdir");
   return server;
 }
 

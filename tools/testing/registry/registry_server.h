@@ -61,6 +61,8 @@ class RegistryServer {
   const std::string& upstream() const { return upstream_; }
   // "127.0.0.1:PORT" of the fault proxy (when options.fault_proxy).
   const std::string& proxy() const { return proxy_; }
+  // The launcher's scratch folder (registry storage lives under `<workdir>/registry/storage`).
+  const std::string& workdir() const { return workdir_; }
 
   // Replaces the proxy's fault rules. `rules_json` is a JSON list of
   //   {"match": "<substring of 'METHOD PATH'>", "action": "status"|"drop"|"stall"|"stall_body",
@@ -79,7 +81,7 @@ class RegistryServer {
   pid_t pid_ = -1;
   int stdin_fd_ = -1;
   std::string host_, scheme_, username_, password_, refresh_token_, certs_dir_, ca_file_,
-      upstream_, proxy_;
+      upstream_, proxy_, workdir_;
 };
 
 // The path of registry_env.py in the runfiles (or $SLIPWAY_REGISTRY_ENV).
