@@ -464,6 +464,7 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
     sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     if (o.detach) {
       report(std::string(started.status().message()));
+      cleanup.~Cleanup();  // _exit skips destructors
       _exit(kExitSetupFailed);
     }
     return started.status();
@@ -472,6 +473,7 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
     sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     if (o.detach) {
       report(absl::StrCat("exec:", started->exec_exit_code, started->exec_error));
+      cleanup.~Cleanup();  // _exit skips destructors
       _exit(started->exec_exit_code);
     }
     diag << "slipway run: " << started->exec_error << "\n";
