@@ -102,13 +102,20 @@ class Pipeline {
     return absl::OkStatus();
   }
 
+  // libarchive hands over 10 KiB records; they are batched so that hashing and the compressor
+  // (zstd's multithreaded front end in particular) see large writes. Output does not depend on it.
   absl::Status Write(absl::string_view data) {
-    diff_hash_.Update(data);
     uncompressed_size_ += data.size();
-    return compressor_->Write(data);
+    if (batch_.size() + data.size() > kBatch) RETURN_IF_ERROR(Flush());
+    if (data.size() >= kBatch) return Feed(data);
+    batch_.append(data.data(), data.size());
+    return absl::OkStatus();
   }
 
-  absl::Status Finish() { return compressor_->Finish(); }
+  absl::Status Finish() {
+    RETURN_IF_ERROR(Flush());
+    return compressor_->Finish();
+  }
 
   Sha256& diff_hash() { return diff_hash_; }
   Sha256& blob_hash() { return blob_hash_; }
@@ -118,7 +125,21 @@ class Pipeline {
   absl::Status& callback_status() { return callback_status_; }
 
  private:
+  static constexpr size_t kBatch = 1 << 20;
+
+  absl::Status Feed(absl::string_view data) {
+    diff_hash_.Update(data);
+    return compressor_->Write(data);
+  }
+  absl::Status Flush() {
+    if (batch_.empty()) return absl::OkStatus();
+    absl::Status s = Feed(batch_);
+    batch_.clear();
+    return s;
+  }
+
   ByteSink& sink_;
+  std::string batch_;
   std::unique_ptr<Compressor> compressor_;
   Sha256 diff_hash_;
   Sha256 blob_hash_;
