@@ -223,7 +223,10 @@ absl::StatusOr<LayerResult> WriteLayer(std::vector<LayerEntry> entries,
   RETURN_IF_ERROR(pipeline.Init(options));
   std::unique_ptr<struct archive, ArchiveDeleter> a(archive_write_new());
   if (!a) return absl::ResourceExhaustedError("archive_write_new failed");
+  // xattrs only as SCHILY.xattr.* records: what GNU tar, Go's archive/tar (containerd, Docker) and
+  // libarchive all read; libarchive's own LIBARCHIVE.xattr.* duplicates would make GNU tar warn.
   if (archive_write_set_format_pax_restricted(a.get()) != ARCHIVE_OK ||
+      archive_write_set_options(a.get(), "pax:xattrheader=SCHILY") != ARCHIVE_OK ||
       archive_write_add_filter_none(a.get()) != ARCHIVE_OK) {
     return ArchiveError(a.get(), pipeline, "configuring the tar writer");
   }

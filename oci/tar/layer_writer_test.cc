@@ -249,6 +249,8 @@ TEST(LayerWriterTest, EntriesInMemoryWhiteoutsDevicesAndXattrs) {
   EXPECT_EQ(tar[0].path, "bin/ping");
   EXPECT_EQ(tar[0].data, "ELF");
   EXPECT_EQ(tar[0].xattrs["security.capability"], std::string("\x01\x00\x00\x02\x00\x20", 6));
+  EXPECT_EQ(sink.bytes.find("LIBARCHIVE.xattr"), std::string::npos);
+  EXPECT_NE(sink.bytes.find("SCHILY.xattr.security.capability="), std::string::npos);
   EXPECT_EQ(tar[1].path, "dev/null");
   EXPECT_TRUE(S_ISCHR(tar[1].mode));
   EXPECT_EQ(tar[2].path, "etc/.wh.old.conf");
