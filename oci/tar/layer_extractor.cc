@@ -263,8 +263,12 @@ class Root {
     }
     std::string rel = absl::StrJoin(parts.begin(), parts.begin() + count, "/");
     if (use_openat2_) {
-      long fd = Openat2(fd_.get(), rel.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC,
-                        RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+      long fd;
+      int tries = 0;
+      do {  // EAGAIN: a concurrent rename raced a ".." lookup; the kernel asks for a retry
+        fd = Openat2(fd_.get(), rel.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC,
+                     RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+      } while (fd < 0 && errno == EAGAIN && ++tries < 16);
       if (fd >= 0) return base::ScopedFd(static_cast<int>(fd));
       if (errno != ENOSYS) return base::ErrnoError(errno, absl::StrCat("resolve `", rel, "` in the root"));
       use_openat2_ = false;  // old kernel: fall back for good
