@@ -422,6 +422,24 @@ TEST_P(ExtractorTest, KeepsMetadata) {
   EXPECT_EQ(st.st_mtime, 1400000000);
 }
 
+TEST_P(ExtractorTest, KeepsFileCapabilitiesAfterChown) {
+  // VFS capability v2 granting CAP_NET_RAW; chown clears it, so it must be set after the chown.
+  const std::string cap("\x01\x00\x00\x02\x00\x20\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+                        "\x00\x00\x00\x00", 20);
+  const std::string probe = dir_->path() + "/probe";
+  std::ofstream(probe) << "p";
+  bool supported = setxattr(probe.c_str(), "security.capability", cap.data(), cap.size(), 0) == 0;
+  unlink(probe.c_str());
+  if (!supported) GTEST_SKIP() << "cannot set security.capability here: " << strerror(errno);
+  E ping{'f', "bin/ping", "elf", 0755, 1000};
+  ping.xattrs["security.capability"] = cap;
+  ASSERT_OK(Apply({ping}).status());
+  char value[64];
+  ssize_t n = getxattr(R("bin/ping").c_str(), "security.capability", value, sizeof(value));
+  ASSERT_EQ(n, 20) << strerror(errno);
+  EXPECT_EQ(std::string(value, n), cap);
+}
+
 TEST_P(ExtractorTest, DetectsCompressionAndComputesDiffId) {
   const std::string tar = BuildTar({{'f', "hello", "world"}});
   for (Compression c : {Compression::kNone, Compression::kGzip, Compression::kZstd}) {
