@@ -1,0 +1,120 @@
+#include "builder/exec/progress.h"
+
+#include <unistd.h>
+
+#include <map>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "nlohmann/json.hpp"
+
+namespace builder {
+namespace {
+
+std::string Header(const StepInfo& s) {
+  return absl::StrCat("[", s.stage, " ", s.index, "/", s.total, "] ", s.text);
+}
+
+class LineProgress : public Progress {
+ public:
+  LineProgress(FILE* out, bool tty) : out_(out), tty_(tty) {}
+  void Started(const StepInfo& s) override {
+    absl::MutexLock lock(&mu_);
+    Print(absl::StrCat(Bold("#" + std::to_string(s.id)), " ", Header(s)));
+  }
+  void Output(const StepInfo& s, absl::string_view data) override {
+    absl::MutexLock lock(&mu_);
+    std::string& partial = partial_[s.id];
+    partial.append(data.data(), data.size());
+    size_t nl;
+    while ((nl = partial.find('\n')) != std::string::npos) {
+      Print(absl::StrCat("#", s.id, " ", partial.substr(0, nl)));
+      partial.erase(0, nl + 1);
+    }
+  }
+  void Finished(const StepInfo& s, bool cached, absl::Duration elapsed,
+                const absl::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    auto it = partial_.find(s.id);
+    if (it != partial_.end()) {
+      if (!it->second.empty()) Print(absl::StrCat("#", s.id, " ", it->second));
+      partial_.erase(it);
+    }
+    std::string id = "#" + std::to_string(s.id);
+    if (!status.ok()) {
+      Print(absl::StrCat(Colour(id, "31"), " ERROR: ", status.message()));
+    } else if (cached) {
+      Print(absl::StrCat(Colour(id, "34"), " CACHED ", Header(s)));
+    } else {
+      Print(absl::StrCat(Colour(id, "32"), " DONE ",
+                         absl::StrFormat("%.1fs", absl::ToDoubleSeconds(elapsed)), " ", Header(s)));
+    }
+  }
+
+ private:
+  std::string Bold(const std::string& s) const { return tty_ ? "\033[1m" + s + "\033[0m" : s; }
+  std::string Colour(const std::string& s, const char* c) const {
+    return tty_ ? absl::StrCat("\033[", c, "m", s, "\033[0m") : s;
+  }
+  void Print(const std::string& line) {
+    std::fputs(line.c_str(), out_);
+    std::fputc('\n', out_);
+    std::fflush(out_);
+  }
+  FILE* out_;
+  bool tty_;
+  absl::Mutex mu_;
+  std::map<int, std::string> partial_;
+};
+
+class JsonProgress : public Progress {
+ public:
+  explicit JsonProgress(FILE* out) : out_(out) {}
+  void Started(const StepInfo& s) override { Emit(Base("start", s)); }
+  void Output(const StepInfo&, absl::string_view) override {}
+  void Finished(const StepInfo& s, bool cached, absl::Duration elapsed,
+                const absl::Status& status) override {
+    nlohmann::json j = Base("finish", s);
+    j["cached"] = cached;
+    j["seconds"] = absl::ToDoubleSeconds(elapsed);
+    if (!status.ok()) j["error"] = std::string(status.message());
+    Emit(j);
+  }
+
+ private:
+  static nlohmann::json Base(const char* event, const StepInfo& s) {
+    return {{"event", event}, {"step", s.id}, {"stage", s.stage}, {"index", s.index},
+            {"total", s.total}, {"instruction", s.text}, {"line", s.line}};
+  }
+  void Emit(const nlohmann::json& j) {
+    absl::MutexLock lock(&mu_);
+    std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::fputs(line.c_str(), out_);
+    std::fputc('\n', out_);
+    std::fflush(out_);
+  }
+  FILE* out_;
+  absl::Mutex mu_;
+};
+
+}  // namespace
+
+absl::StatusOr<ProgressMode> ParseProgressMode(absl::string_view text, FILE* out) {
+  if (text == "auto" || text.empty()) {
+    return isatty(fileno(out)) ? ProgressMode::kTty : ProgressMode::kPlain;
+  }
+  if (text == "plain") return ProgressMode::kPlain;
+  if (text == "tty") return ProgressMode::kTty;
+  if (text == "json") return ProgressMode::kJson;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--progress: unknown mode `", text, "` (want auto, tty, plain or json)"));
+}
+
+std::unique_ptr<Progress> NewProgress(ProgressMode mode, FILE* out) {
+  if (mode == ProgressMode::kJson) return std::make_unique<JsonProgress>(out);
+  return std::make_unique<LineProgress>(out, mode == ProgressMode::kTty);
+}
+
+}  // namespace builder
