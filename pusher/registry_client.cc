@@ -106,6 +106,8 @@ absl::Status Registry::Ping(bool authenticate) {
     HttpRequest req;
     req.url = absl::StrCat(scheme, "://", api_host_, "/v2/");
     req.authenticate = authenticate;
+    // With a plain-http fallback, a failing https probe is not worth retrying.
+    req.retryable = scheme != schemes.front() || schemes.size() == 1;
     absl::StatusOr<HttpResponse> resp = options_.transport->RoundTrip(req);
     if (!resp.ok()) {
       last = resp.status();
