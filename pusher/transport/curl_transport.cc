@@ -393,7 +393,6 @@ absl::StatusOr<HttpResponse> CurlTransport::RoundTrip(const HttpRequest& request
           what, ": TLS certificate of `", host, "` not accepted (", detail,
           "); put the registry's CA in certs.d/", host,
           "/ca.crt or name it with --insecure-registry"));
-    case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
       return absl::InvalidArgumentError(absl::StrCat(what, ": ", detail));
     default:

@@ -334,7 +334,8 @@ def make_proxy_handler(upstream_port, faults):
                     self.send_header("Retry-After", str(rule["retry_after"]))
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if self.command != "HEAD":
+                    self.wfile.write(body)
                 return
             if rule and rule["action"] == "stall":
                 time.sleep(rule.get("seconds", 5))
