@@ -1,0 +1,2 @@
+FROM base
+ONBUILD RUN echo triggered > /onbuild.txt
