@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fails if an attribute or rule name declared in the rules' .bzl files is missing from README.md.
+# Fails if a public attribute or rule name declared in the rules' .bzl files is missing from README.md.
 # Usage: readme_test.sh README.md FILE.bzl...
 set -euo pipefail
 readme=$1; shift
@@ -8,11 +8,13 @@ checked=0
 for bzl in "$@"; do
   # Attribute names: `"name": attr.xxx(` in attrs dicts.
   # Rule names: `name = rule(` / `name = repository_rule(`, public names only.
-  names=$( { grep -oE '"[a-z_][a-z0-9_]*": *attr\.' "$bzl" | sed -E 's/"([a-z0-9_]+)".*/\1/'
-             grep -oE '^[a-z][a-z0-9_]* = (rule|repository_rule)\(' "$bzl" | sed -E 's/ = .*//'; } | sort -u)
+  names=$( { grep -oE '"[a-z][a-z0-9_]*": *attr\.' "$bzl" || true; } | sed -E 's/"([a-z0-9_]+)".*/\1/'
+           { grep -oE '^[a-z][a-z0-9_]* = (rule|repository_rule)\(' "$bzl" || true; } | sed -E 's/ = .*//')
+  names=$(printf '%s\n' $names | sort -u)
   for n in $names; do
     checked=$((checked + 1))
-    if ! grep -qE "(^|[^a-z0-9_])${n}([^a-z0-9_]|$)" "$readme"; then
+    # Documented means named in backticks (`name`) or as a section heading (### name).
+    if ! grep -qE "\`${n}\`|^###+ ${n}([^a-z0-9_]|$)" "$readme"; then
       echo "README.md does not mention \`$n\` (declared in ${bzl##*/})"
       missing=$((missing + 1))
     fi
