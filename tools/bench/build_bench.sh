@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# build_bench: slipway build vs `buildah bud` on the same workloads, same disk, same run.
+#
+# Workloads: tiny (one RUN on busybox), copy (COPY of N files totalling SIZE_MB), multistage (two
+# stages, COPY --from). For each: cold build (empty caches/storage), warm no-change rebuild, and a
+# rebuild after one context file changed. Prints min and median of REPS runs in seconds.
+#
+# Usage: tools/bench/build_bench.sh [--reps N] [--dir DIR] [--files N] [--size-mb M] [--no-buildah]
+# Needs: root, a built //tools:slipway (SLIPWAY=path overrides), busybox-static, buildah.
+set -euo pipefail
+
+REPS=5 DIR=/var/tmp/slipway-build-bench FILES=5000 SIZE_MB=200 BUILDAH=1
+DRIVER=${BUILDAH_DRIVER:-overlay}
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --reps) REPS=$2; shift 2 ;;
+    --dir) DIR=$2; shift 2 ;;
+    --files) FILES=$2; shift 2 ;;
+    --size-mb) SIZE_MB=$2; shift 2 ;;
+    --no-buildah) BUILDAH=0; shift ;;
+    *) echo "unknown flag $1" >&2; exit 2 ;;
+  esac
+done
+SLIPWAY=${SLIPWAY:-$(cd "$(dirname "$0")/../.." && pwd)/bazel-bin/tools/slipway}
+[[ -x $SLIPWAY ]] || { echo "build //tools:slipway first (or set SLIPWAY)" >&2; exit 2; }
+
+rm -rf "$DIR"; mkdir -p "$DIR"
+trap '[[ -n ${KEEP:-} ]] || rm -rf "$DIR"' EXIT
+
+# Base image: static busybox in an OCI layout.
+mkdir -p "$DIR/bb/bin" "$DIR/bb/etc" "$DIR/bb/tmp"
+cp /bin/busybox "$DIR/bb/bin/busybox"
+for a in sh cat echo mkdir cp ls true; do ln -s busybox "$DIR/bb/bin/$a"; done
+echo 'root:x:0:0:root:/root:/bin/sh' > "$DIR/bb/etc/passwd"
+echo 'root:x:0:' > "$DIR/bb/etc/group"
+"$SLIPWAY" image --layer-dir "$DIR/bb" --env PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+  -t "oci:$DIR/base:latest" > /dev/null
+BASE="oci:$DIR/base:latest"
+
+# Contexts.
+mkdir -p "$DIR/w/tiny" "$DIR/w/copy/data" "$DIR/w/multistage/src"
+printf 'FROM %s\nRUN echo hello > /hello.txt\n' "$BASE" > "$DIR/w/tiny/Dockerfile"
+echo marker > "$DIR/w/tiny/marker.txt"
+printf 'FROM %s\nCOPY marker.txt /marker.txt\nRUN echo hello > /hello.txt\n' "$BASE" \
+  > "$DIR/w/tiny/Dockerfile"
+per=$(( SIZE_MB * 1024 * 1024 / FILES ))
+python3 - "$DIR/w/copy/data" "$FILES" "$per" <<'PY'
+import os, sys
+d, n, per = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(n):
+    sub = os.path.join(d, "d%03d" % (i % 100))
+    os.makedirs(sub, exist_ok=True)
+    with open(os.path.join(sub, "f%05d.bin" % i), "wb") as f:
+        f.write(os.urandom(per))
+PY
+printf 'FROM %s\nCOPY data/ /data/\n' "$BASE" > "$DIR/w/copy/Dockerfile"
+for i in $(seq 1 50); do echo "source $i" > "$DIR/w/multistage/src/s$i.txt"; done
+cat > "$DIR/w/multistage/Dockerfile" <<DF
+FROM $BASE AS build
+COPY src/ /src/
+RUN cat /src/* > /bundle.txt
+FROM $BASE AS test
+RUN echo tested > /tested
+FROM $BASE
+COPY --from=build /bundle.txt /app/bundle.txt
+COPY --from=test /tested /app/tested
+DF
+
+now() { date +%s.%N; }
+stats() {  # prints "min median" of the numbers on stdin
+  sort -g | awk '{a[NR]=$1} END {printf "%.3f %.3f\n", a[1], (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
+}
+changed_file() {
+  case "$1" in
+    tiny) echo "$DIR/w/tiny/marker.txt" ;;
+    copy) echo "$DIR/w/copy/data/d007/f00007.bin" ;;
+    multistage) echo "$DIR/w/multistage/src/s7.txt" ;;
+  esac
+}
+
+run_slipway() {  # workload phase -> seconds
+  local w=$1 cache="$DIR/slipway-cache-$1"
+  local t0; t0=$(now)
+  SOURCE_DATE_EPOCH=0 XDG_DATA_HOME="$DIR/store" "$SLIPWAY" build --progress plain \
+    --cache-dir "$cache" -t "bench-$w" "$DIR/w/$w" > /dev/null 2>"$DIR/slipway.log" \
+    || { cat "$DIR/slipway.log" >&2; exit 1; }
+  echo "$(now) - $t0" | bc
+}
+run_buildah() {
+  local w=$1
+  local t0; t0=$(now)
+  buildah --storage-driver "$DRIVER" --root "$DIR/buildah-root-$w" --runroot "$DIR/buildah-run-$w" \
+    bud --isolation chroot --timestamp 0 --layers -q -t "bench-$w" "$DIR/w/$w" \
+    > /dev/null 2>"$DIR/buildah.log" || { cat "$DIR/buildah.log" >&2; exit 1; }
+  echo "$(now) - $t0" | bc
+}
+
+printf '%-11s %-8s %-10s %18s %18s %8s\n' workload tool phase "min(s)" "median(s)" ""
+for w in tiny copy multistage; do
+  for tool in slipway buildah; do
+    [[ $tool == buildah && $BUILDAH == 0 ]] && continue
+    cold=() warm=() one=()
+    for r in $(seq 1 "$REPS"); do
+      rm -rf "$DIR/slipway-cache-$w" "$DIR/store"
+      if [[ $tool == buildah ]]; then
+        buildah --storage-driver "$DRIVER" --root "$DIR/buildah-root-$w" \
+          --runroot "$DIR/buildah-run-$w" rm -a > /dev/null 2>&1 || true
+        umount -R "$DIR/buildah-root-$w" 2>/dev/null || true
+        rm -rf "$DIR/buildah-root-$w" "$DIR/buildah-run-$w"
+      fi
+      sync
+      cold+=("$(run_$tool "$w")")
+      warm+=("$(run_$tool "$w")")
+      echo "change $r $tool" >> "$(changed_file "$w")"
+      one+=("$(run_$tool "$w")")
+    done
+    for phase in cold warm one; do
+      eval "vals=(\"\${$phase[@]}\")"
+      read -r mn md < <(printf '%s\n' "${vals[@]}" | stats)
+      printf '%-11s %-8s %-10s %18s %18s\n' "$w" "$tool" "$phase" "$mn" "$md"
+    done
+  done
+  umount -R "$DIR"/buildah-root-"$w" 2>/dev/null || true
+done
