@@ -1,7 +1,7 @@
 // layer_bench_bin: the binary behind tools/bench/layer_bench (not a test).
 //
 //   layer_bench_bin generate DIR [FILES] [BYTES]   deterministic tree (default 5000 files, 200 MB)
-//   layer_bench_bin write DIR gzip|zstd THREADS    one WriteLayer run into a counting null sink; prints:
+//   layer_bench_bin write DIR gzip|zstd|none THREADS one WriteLayer run into a counting null sink; prints:
 //                                                  seconds tar_bytes blob_bytes digest diff_id cpu_seconds
 //   layer_bench_bin sha BYTES                      CPU seconds to SHA-256 BYTES bytes (one core)
 //
@@ -139,7 +139,9 @@ int Write(const std::string& dir, const std::string& compression, int threads) {
     return 1;
   }
   oci::LayerWriterOptions options;
-  options.compression = compression == "zstd" ? oci::Compression::kZstd : oci::Compression::kGzip;
+  options.compression = compression == "zstd"   ? oci::Compression::kZstd
+                        : compression == "none" ? oci::Compression::kNone
+                                                : oci::Compression::kGzip;
   options.threads = threads;
   NullSink sink;
   auto result = oci::WriteLayer(std::move(*entries), options, sink);
@@ -196,7 +198,7 @@ int main(int argc, char** argv) {
     return Sha(bytes);
   }
   fprintf(stderr,
-          "usage: layer_bench_bin generate DIR [FILES] [BYTES] | write DIR gzip|zstd THREADS | "
+          "usage: layer_bench_bin generate DIR [FILES] [BYTES] | write DIR gzip|zstd|none THREADS | "
           "sha BYTES\n");
   return 2;
 }
