@@ -440,7 +440,9 @@ absl::StatusOr<Mount> ParseMount(absl::string_view value) {
     *out = static_cast<uint32_t>(n);
     return absl::OkStatus();
   };
-  for (const auto& [key, val] : fields) {
+  for (const auto& field : fields) {
+    const std::string& key = field.first;
+    const std::optional<std::string>& val = field.second;
     const std::string v = val.value_or("");
     auto need_value = [&]() -> absl::Status {
       if (!val.has_value()) {
