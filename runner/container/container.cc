@@ -58,54 +58,6 @@ std::string NewId() {
   return id;
 }
 
-// The image named on the command line, opened from an OCI layout.
-struct OpenedImage {
-  std::unique_ptr<oci::Layout> layout;
-  oci::ImageRef image;
-};
-
-absl::StatusOr<OpenedImage> OpenImage(const std::string& text) {
-  std::string dir, tag;
-  std::vector<std::string> candidates;
-  auto split_tag = [](const std::string& s, std::string* base, std::string* t) {
-    size_t slash = s.rfind('/');
-    size_t colon = s.rfind(':');
-    if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) {
-      *base = s.substr(0, colon);
-      *t = s.substr(colon + 1);
-    } else {
-      *base = s;
-      t->clear();
-    }
-  };
-  if (absl::StartsWith(text, "oci:")) {
-    split_tag(text.substr(4), &dir, &tag);
-    candidates.push_back(tag.empty() ? "latest" : tag);
-  } else {
-    std::string name = absl::StartsWith(text, "local:") ? text.substr(6) : text;
-    std::string base;
-    split_tag(name, &base, &tag);
-    if (tag.empty()) tag = "latest";
-    dir = oci::LocalStoreDir();
-    candidates = {absl::StrCat(base, ":", tag), absl::StrCat("docker.io/library/", base, ":", tag),
-                  absl::StrCat("docker.io/", base, ":", tag), base};
-  }
-  oci::LayoutOptions lo;
-  lo.create = false;
-  absl::StatusOr<std::unique_ptr<oci::Layout>> layout = oci::Layout::Open(dir, lo);
-  if (!layout.ok())
-    return base::Annotate(layout.status(), absl::StrCat("opening the image `", text, "`"));
-  absl::Status last = absl::NotFoundError("no candidate");
-  for (const std::string& c : candidates) {
-    absl::StatusOr<oci::ImageRef> img = oci::ReadImage(**layout, c);
-    if (img.ok()) return OpenedImage{std::move(layout).value(), std::move(img).value()};
-    if (img.status().code() != absl::StatusCode::kNotFound) return img.status();
-    last = img.status();
-  }
-  return absl::NotFoundError(absl::StrCat("image `", text, "` not found in the layout `", dir,
-                                          "` (pull or build it first): ", last.message()));
-}
-
 std::string ReadImageFile(const std::vector<std::string>& dirs, const std::string& path) {
   for (const std::string& d : dirs) {
     int fd = open(d.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -254,6 +206,23 @@ absl::Status RemoveDirContents(const std::string& dir) {
 
 }  // namespace
 
+absl::StatusOr<std::shared_ptr<const RunImage>> OpenRunImage(const std::string& name) {
+  absl::StatusOr<oci::ImageLocation> location = oci::ImageLocation::Parse(name);
+  if (!location.ok())
+    return base::Annotate(location.status(), absl::StrCat("image name `", name, "`"));
+  auto image = std::make_shared<RunImage>();
+  absl::StatusOr<oci::OpenedImage> opened = oci::OpenImageForRead(*location);
+  if (!opened.ok())
+    return base::Annotate(opened.status(), absl::StrCat("opening the image `", name, "`"));
+  image->opened = std::move(opened).value();
+  absl::StatusOr<oci::ImageRef> ref =
+      oci::ReadImage(*image->opened.layout, image->opened.tag_or_digest);
+  if (!ref.ok())
+    return base::Annotate(ref.status(), absl::StrCat("reading the image `", name, "`"));
+  image->ref = std::move(ref).value();
+  return std::shared_ptr<const RunImage>(std::move(image));
+}
+
 std::string DefaultStateRoot() {
   if (const char* s = std::getenv("SLIPWAY_STATE_ROOT"); s != nullptr && *s) return s;
   if (geteuid() == 0) return "/run/slipway";
@@ -280,13 +249,12 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
   bool rootless = geteuid() != 0;
 
   oci::ContainerConfig image_config;
-  std::unique_ptr<oci::Layout> layout;
-  oci::ImageRef image_ref;
+  std::shared_ptr<const RunImage> image = o.opened_image;
   if (o.rootfs_dir.empty()) {
-    ASSIGN_OR_RETURN(OpenedImage opened, OpenImage(o.image));
-    layout = std::move(opened.layout);
-    image_ref = std::move(opened.image);
-    image_config = image_ref.config.config;
+    if (image == nullptr) {
+      ASSIGN_OR_RETURN(image, OpenRunImage(o.image));
+    }
+    image_config = image->ref.config.config;
   }
   ASSIGN_OR_RETURN(std::vector<std::string> argv,
                    CombineCommand(image_config.entrypoint, image_config.cmd, o.entrypoint, o.args));
@@ -328,7 +296,7 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
   std::vector<std::string> read_dirs;
   if (o.rootfs_dir.empty()) {
     LayerCache cache(o.cache_dir.empty() ? DefaultLayerCacheDir() : o.cache_dir, rootless);
-    ASSIGN_OR_RETURN(PreparedRootfs prepared, PrepareRootfs(*layout, image_ref, cache, info.dir));
+    ASSIGN_OR_RETURN(PreparedRootfs prepared, PrepareRootfs(*image->opened.layout, image->ref, cache, info.dir));
     spec.rootfs = prepared.rootfs;
     spec.overlay = prepared.overlay;
     read_dirs = prepared.read_dirs;
@@ -357,6 +325,13 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
   spec.process.gid = resolved.gid;
   spec.process.additional_gids = resolved.additional_gids;
   spec.process.no_new_privs = o.no_new_privs;
+  base::ScopedFd null_stdin;
+  if (o.output_fd >= 0 && !o.detach) {
+    ASSIGN_OR_RETURN(null_stdin, env->Open("/dev/null", O_RDONLY));
+    spec.process.stdin_fd = null_stdin.get();
+    spec.process.stdout_fd = o.output_fd;
+    spec.process.stderr_fd = o.output_fd;
+  }
   if (rootless) {
     spec.user_namespace = true;
     spec.uid_mappings = {{0, static_cast<uint32_t>(geteuid()), 1}};

@@ -14,12 +14,15 @@
 #define SLIPWAY_RUNNER_CONTAINER_CONTAINER_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "oci/layout/image_source.h"
+#include "oci/layout/layout.h"
 #include "runner/cgroup/cgroup.h"
 #include "runner/sandbox/spec.h"
 
@@ -27,9 +30,22 @@ namespace runner {
 
 inline constexpr int kExitTimeout = 124;
 
+// An image opened for running: its layout (and, for docker-archive:, the scratch layout it was
+// loaded into, removed when this is destroyed) and the resolved manifest and config.
+struct RunImage {
+  oci::OpenedImage opened;
+  oci::ImageRef ref;
+};
+
+// Opens the image the CLI names: `oci:DIR[:TAG]`, `local:NAME[:TAG]`, `docker-archive:FILE`, or a
+// registry-style name that the local store holds (`busybox` = docker.io/library/busybox:latest).
+absl::StatusOr<std::shared_ptr<const RunImage>> OpenRunImage(const std::string& name);
+
 struct RunOptions {
   // Image as the CLI names it (`oci:DIR[:TAG]`, `local:NAME[:TAG]`, or a name in the local store).
   std::string image;
+  // Already opened (e.g. once for many structure tests); when set, `image` is only its display name.
+  std::shared_ptr<const RunImage> opened_image;
   // Instead of an image: run on this already unpacked root filesystem (used read-write, in place).
   std::string rootfs_dir;
   std::vector<std::string> args;             // replace CMD
@@ -50,6 +66,9 @@ struct RunOptions {
   bool no_new_privs = true;
   std::string state_root;  // default: DefaultStateRoot()
   std::string cache_dir;   // default: DefaultLayerCacheDir()
+  // When >= 0 (foreground only): the command's stdout and stderr go to this fd (not owned) and its
+  // stdin is /dev/null. Default: -1, stdio passes through.
+  int output_fd = -1;
 };
 
 // /run/slipway for root, else $XDG_RUNTIME_DIR/slipway (or /tmp/slipway-UID).

@@ -5,15 +5,19 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
+#include <cstring>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "base/env.h"
 #include "base/scoped_fd.h"
 #include "base/status_macros.h"
@@ -151,6 +155,73 @@ absl::StatusOr<PreparedRootfs> PrepareRootfs(const oci::Layout& layout, const oc
   }
   out.read_dirs = {out.rootfs};
   return out;
+}
+
+absl::StatusOr<std::string> InspectImageRootfs(const oci::Layout& layout, const oci::ImageRef& image,
+                                               LayerCache& cache, const std::string& scratch_dir,
+                                               const std::function<std::string(int root_fd)>& fn) {
+  ASSIGN_OR_RETURN(PreparedRootfs prepared, PrepareRootfs(layout, image, cache, scratch_dir));
+  auto run_on = [&fn](const std::string& dir) -> absl::StatusOr<std::string> {
+    ASSIGN_OR_RETURN(base::ScopedFd root,
+                     base::Env::Default()->Open(dir, O_PATH | O_DIRECTORY));
+    return fn(root.get());
+  };
+  if (prepared.private_copy) return run_on(prepared.rootfs);
+  if (prepared.overlay.lower_dirs.size() == 1) return run_on(prepared.overlay.lower_dirs[0]);
+
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) < 0) return base::ErrnoError(errno, "pipe");
+  base::ScopedFd read_end(fds[0]), write_end(fds[1]);
+  bool rootless = geteuid() != 0;
+  uid_t uid = geteuid();
+  gid_t gid = getegid();
+  pid_t pid = fork();
+  if (pid < 0) return base::ErrnoError(errno, "fork to inspect the rootfs");
+  if (pid == 0) {
+    read_end.Reset();
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    auto fail = [&](const std::string& what) {
+      (void)base::WriteAll(write_end.get(), absl::StrCat(what, ": ", std::strerror(errno)));
+      _exit(2);
+    };
+    if (unshare(CLONE_NEWNS | (rootless ? CLONE_NEWUSER : 0)) < 0) fail("unshare");
+    if (rootless) {
+      auto write_file = [&](const char* path, const std::string& text) {
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+          fail(absl::StrCat("writing `", path, "`"));
+        close(fd);
+      };
+      write_file("/proc/self/setgroups", "deny");
+      write_file("/proc/self/uid_map", absl::StrCat("0 ", uid, " 1\n"));
+      write_file("/proc/self/gid_map", absl::StrCat("0 ", gid, " 1\n"));
+    }
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) fail("making `/` private");
+    std::string data = absl::StrCat("lowerdir=", absl::StrJoin(prepared.overlay.lower_dirs, ":"),
+                                    rootless ? ",userxattr" : "");
+    if (mount("overlay", prepared.rootfs.c_str(), "overlay", MS_RDONLY, data.c_str()) < 0)
+      fail(absl::StrCat("mount overlay on `", prepared.rootfs, "`"));
+    int root = open(prepared.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) fail(absl::StrCat("open `", prepared.rootfs, "`"));
+    std::string out = absl::StrCat("+", fn(root));
+    _exit(base::WriteAll(write_end.get(), out).ok() ? 0 : 3);
+  }
+  write_end.Reset();
+  std::string out;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = read(read_end.get(), buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || out.empty() || out[0] != '+')
+    return absl::InternalError(absl::StrCat("inspecting the image's root filesystem: ",
+                                            out.empty() ? "the helper process died" : out));
+  return out.substr(1);
 }
 
 }  // namespace runner

@@ -12,6 +12,7 @@
 #ifndef SLIPWAY_RUNNER_ROOTFS_ROOTFS_H_
 #define SLIPWAY_RUNNER_ROOTFS_ROOTFS_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,16 @@ struct PreparedRootfs {
 // Lays out `<container_dir>/{rootfs,upper,work}` for `image` from `layout`.
 absl::StatusOr<PreparedRootfs> PrepareRootfs(const oci::Layout& layout, const oci::ImageRef& image,
                                              LayerCache& cache, const std::string& container_dir);
+
+// Runs `fn` on an O_PATH fd of the image's assembled root filesystem, read-only, without starting a
+// container: for file checks. With several overlay lowers, `fn` runs in a forked child with its own
+// mount namespace (and user namespace when rootless) holding a read-only overlay, so the mount
+// never shows in the host's mount table and goes away with the child; its returned string comes
+// back through a pipe. With one layer, or a private copy under `scratch_dir` (created, left for
+// the caller to remove), `fn` runs here. `fn` must resolve paths inside the fd (see in_root.h).
+absl::StatusOr<std::string> InspectImageRootfs(const oci::Layout& layout, const oci::ImageRef& image,
+                                               LayerCache& cache, const std::string& scratch_dir,
+                                               const std::function<std::string(int root_fd)>& fn);
 
 }  // namespace runner
 

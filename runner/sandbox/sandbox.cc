@@ -129,6 +129,12 @@ int ChildMain(void* raw) {
   } while (n < 0 && errno == EINTR);
   if (n != 1) _exit(kExitSetupFailed);  // the parent gave up
   close(a->sync_read);
+  const ProcessSpec& stdio = spec.process;
+  const int redirect[3] = {stdio.stdin_fd, stdio.stdout_fd, stdio.stderr_fd};
+  for (int target = 0; target < 3; ++target) {
+    if (redirect[target] >= 0 && redirect[target] != target && dup2(redirect[target], target) < 0)
+      Fail(efd, kExitSetupFailed, absl::StrCat("dup2 onto fd ", target, ": ", strerror(errno)));
+  }
 
   auto check = [efd](const absl::Status& s, const char* step) {
     if (!s.ok()) Fail(efd, kExitSetupFailed, absl::StrCat(step, ": ", s.message()));

@@ -47,6 +47,11 @@ struct ProcessSpec {
   std::vector<gid_t> additional_gids;
   // prctl(PR_SET_NO_NEW_PRIVS). Default: on (as runc's default spec).
   bool no_new_privs = true;
+  // File descriptors (of the caller; not owned) that become the command's stdin, stdout and
+  // stderr. Default: -1, inherit the caller's.
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
 };
 
 struct SandboxSpec {

@@ -8,6 +8,8 @@ set -uo pipefail
 if [[ $(id -u) -ne 0 ]]; then echo "SKIP: needs root"; exit 0; fi
 SLIPWAY=$(realpath "$1")
 BUSYBOX=$(realpath "$2")
+SPEC=$(realpath "$3")
+BAD_SPEC=$(realpath "$4")
 T=$(mktemp -d "${TEST_TMPDIR:-/tmp}/slipway-it.XXXXXX")
 export SLIPWAY_STATE_ROOT=$T/state SLIPWAY_LAYER_CACHE=$T/cache
 failures=0
@@ -26,12 +28,14 @@ trap cleanup EXIT
 R=$T/rootfs
 mkdir -p "$R"/{bin,etc,tmp,root,home/app}
 chmod 1777 "$R/tmp"
-cp "$BUSYBOX" "$R/bin/busybox"
+cp "$BUSYBOX" "$R/bin/busybox"; chmod 0755 "$R/bin/busybox"
 for a in $("$R/bin/busybox" --list); do [[ $a == busybox ]] || ln -sf busybox "$R/bin/$a"; done
 printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n' >"$R/etc/passwd"
 printf 'root:x:0:\napp:x:1000:\nextra:x:2000:app\n' >"$R/etc/group"
 printf 'not executable\n' >"$R/bin/notexec"; chmod 0644 "$R/bin/notexec"
 ln -s / "$R/escape"
+echo 'removed in layer 2' >"$R/removed"
+echo mine >"$R/home/app/owned"; chown 1000:1000 "$R/home/app/owned"
 IMG=$T/img
 umoci init --layout "$IMG" >/dev/null
 umoci new --image "$IMG:latest" >/dev/null
@@ -138,6 +142,71 @@ expect_eq "STOPSIGNAL handler ran" "$("$SLIPWAY" logs "$id")" "got-usr1"
 "$SLIPWAY" rm "$id" >/dev/null
 "$SLIPWAY" run --rm "$I" true
 expect_eq "--rm leaves no state" "$(ls "$SLIPWAY_STATE_ROOT" | wc -l)" "0"
+
+# --- structure tests ------------------------------------------------------------------------------
+# A second tag with a second layer (a new file, a whiteout), a label and an exposed port.
+umoci config --image "$IMG:latest" --tag structure --config.label org.example.team=ci \
+  --config.exposedports 8080/tcp >/dev/null
+# umoci 0.4.7 ends its layer tars without the last entry's padding or the end-of-archive blocks
+# (GNU tar says "Unexpected EOF"): an empty directory sorted last keeps layer2's data whole.
+mkdir -p "$T/layer2/etc/zz-pad"; echo 'second layer' >"$T/layer2/etc/layer2"
+umoci insert --image "$IMG:structure" "$T/layer2" / >/dev/null
+umoci insert --image "$IMG:structure" --whiteout /removed >/dev/null
+out=$("$SLIPWAY" test "oci:$IMG:structure" --spec "$SPEC" --junit "$T/junit.xml" 2>&1)
+rc=$?
+expect_eq "slipway test exits 1 when a test fails" "$rc" 1
+# Every "pass:" test passed and every "fail:" test failed (names from the spec).
+npass=$(grep -c '^PASS \[[a-z_]*\] pass: ' <<<"$out"); nfail=$(grep -c '^FAIL \[[a-z_]*\] fail: ' <<<"$out")
+expect_eq "structure: passing cases pass" "$npass" "$(grep -c 'name: "pass: ' "$SPEC")"
+expect_eq "structure: failing cases fail" "$nfail" "$(grep -c 'name: "fail: ' "$SPEC")"
+expect_eq "structure: no pass/fail mix-up" "$(grep -cE '^(FAIL .*\] pass:|PASS .*\] fail:)' <<<"$out")" "0"
+expect_eq "structure: metadata passes" "$(grep -c '^PASS \[metadata\] metadata' <<<"$out")" "1"
+expect_eq "structure: summary" "$(tail -1 <<<"$out")" "24 tests: 13 passed, 11 failed"
+reason() {  # test name, expected reason (a substring of the line after it)
+  local got; got=$(grep -A1 -F "] $1" <<<"$out" | sed -n 2p)
+  if [[ "$got" == *"$2"* ]]; then pass "structure: '$1' fails for the right reason"; else fail "structure: '$1': [$got] lacks [$2]"; fi
+}
+reason "fail: exit status" "exit status 1, expected 0"
+reason "fail: expected output" 'expected output to match `^hello`'
+reason "fail: excluded output" 'output matches the excluded `FATAL`'
+reason "fail: not found" "exit status 127, expected 0"
+reason "fail: missing" '`/bin/bash` does not exist'
+reason "fail: permissions" "has permissions -rwxr-xr-x, expected -rw-r--r--"
+reason "fail: owner" "is owned by uid 0, expected 1000"
+reason "fail: should not exist" '`/etc/passwd` exists but should not'
+reason "fail: expected contents" 'expected contents of `/etc/passwd` to match `^nobody:`'
+reason "fail: excluded contents" 'contents of `/etc/group` matches the excluded `extra`'
+reason "fail: symlink to a host file stays inside" "No such file"
+python3 - "$T/junit.xml" <<'PY' && pass "structure: JUnit XML is valid" || fail "structure: JUnit XML"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+assert root.tag == "testsuites", root.tag
+suites = root.findall("testsuite"); assert len(suites) == 1
+s = suites[0]; cases = s.findall("testcase")
+assert s.get("tests") == "24" and s.get("failures") == "11", s.attrib
+assert len(cases) == 24
+failed = [c.get("name") for c in cases if c.find("failure") is not None]
+assert len(failed) == 11 and all(n.startswith("fail: ") for n in failed), failed
+assert all(c.get("classname").startswith("structure.") and float(c.get("time")) >= 0 for c in cases)
+PY
+"$SLIPWAY" test "oci:$IMG:structure" --spec "$BAD_SPEC" --json >"$T/bad.json"
+expect_eq "structure: bad metadata exits 1" "$?" 1
+python3 - "$T/bad.json" <<'PY' && pass "structure: --json lists every metadata mismatch" || fail "structure: --json $(cat "$T/bad.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["passed"] == 0 and j["failed"] == 1, j
+f = j["tests"][0]["failures"]
+want = ['env `GREETING=hello`, expected `GREETING=bye`', 'cmd is ["sh","-c","echo default-cmd"], expected ["sh"]',
+        'entrypoint is [], expected ["/bin/sh"]', 'workdir is "/home/app", expected "/"', 'port 9090/tcp is not exposed',
+        'port 8080/tcp is exposed but should not be', 'label `org.example.team` is "ci", expected "web"',
+        'user is "", expected "app"']
+assert sorted(f) == sorted(want), f
+PY
+printf 'command_tests { name: "x" }\n' >"$T/invalid.textproto"
+"$SLIPWAY" test "oci:$IMG:structure" --spec "$T/invalid.textproto" >/dev/null 2>&1
+expect_eq "structure: invalid spec is the user's error" "$?" 1
+"$SLIPWAY" test "oci:$IMG:structure" 2>/dev/null; expect_eq "structure: --spec required" "$?" 2
+expect_eq "structure: no containers or mounts left" "$(ls "$SLIPWAY_STATE_ROOT" | wc -l) $(grep -c "$T" /proc/self/mountinfo)" "0 0"
 
 # --- interoperability: same output as crun on the umoci-unpacked bundle --------------------------
 probe='id -u; id -g; pwd; echo $GREETING; ls /; cat /etc/passwd; ls /proc/self/ns | sort | tr "\n" " "'
