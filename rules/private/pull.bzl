@@ -77,6 +77,13 @@ def _last_line(text):
     lines = [l for l in text.strip().split("\n") if l.strip()]
     return lines[-1].strip() if lines else ""
 
+def _current_digest(rctx, slipway, common, image):
+    """What `image` (by tag) points to now: (digest, "") or (None, the error)."""
+    r = rctx.execute([slipway, "digest"] + common + [image], timeout = rctx.attr.timeout)
+    if r.return_code == 0 and _is_digest(_last_line(r.stdout)):
+        return _last_line(r.stdout), ""
+    return None, (r.stderr or r.stdout).strip()
+
 def _oci_pull_impl(rctx):
     slipway = _find_slipway(rctx)
     image = rctx.attr.image
@@ -88,15 +95,9 @@ def _oci_pull_impl(rctx):
     for host in rctx.attr.insecure_registries:
         common += ["--insecure-registry", host]
 
-    def current_digest():
-        r = rctx.execute([slipway, "digest"] + common + [image], timeout = rctx.attr.timeout)
-        if r.return_code == 0 and _is_digest(_last_line(r.stdout)):
-            return _last_line(r.stdout), ""
-        return None, (r.stderr or r.stdout).strip()
-
     digest = rctx.attr.digest
     if not digest:
-        found, err = current_digest()
+        found, err = _current_digest(rctx, slipway, common, image)
         if found:
             fail(("oci_pull(name = \"%s\"): `digest` is required, so that the build does not change when the tag moves. " +
                   "%s points to\n    digest = \"%s\",") % (rctx.name, image, found))
@@ -112,7 +113,7 @@ def _oci_pull_impl(rctx):
         environment = {"SOURCE_DATE_EPOCH": "0"},
     )
     if r.return_code != 0:
-        found, err = current_digest()
+        found, err = _current_digest(rctx, slipway, common, image)
         hint = ("; %s points to\n    digest = \"%s\"," % (image, found)) if found and found != digest else ""
         fail("oci_pull(name = \"%s\"): pulling %s for %s failed: %s%s" % (rctx.name, ref, rctx.attr.platform, (r.stderr or r.stdout).strip(), hint))
     stored = _last_line(r.stdout)

@@ -85,7 +85,7 @@ oci_test = rule(
             mandatory = True,
         ),
         "spec": attr.label(
-            doc = "A structure-test spec (YAML or JSON, container-structure-test style) for `slipway test`.",
+            doc = "A structure-test spec for `slipway test` (protobuf text format, schema `runner/structure/spec.proto` in slipway).",
             allow_single_file = True,
         ),
         "command": attr.string_list(

@@ -26,7 +26,7 @@ slipway_toolchain = rule(
     },
 )
 
-TOOLCHAIN_TYPE = Label("//rules:toolchain_type")
+TOOLCHAIN_TYPE = str(Label("//rules:toolchain_type"))
 
 def slipway_tool(ctx):
     """Returns the FilesToRunProvider of the resolved slipway binary."""
