@@ -112,7 +112,9 @@ class ParallelGzip : public Compressor {
  public:
   ParallelGzip(int level, int threads, Output output)
       : level_(level), threads_(threads), output_(std::move(output)), inline_deflater_(level) {
-    max_in_flight_ = static_cast<size_t>(threads_) * 2 + 1;
+    // Enough blocks in flight (about 1 MiB per worker) that a worker or the feeding thread being
+    // descheduled for a while does not stall the others; still a fixed bound on memory.
+    max_in_flight_ = static_cast<size_t>(threads_) * 8 + 2;
     if (threads_ > 1) {
       for (int i = 0; i < threads_; ++i) workers_.emplace_back([this] { WorkerLoop(); });
     }
