@@ -104,6 +104,10 @@ class V1Manager : public CgroupManager {
     std::string memory_dir;
     std::map<std::string, std::string> by_name;
     for (const auto& [name, parent] : controllers_) {
+      // Only the hierarchies a limit needs: each attach costs an RCU grace period.
+      bool needed = (name == "memory" && r.memory_bytes > 0) || (name == "pids" && r.pids_limit > 0) ||
+                    (name == "cpu" && r.cpus > 0);
+      if (!needed) continue;
       std::string base = absl::StrCat(parent, "/slipway");
       RETURN_IF_ERROR(MakeDir(base));
       std::string dir = absl::StrCat(base, "/", id);

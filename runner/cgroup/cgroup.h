@@ -1,6 +1,6 @@
 // Resource limits and process tracking through cgroups. A CgroupManager backend is chosen by
 // detection (DetectCgroupManager): cgroup v2 when /sys/fs/cgroup is the unified hierarchy, else
-// cgroup v1 with one directory per controller (memory, pids, cpu), which also covers "hybrid"
+// cgroup v1 with one directory per controller that a limit needs (memory, pids, cpu), which also covers "hybrid"
 // machines (v1 controllers plus an empty unified mount). Each container gets its own cgroup
 // (`slipway/<id>` under the manager's base), removed by Destroy.
 // Not thread-safe; a Cgroup is owned by one process at a time.

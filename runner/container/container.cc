@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <dirent.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -122,9 +123,41 @@ absl::StatusOr<ContainerInfo> ReadState(const std::string& dir) {
   return c;
 }
 
+// Writes a runtime file of the container: written to a temp name and renamed (readers never see
+// half a file) but not fsynced: these files live as long as the container, usually on tmpfs, and
+// a crash makes them meaningless anyway. (fsync was a measurable part of `run --rm`.)
+absl::Status WriteRuntimeFile(const std::string& path, const std::string& data) {
+  std::string tmp = absl::StrCat(path, ".tmp");
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return base::ErrnoError(errno, absl::StrCat("create `", tmp, "`"));
+  base::ScopedFd closer(fd);
+  RETURN_IF_ERROR_CTX(base::WriteAll(fd, data), "writing `", tmp, "`");
+  if (rename(tmp.c_str(), path.c_str()) < 0)
+    return base::ErrnoError(errno, absl::StrCat("rename `", tmp, "` to `", path, "`"));
+  return absl::OkStatus();
+}
+
 absl::Status WriteState(const ContainerInfo& c) {
-  return base::Env::Default()->WriteFileAtomically(absl::StrCat(c.dir, "/state.json"),
-                                                   ToJson(c).dump(2) + "\n", 0644);
+  return WriteRuntimeFile(absl::StrCat(c.dir, "/state.json"), ToJson(c).dump(2) + "\n");
+}
+
+// Sends `sig` to every process in the PID namespace whose init is `init_pid` (found by comparing
+// /proc/PID/ns/pid), for containers without a cgroup. Killing PID 1 with SIGKILL already kills
+// the rest; this is for signals the tree should see (SIGTERM at a timeout).
+void SignalPidNamespace(pid_t init_pid, int sig) {
+  struct stat want;
+  if (stat(absl::StrCat("/proc/", init_pid, "/ns/pid").c_str(), &want) < 0) return;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return;
+  while (struct dirent* e = readdir(proc)) {
+    int pid = 0;
+    if (!absl::SimpleAtoi(e->d_name, &pid) || pid <= 0) continue;
+    struct stat st;
+    if (stat(absl::StrCat("/proc/", pid, "/ns/pid").c_str(), &st) == 0 && st.st_ino == want.st_ino &&
+        st.st_dev == want.st_dev)
+      kill(pid, sig);
+  }
+  closedir(proc);
 }
 
 // Waits for `pid` while forwarding signals and enforcing the timeout. Returns the wait status.
@@ -155,7 +188,11 @@ MonitorResult Monitor(pid_t pid, const Cgroup* cgroup, double timeout_seconds, i
         term_sent = true;
         term_time = now;
         // The whole tree: every process of the cgroup, and PID 1.
-        if (cgroup != nullptr) (void)cgroup->Signal(SIGTERM);
+        if (cgroup != nullptr) {
+          (void)cgroup->Signal(SIGTERM);
+        } else {
+          SignalPidNamespace(pid, SIGTERM);
+        }
         kill(pid, SIGTERM);
         continue;
       }
@@ -347,27 +384,31 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
                           ? env->ReadFile("/etc/hosts").value_or("127.0.0.1\tlocalhost\n")
                           : absl::StrCat("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
                                          "ip6-loopback\n127.0.1.1\t", spec.hostname, "\n");
-  RETURN_IF_ERROR(env->WriteFileAtomically(info.dir + "/hosts", hosts));
-  RETURN_IF_ERROR(env->WriteFileAtomically(info.dir + "/hostname", spec.hostname + "\n"));
-  RETURN_IF_ERROR(env->WriteFileAtomically(info.dir + "/resolv.conf",
+  RETURN_IF_ERROR(WriteRuntimeFile(info.dir + "/hosts", hosts));
+  RETURN_IF_ERROR(WriteRuntimeFile(info.dir + "/hostname", spec.hostname + "\n"));
+  RETURN_IF_ERROR(WriteRuntimeFile(info.dir + "/resolv.conf",
                                            env->ReadFile("/etc/resolv.conf").value_or("")));
   spec.mounts.push_back({info.dir + "/hosts", "/etc/hosts", o.read_only});
   spec.mounts.push_back({info.dir + "/hostname", "/etc/hostname", o.read_only});
   spec.mounts.push_back({info.dir + "/resolv.conf", "/etc/resolv.conf", o.read_only});
   for (const BindMount& m : volumes) spec.mounts.push_back(m);
 
-  // Cgroup: required for limits; best effort otherwise (rootless without delegation).
-  if (!rootless || o.resources.any()) {
+  // Cgroup: only for limits. Without one the PID namespace still bounds the container: when its
+  // PID 1 dies the kernel kills every other process in it, so nothing can outlive the run. (Moving
+  // a process into a v1 cgroup costs an RCU grace period per hierarchy, ~10 ms each.)
+  if (o.resources.any()) {
     absl::StatusOr<std::unique_ptr<CgroupManager>> manager = DetectCgroupManager();
     absl::StatusOr<Cgroup> cg = manager.ok() ? (*manager)->Create(info.id, o.resources)
                                              : absl::StatusOr<Cgroup>(manager.status());
-    if (cg.ok()) {
-      cleanup.cgroup = *cg;
-      info.cgroup_dirs = cg->dirs();
-      info.cgroup_version = cg->version();
-    } else if (o.resources.any()) {
-      return base::Annotate(cg.status(), "setting resource limits");
+    if (!cg.ok()) {
+      return base::Annotate(
+          cg.status(), rootless ? "setting resource limits (rootless runs need a cgroup delegated "
+                                  "to this user, e.g. a systemd user slice with Delegate=yes)"
+                                : "setting resource limits");
     }
+    cleanup.cgroup = *cg;
+    info.cgroup_dirs = cg->dirs();
+    info.cgroup_version = cg->version();
   }
 
   // Detached: a monitor process owns the container; we wait until it says the command started.
@@ -438,8 +479,9 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
   if (!started.ok()) {
     sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     if (o.detach) {
-      report(std::string(started.status().message()));
+      // Clean up before reporting: the CLI returns as soon as it has the report.
       cleanup.~Cleanup();  // _exit skips destructors
+      report(std::string(started.status().message()));
       _exit(kExitSetupFailed);
     }
     return started.status();
@@ -447,8 +489,8 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
   if (started->pid < 0) {
     sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     if (o.detach) {
+      cleanup.~Cleanup();  // before the report (see above); _exit skips destructors
       report(absl::StrCat("exec:", started->exec_exit_code, started->exec_error));
-      cleanup.~Cleanup();  // _exit skips destructors
       _exit(started->exec_exit_code);
     }
     diag << "slipway run: " << started->exec_error << "\n";

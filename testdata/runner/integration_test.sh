@@ -115,7 +115,15 @@ if (( ms < 6000 )); then pass "timeout took ${ms}ms"; else fail "timeout took ${
 if [[ "$err" == *"timed out"* ]]; then pass "timeout reported"; else fail "timeout message: [$err]"; fi
 
 # --- detached lifecycle --------------------------------------------------------------------------
-id=$("$SLIPWAY" run -d "$I" sh -c 'echo started; sleep 300')
+# No limit: no cgroup at all (the PID namespace bounds the container).
+id=$("$SLIPWAY" run -d "$I" sleep 300)
+expect_eq "no limits -> no cgroup" "$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id" 2>/dev/null | wc -l)" "0"
+"$SLIPWAY" rm -f "$id" >/dev/null
+# A detached run whose command cannot start leaves no cgroup or state behind (commit d6b5684).
+"$SLIPWAY" run -d --pids-limit 50 "$I" no-such-command >/dev/null 2>&1
+expect_eq "run -d of a missing command -> 127" "$?" 127
+expect_eq "run -d failed start: no cgroup, no state" "$(find /sys/fs/cgroup -maxdepth 6 -path '*/slipway/*' -type d 2>/dev/null | wc -l) $(ls "$SLIPWAY_STATE_ROOT" | wc -l)" "0 0"
+id=$("$SLIPWAY" run -d --pids-limit 50 "$I" sh -c 'echo started; sleep 300')
 expect_eq "run -d prints an id" "${#id}" 64
 sleep 0.3
 expect_eq "logs" "$("$SLIPWAY" logs "${id:0:12}")" "started"
