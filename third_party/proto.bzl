@@ -10,11 +10,20 @@ def cc_proto(name, src, deps = [], visibility = None):
       visibility: the library's visibility.
     """
     stem = src[:-len(".proto")]
+    repo = native.repository_name()
+    root = "" if repo == "@" else "external/" + repo[1:]
     native.genrule(
         name = name + "_gen",
         srcs = [src],
         outs = [stem + ".pb.h", stem + ".pb.cc"],
-        cmd = "protoc --proto_path=. --cpp_out=$(GENDIR) $(location %s)" % src,
+        # Paths are relative to the repository root, so that the generated includes
+        # ("runner/structure/spec.pb.h") also resolve when slipway is an external repository
+        # (@slipway, e.g. for the Bazel rules' toolchain), whose files live under external/slipway.
+        cmd = "protoc --proto_path=%s --cpp_out=$(GENDIR)%s $(location %s)" % (
+            root or ".",
+            "/" + root if root else "",
+            src,
+        ),
         message = "protoc " + src,
     )
     native.cc_library(
