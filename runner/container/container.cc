@@ -5,6 +5,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <dirent.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -139,6 +141,29 @@ absl::Status WriteRuntimeFile(const std::string& path, const std::string& data) 
 
 absl::Status WriteState(const ContainerInfo& c) {
   return WriteRuntimeFile(absl::StrCat(c.dir, "/state.json"), ToJson(c).dump(2) + "\n");
+}
+
+// The subordinate id range of the user `id` (by name or number) in /etc/subuid or /etc/subgid,
+// mapped at container id 1 (0 is the user itself). nullopt when the file or an entry is missing.
+std::optional<IdMapping> SubordinateRange(const char* file, uint32_t id) {
+  absl::StatusOr<std::string> text = base::Env::Default()->ReadFile(file);
+  if (!text.ok()) return std::nullopt;
+  std::string name;
+  if (struct passwd* pw = getpwuid(geteuid()); pw != nullptr) name = pw->pw_name;
+  if (absl::string_view(file) == "/etc/subgid") {
+    struct group* gr = getgrgid(id);
+    name = gr != nullptr ? gr->gr_name : name;
+  }
+  for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> f = absl::StrSplit(line, ':');
+    uint32_t start = 0, count = 0, owner = 0;
+    if (f.size() != 3 || !absl::SimpleAtoi(f[1], &start) || !absl::SimpleAtoi(f[2], &count) ||
+        count == 0)
+      continue;
+    bool mine = (!name.empty() && f[0] == name) || (absl::SimpleAtoi(f[0], &owner) && owner == id);
+    if (mine) return IdMapping{1, start, count};
+  }
+  return std::nullopt;
 }
 
 // Sends `sig` to every process in the PID namespace whose init is `init_pid` (found by comparing
@@ -373,10 +398,29 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
     spec.user_namespace = true;
     spec.uid_mappings = {{0, static_cast<uint32_t>(geteuid()), 1}};
     spec.gid_mappings = {{0, static_cast<uint32_t>(getegid()), 1}};
-    if (resolved.uid != 0 || resolved.gid != 0)
-      return absl::FailedPreconditionError(
-          "rootless runs map only root (uid 0) into the container: `-u` other users needs "
-          "/etc/subuid ranges, not supported yet");
+    // With subordinate ranges (and the setuid helpers that may use them), ids 1..N map to them.
+    std::optional<IdMapping> sub_uid = SubordinateRange("/etc/subuid", geteuid());
+    std::optional<IdMapping> sub_gid = SubordinateRange("/etc/subgid", getegid());
+    bool helpers = access("/usr/bin/newuidmap", X_OK) == 0 && access("/usr/bin/newgidmap", X_OK) == 0;
+    if (sub_uid && sub_gid && helpers) {
+      spec.uid_mappings.push_back(*sub_uid);
+      spec.gid_mappings.push_back(*sub_gid);
+    }
+    auto mapped = [](const std::vector<IdMapping>& maps, uint32_t id) {
+      for (const IdMapping& m : maps)
+        if (id >= m.container_id && id - m.container_id < m.size) return true;
+      return false;
+    };
+    // Supplementary groups outside the mapping cannot be set: leave them out.
+    std::vector<gid_t> groups;
+    for (gid_t g : spec.process.additional_gids)
+      if (mapped(spec.gid_mappings, g)) groups.push_back(g);
+    spec.process.additional_gids = groups;
+    if (!mapped(spec.uid_mappings, resolved.uid) || !mapped(spec.gid_mappings, resolved.gid))
+      return absl::FailedPreconditionError(absl::StrCat(
+          "rootless: user `", user, "` (uid ", resolved.uid, ", gid ", resolved.gid,
+          ") is not mapped into the container's user namespace; only root is, unless /etc/subuid "
+          "and /etc/subgid give this user a range (and newuidmap/newgidmap are installed)"));
   }
 
   // Per-container /etc files.
