@@ -34,9 +34,12 @@ std::string HostWithoutPort(absl::string_view host) {
   return std::string(host);
 }
 
-// "0-1234" -> 1235 (the next offset); "" -> 0.
+// "0-1234" -> 1235 (the next offset); -1 when absent or malformed. The reference registry
+// answers "0-0" both for an empty upload and for one byte; chunks are never one byte, so "0-0"
+// means nothing was received (at worst one byte is sent again and the session restarts).
 int64_t NextOffsetFromRange(absl::string_view range) {
   absl::ConsumePrefix(&range, "bytes=");
+  if (range == "0-0") return 0;
   size_t dash = range.find('-');
   int64_t end = 0;
   if (dash == absl::string_view::npos || !absl::SimpleAtoi(range.substr(dash + 1), &end)) {
@@ -87,40 +90,50 @@ Registry::Registry(std::string host, RegistryOptions options)
 void Registry::Pause(int attempt) { options_.sleep(options_.resume_delay * attempt); }
 
 absl::Status Registry::Ping(bool authenticate) {
-  std::vector<std::string> schemes;
+  // One probe at a time: concurrent transfers wait for the first to learn the scheme.
+  absl::MutexLock ping_lock(&ping_mu_);
   {
     absl::MutexLock lock(&mu_);
     if (!base_url_.empty() && !authenticate) return absl::OkStatus();
   }
+  std::vector<std::string> schemes;
   if (!options_.scheme.empty()) {
     schemes.push_back(options_.scheme);
+  } else if (IsLoopbackHost(host_)) {
+    // Loopback: plain http first (a TLS server answers it at once with 400), then https. Probing
+    // https first would cost a CA-bundle load and a handshake on every run against a local
+    // plain-http registry.
+    schemes = {"http", "https"};
   } else {
     schemes.push_back("https");
-    if (IsLoopbackHost(host_) || options_.insecure_registries.count(host_) > 0 ||
+    if (options_.insecure_registries.count(host_) > 0 ||
         options_.insecure_registries.count(HostWithoutPort(host_)) > 0) {
       schemes.push_back("http");
     }
   }
   absl::Status last;
-  for (const std::string& scheme : schemes) {
+  for (size_t i = 0; i < schemes.size(); ++i) {
+    const std::string& scheme = schemes[i];
+    const bool has_fallback = i + 1 < schemes.size();
     HttpRequest req;
     req.url = absl::StrCat(scheme, "://", api_host_, "/v2/");
     req.authenticate = authenticate;
-    // With a plain-http fallback, a failing https probe is not worth retrying.
-    req.retryable = scheme != schemes.front() || schemes.size() == 1;
+    // With another scheme to try, a failing probe is not worth retrying.
+    req.retryable = !has_fallback;
     absl::StatusOr<HttpResponse> resp = options_.transport->RoundTrip(req);
     if (!resp.ok()) {
       last = resp.status();
       continue;
     }
-    // A plain-HTTP server answering TLS garbage, or an HTTPS-only server, shows up as a transport
-    // error above; any HTTP answer means we found the registry.
     if (resp->status == 200 || (resp->status == 401 && !authenticate)) {
       absl::MutexLock lock(&mu_);
       base_url_ = absl::StrCat(scheme, "://", api_host_);
       return absl::OkStatus();
     }
-    return RegistryError(absl::StrCat("GET `", req.url, "`"), *resp);
+    last = RegistryError(absl::StrCat("GET `", req.url, "`"), *resp);
+    // Plain http to a TLS port gets 400 ("client sent an HTTP request to an HTTPS server").
+    if (has_fallback && resp->status == 400) continue;
+    return last;
   }
   return base::Annotate(last, absl::StrCat("reaching registry `", host_, "`"));
 }

@@ -7,8 +7,9 @@
 //
 // Every request carries the token scopes it needs (`repository:R:pull` or `pull,push`, plus
 // `repository:SRC:pull` for mounts), which the auth decorator in the transport stack uses.
-// The scheme: https always, except that localhost, 127.0.0.1, ::1 and hosts named in
-// `insecure_registries` fall back to plain http when https fails.
+// The scheme: https, except that hosts named in `insecure_registries` fall back to plain http when
+// https fails, and loopback hosts (localhost, 127.0.0.0/8, ::1) are probed with plain http first
+// and then https (a TLS server answers plain http with 400).
 // Thread-safe: blobs may be moved by several threads at once.
 #ifndef SLIPWAY_PUSHER_REGISTRY_CLIENT_H_
 #define SLIPWAY_PUSHER_REGISTRY_CLIENT_H_
@@ -124,6 +125,7 @@ class Registry {
   const std::string host_;
   const std::string api_host_;
   RegistryOptions options_;
+  absl::Mutex ping_mu_;
   absl::Mutex mu_;
   std::string base_url_ ABSL_GUARDED_BY(mu_);
 };
