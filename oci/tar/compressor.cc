@@ -48,14 +48,61 @@ struct GzipJob {
   bool done = false;
 };
 
+// Whether a block is not worth deflating: its byte histogram is almost flat (as random or
+// already-compressed data is) and level-1 deflate of two 4 KiB samples saves under 1%. Such blocks
+// are stored, which costs a copy instead of a full match search (deflate runs at ~45 MB/s on
+// random bytes at any level, and stores them anyway). Integer arithmetic only, so the decision and
+// the output bytes are the same on every machine. Long-range repeats of random data that neither
+// sample sees are stored uncompressed: a size cost only, never a correctness one.
+bool LooksIncompressible(const std::string& in, z_stream* trial) {
+  constexpr size_t kSample = 4096;
+  const uint64_t n = in.size();
+  if (n < 4 * kSample) return false;
+  uint64_t hist[4][256] = {};
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(in.data());
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    ++hist[0][p[i]];
+    ++hist[1][p[i + 1]];
+    ++hist[2][p[i + 2]];
+    ++hist[3][p[i + 3]];
+  }
+  for (; i < n; ++i) ++hist[0][p[i]];
+  uint64_t sum_sq = 0;
+  for (int b = 0; b < 256; ++b) {
+    uint64_t c = hist[0][b] + hist[1][b] + hist[2][b] + hist[3][b];
+    sum_sq += c * c;
+  }
+  // 256 * sum(c^2) / n^2 is 1 for a perfectly flat histogram and ~1 + 256/n for random bytes;
+  // anything Huffman coding could shrink by more than ~1% is well above 1 + 1/64.
+  if (256 * sum_sq > n * n + n * n / 64) return false;
+  unsigned char out[kSample + 256];
+  for (size_t offset : {size_t{0}, static_cast<size_t>(n / 2)}) {
+    if (deflateReset(trial) != Z_OK) return false;
+    trial->next_in = const_cast<Bytef*>(p + offset);
+    trial->avail_in = kSample;
+    trial->next_out = out;
+    trial->avail_out = sizeof(out);
+    if (deflate(trial, Z_FINISH) != Z_STREAM_END) return false;
+    if (sizeof(out) - trial->avail_out < kSample * 99 / 100) return false;
+  }
+  return true;
+}
+
 // A reusable raw-deflate stream (one per worker): deflateReset is much cheaper than deflateInit.
+// Incompressible blocks go through a level-0 (stored) stream instead.
 class Deflater {
  public:
   explicit Deflater(int level) {
     init_ = deflateInit2(&z_, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+    if (init_ == Z_OK) init_ = deflateInit2(&stored_, 0, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+    if (init_ == Z_OK) init_ = deflateInit2(&trial_, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
   }
   ~Deflater() {
-    if (init_ == Z_OK) deflateEnd(&z_);
+    // deflateEnd on a stream that was never initialised is a harmless Z_STREAM_ERROR.
+    deflateEnd(&z_);
+    deflateEnd(&stored_);
+    deflateEnd(&trial_);
   }
   Deflater(const Deflater&) = delete;
   Deflater& operator=(const Deflater&) = delete;
@@ -67,41 +114,45 @@ class Deflater {
       job.status = absl::InternalError(absl::StrCat("deflateInit2 failed: ", init_));
       return;
     }
-    if (deflateReset(&z_) != Z_OK) {
+    const bool store = LooksIncompressible(job.input, &trial_);
+    z_stream* z = store ? &stored_ : &z_;
+    if (deflateReset(z) != Z_OK) {
       job.status = absl::InternalError("deflateReset failed");
       return;
     }
-    if (!job.dict.empty() &&
-        deflateSetDictionary(&z_, reinterpret_cast<const Bytef*>(job.dict.data()),
+    if (!store && !job.dict.empty() &&
+        deflateSetDictionary(z, reinterpret_cast<const Bytef*>(job.dict.data()),
                              job.dict.size()) != Z_OK) {
       job.status = absl::InternalError("deflateSetDictionary failed");
       return;
     }
     // deflateBound covers the data; a sync flush marker and the final block add a few bytes.
-    job.output.resize(deflateBound(&z_, job.input.size()) + 64);
-    z_.next_in = reinterpret_cast<Bytef*>(job.input.data());
-    z_.avail_in = job.input.size();
+    job.output.resize(deflateBound(z, job.input.size()) + 64);
+    z->next_in = reinterpret_cast<Bytef*>(job.input.data());
+    z->avail_in = job.input.size();
     size_t produced = 0;
     const int flush = job.last ? Z_FINISH : Z_SYNC_FLUSH;
     while (true) {
       if (produced == job.output.size()) job.output.resize(job.output.size() * 2);
-      z_.next_out = reinterpret_cast<Bytef*>(&job.output[produced]);
-      z_.avail_out = job.output.size() - produced;
-      int rc = deflate(&z_, flush);
-      produced = job.output.size() - z_.avail_out;
+      z->next_out = reinterpret_cast<Bytef*>(&job.output[produced]);
+      z->avail_out = job.output.size() - produced;
+      int rc = deflate(z, flush);
+      produced = job.output.size() - z->avail_out;
       if (rc == Z_STREAM_END) break;
       if (rc != Z_OK && rc != Z_BUF_ERROR) {
         job.status = absl::InternalError(absl::StrCat("deflate failed: ", rc));
         return;
       }
       // A sync flush is complete once deflate leaves output space unused with no input left.
-      if (!job.last && z_.avail_in == 0 && z_.avail_out > 0) break;
+      if (!job.last && z->avail_in == 0 && z->avail_out > 0) break;
     }
     job.output.resize(produced);
   }
 
  private:
   z_stream z_{};
+  z_stream stored_{};
+  z_stream trial_{};
   int init_ = Z_STREAM_ERROR;
 };
 

@@ -160,6 +160,45 @@ TEST(CompressorTest, BlockedLevelSixMatchesSingleStreamOnRepetitiveData) {
   EXPECT_LE(static_cast<double>(six.size()), SingleStreamGzip(data, 6).size() * 1.005);
 }
 
+std::string RandomBytes(size_t size, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string out(size, '\0');
+  for (char& c : out) c = static_cast<char>(rng());
+  return out;
+}
+
+// Random blocks are stored (level 0: at most a few 64 KiB stored blocks and the sync marker per
+// 128 KiB block) instead of being searched for matches; searching gives the same size at ~10x the
+// CPU, and zlib's own fallback to stored cuts a block every ~16K literals (~45 bytes of headers per
+// 128 KiB).
+TEST(CompressorTest, GzipStoresIncompressibleBlocks) {
+  const std::string data = RandomBytes(32 * kGzipBlockSize + 777, 11);
+  const std::string one = Compress(Compression::kGzip, -1, 1, data, 1 << 20);
+  EXPECT_EQ(Compress(Compression::kGzip, -1, 3, data, 4096), one);
+  EXPECT_EQ(Gunzip(one), data);
+  const size_t jobs = data.size() / kGzipBlockSize + 1;
+  EXPECT_LE(one.size(), data.size() + 18 + jobs * 20) << "random blocks were not stored";
+}
+
+// A flat byte histogram alone does not make a block incompressible: the trial compression of
+// samples catches repeats.
+TEST(CompressorTest, GzipStillCompressesFlatButRepetitiveData) {
+  std::string data;
+  for (size_t i = 0; i < 8 * kGzipBlockSize; ++i) data.push_back(static_cast<char>(i % 251));
+  const std::string gz = Compress(Compression::kGzip, -1, 2, data, 1 << 16);
+  EXPECT_EQ(Gunzip(gz), data);
+  EXPECT_LT(gz.size(), data.size() / 20);
+  // Random bytes with one short repeat per block: the sample at the block's start sees it.
+  std::string mixed = RandomBytes(8 * kGzipBlockSize, 12);
+  for (size_t b = 0; b < 8; ++b) {
+    std::string chunk = mixed.substr(b * kGzipBlockSize, 512);
+    for (size_t k = 1; k < 8; ++k) mixed.replace(b * kGzipBlockSize + k * 512, 512, chunk);
+  }
+  const std::string gz2 = Compress(Compression::kGzip, -1, 2, mixed, 1 << 16);
+  EXPECT_EQ(Gunzip(gz2), mixed);
+  EXPECT_LT(gz2.size(), mixed.size() - 8 * 6 * 512);
+}
+
 TEST(CompressorTest, ZstdIsIndependentOfWorkerCount) {
   const std::string data = MixedData(20 << 20, 3);  // more than one zstd job (jobs are ~8 MiB at level 3)
   const std::string one = Compress(Compression::kZstd, 3, 1, data, 1 << 20);
