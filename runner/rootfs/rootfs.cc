@@ -30,6 +30,26 @@ absl::StatusOr<base::ScopedFd> OpenBlobFile(const std::string& path) {
   return base::Env::Default()->Open(path, O_RDONLY);
 }
 
+// Hashes the whole blob open at `fd` and compares it with `want` (its name in the layout), then
+// rewinds. A blob corrupted on disk is refused before anything is unpacked from it.
+absl::Status VerifyBlob(int fd, const oci::Digest& want, const std::string& path) {
+  oci::Sha256 hasher;
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return base::ErrnoError(errno, absl::StrCat("reading `", path, "`"));
+    if (n == 0) break;
+    hasher.Update(buf, static_cast<size_t>(n));
+  }
+  oci::Digest got = hasher.Finish();
+  if (got.str() != want.str())
+    return absl::DataLossError(absl::StrCat("blob `", path, "` has digest ", got.str(),
+                                            ", expected ", want.str()));
+  if (lseek(fd, 0, SEEK_SET) < 0) return base::ErrnoError(errno, absl::StrCat("lseek `", path, "`"));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string DefaultLayerCacheDir() {
@@ -41,7 +61,8 @@ std::string DefaultLayerCacheDir() {
 }
 
 absl::StatusOr<std::string> LayerCache::Ensure(const oci::Digest& diff_id,
-                                               const std::string& blob_path) {
+                                               const std::string& blob_path,
+                                               const oci::Digest& blob_digest) {
   base::Env* env = base::Env::Default();
   std::string hex(diff_id.hex());
   std::string final_dir = absl::StrCat(dir_, "/", hex);
@@ -63,6 +84,13 @@ absl::StatusOr<std::string> LayerCache::Ensure(const oci::Digest& diff_id,
     return base::ErrnoError(errno, absl::StrCat("mkdtemp `", tmpl, "`"));
   chmod(tmpl.c_str(), 0755);
   ASSIGN_OR_RETURN(base::ScopedFd blob, OpenBlobFile(blob_path));
+  if (!blob_digest.empty()) {
+    absl::Status verified = VerifyBlob(blob.get(), blob_digest, blob_path);
+    if (!verified.ok()) {
+      (void)env->RemoveAll(tmpl);
+      return verified;
+    }
+  }
   oci::ExtractOptions opts;
   opts.whiteouts = oci::ExtractOptions::Whiteouts::kOverlay;
   opts.overlay_xattr_prefix = rootless_ ? "user." : "trusted.";
@@ -123,7 +151,7 @@ absl::StatusOr<PreparedRootfs> PrepareRootfs(const oci::Layout& layout, const oc
   if (cache.OverlaySupported()) {
     for (size_t i = 0; i < layers.size(); ++i) {
       ASSIGN_OR_RETURN(std::string dir,
-                       cache.Ensure(diff_ids[i], layout.BlobPath(layers[i].digest)));
+                       cache.Ensure(diff_ids[i], layout.BlobPath(layers[i].digest), layers[i].digest));
       out.overlay.lower_dirs.insert(out.overlay.lower_dirs.begin(), dir);
     }
     if (out.overlay.lower_dirs.empty()) {
@@ -144,6 +172,7 @@ absl::StatusOr<PreparedRootfs> PrepareRootfs(const oci::Layout& layout, const oc
   out.private_copy = true;
   for (size_t i = 0; i < layers.size(); ++i) {
     ASSIGN_OR_RETURN(base::ScopedFd blob, OpenBlobFile(layout.BlobPath(layers[i].digest)));
+    RETURN_IF_ERROR(VerifyBlob(blob.get(), layers[i].digest, layout.BlobPath(layers[i].digest)));
     oci::ExtractOptions opts;
     opts.preserve_owners = geteuid() == 0;
     opts.allow_devices = geteuid() == 0;

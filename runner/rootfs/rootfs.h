@@ -33,8 +33,10 @@ class LayerCache {
   const std::string& dir() const { return dir_; }
 
   // The unpacked directory of the layer whose uncompressed digest is `diff_id`, unpacking the
-  // blob at `blob_path` first if needed.
-  absl::StatusOr<std::string> Ensure(const oci::Digest& diff_id, const std::string& blob_path);
+  // blob at `blob_path` first if needed. When `blob_digest` is given, the blob's bytes are checked
+  // against it before unpacking (DataLoss on a mismatch), besides the diff_id check.
+  absl::StatusOr<std::string> Ensure(const oci::Digest& diff_id, const std::string& blob_path,
+                                     const oci::Digest& blob_digest = oci::Digest());
 
   // Whether overlayfs with these lowers can be mounted here (probed once, in a throwaway mount
   // namespace, and remembered in the cache dir).
