@@ -10,7 +10,11 @@
 #include "oci/descriptor.h"
 #include "oci/layout/image_source.h"
 #include "oci/layout/layout.h"
+#include "oci/manifest.h"
+#include "oci/media_types.h"
 #include "oci/reference.h"
+#include "pusher/cli_support.h"
+#include "pusher/transfer.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
 
@@ -25,11 +29,13 @@ REF is one of:
   oci:DIR[:TAG]          an OCI image layout folder (TAG may be omitted if it holds one image)
   local:NAME[:TAG]       the local store ($XDG_DATA_HOME/slipway)
   docker-archive:FILE    a `docker save` archive
-  NAME[:TAG]             a name the local store holds (registries are not wired in yet)
+  NAME[:TAG]             a name the local store holds, else a registry reference
+                         (`host:port/repo:tag`, `repo@sha256:…`), read from the registry
 
 Flags:
   --json                 print one JSON object {"digest", "manifest", "config"}
   --platform P           the platform to pick from a multi-platform index (default: this host)
+  --insecure-registry H  allow plain HTTP / unverified TLS for registry H (repeatable)
 )";
 
 using Json = nlohmann::ordered_json;
@@ -42,12 +48,49 @@ absl::StatusOr<Json> ParseDocument(const std::string& bytes, absl::string_view w
   return doc;
 }
 
+// The registry branch: manifest (through an index when needed) and config, read over the wire.
+struct RemoteImage {
+  std::string digest;
+  std::string manifest_bytes;
+  std::string config_bytes;
+  oci::Manifest manifest;
+};
+
+absl::StatusOr<RemoteImage> ReadRemote(const oci::Reference& ref,
+                                       const std::vector<std::string>& insecure,
+                                       const std::optional<oci::Platform>& platform) {
+  pusher::SessionFlags sf;
+  sf.insecure_registries = insecure;
+  ASSIGN_OR_RETURN(std::unique_ptr<pusher::Session> session, pusher::OpenSession(sf, nullptr));
+  pusher::Registry* reg = session->ForHost(ref.registry);
+  ASSIGN_OR_RETURN(pusher::ManifestBlob m,
+                   reg->GetManifest(ref.repository, ref.digest.empty() ? ref.tag : ref.digest.str()));
+  if (oci::IsIndex(m.media_type)) {
+    ASSIGN_OR_RETURN(oci::Index index, oci::Index::Parse(m.bytes));
+    ASSIGN_OR_RETURN(oci::Descriptor child,
+                     pusher::PickPlatform(index, platform ? *platform : oci::Platform::Host()));
+    ASSIGN_OR_RETURN(m, reg->GetManifest(ref.repository, child.digest.str()));
+  }
+  RemoteImage out;
+  out.digest = m.digest.str();
+  out.manifest_bytes = m.bytes;
+  ASSIGN_OR_RETURN(out.manifest, oci::Manifest::Parse(m.bytes));
+  RETURN_IF_ERROR(reg->FetchBlob(ref.repository, out.manifest.config.digest,
+                                 out.manifest.config.size, [&out](absl::string_view d) {
+                                   out.config_bytes.append(d.data(), d.size());
+                                   return absl::OkStatus();
+                                 }));
+  return out;
+}
+
 absl::Status Inspect(const std::vector<std::string>& args) {
   FlagSet flags;
   bool json = false;
   std::string platform_text;
   flags.Bool("json", 0, &json);
   flags.String("platform", 0, &platform_text);
+  std::vector<std::string> insecure;
+  flags.Repeated("insecure-registry", 0, &insecure);
   ASSIGN_OR_RETURN(std::vector<std::string> positional, flags.Parse(args));
   if (positional.size() != 1) return UsageError("expects exactly one image reference");
   std::optional<oci::Platform> platform;
@@ -57,7 +100,34 @@ absl::Status Inspect(const std::vector<std::string>& args) {
     platform = *p;
   }
   ASSIGN_OR_RETURN(oci::ImageLocation location, oci::ImageLocation::Parse(positional[0]));
-  ASSIGN_OR_RETURN(oci::OpenedImage opened, oci::OpenImageForRead(location));
+  absl::StatusOr<oci::OpenedImage> local = oci::OpenImageForRead(location);
+  if (!local.ok() && location.kind == oci::ImageLocation::Kind::kRegistry &&
+      local.status().code() == absl::StatusCode::kUnimplemented) {
+    ASSIGN_OR_RETURN(RemoteImage remote, ReadRemote(location.registry_ref, insecure, platform));
+    ASSIGN_OR_RETURN(Json manifest, ParseDocument(remote.manifest_bytes,
+                                                  absl::StrCat("manifest ", remote.digest)));
+    ASSIGN_OR_RETURN(Json config, ParseDocument(remote.config_bytes, "config"));
+    if (json) {
+      Json out = Json::object();
+      out["digest"] = remote.digest;
+      out["manifest"] = manifest;
+      out["config"] = config;
+      std::cout << out.dump(2) << "\n";
+      return absl::OkStatus();
+    }
+    std::cout << "Image:    " << location.ToString() << "\n"
+              << "Digest:   " << remote.digest << "\n"
+              << "Platform: " << config.value("os", "") << "/" << config.value("architecture", "")
+              << "\n"
+              << "Layers:   " << remote.manifest.layers.size() << "\n"
+              << "\nManifest:\n"
+              << manifest.dump(2) << "\n"
+              << "\nConfig:\n"
+              << config.dump(2) << "\n";
+    return absl::OkStatus();
+  }
+  if (!local.ok()) return local.status();
+  oci::OpenedImage opened = *std::move(local);
   ASSIGN_OR_RETURN(oci::ImageRef image,
                    oci::ReadImage(*opened.layout, opened.tag_or_digest,
                                   platform ? &*platform : nullptr));
