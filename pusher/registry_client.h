@@ -81,11 +81,12 @@ class Registry {
   // The blob's size if the repository has it, nullopt if not.
   absl::StatusOr<std::optional<int64_t>> BlobSize(const std::string& repo,
                                                   const oci::Digest& digest);
-  // Streams a blob to `write`, resuming after drops, and verifies size (when `size` >= 0) and
-  // digest: DataLoss on mismatch (the caller must discard what it received).
+  // Streams a blob to `write`, resuming after drops, and verifies size (when `size` >= 0) and,
+  // unless `verify_digest` is false (the caller hashes what it receives itself, as a layout's
+  // BlobWriter does), the digest: DataLoss on mismatch (the caller must discard what it received).
   absl::Status FetchBlob(const std::string& repo, const oci::Digest& digest, int64_t size,
                          const std::function<absl::Status(absl::string_view)>& write,
-                         const ProgressFn& progress = nullptr);
+                         const ProgressFn& progress = nullptr, bool verify_digest = true);
   // Makes sure `repo` has the blob: nothing if it exists, a mount from `mount_from` (same
   // registry) if given and allowed, else an upload from `open`.
   absl::StatusOr<UploadOutcome> PushBlob(const std::string& repo, const oci::Descriptor& blob,

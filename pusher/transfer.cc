@@ -66,7 +66,8 @@ class RegistrySourceImpl : public ImageSource {
   absl::Status StreamBlob(const oci::Descriptor& blob,
                           const std::function<absl::Status(absl::string_view)>& write,
                           const ProgressFn& progress) override {
-    return registry_->FetchBlob(repo_, blob.digest, blob.size, write, progress);
+    return registry_->FetchBlob(repo_, blob.digest, blob.size, write, progress,
+                                /*verify_digest=*/false);
   }
   BlobOpener Opener(const oci::Descriptor& blob) override {
     // Fetch the blob once into a temporary file, then serve ranges of it.

@@ -31,7 +31,8 @@ class ImageSource {
   virtual absl::StatusOr<ManifestBlob> Root() = 0;
   // A manifest or index by digest.
   virtual absl::StatusOr<ManifestBlob> Manifest(const oci::Descriptor& descriptor) = 0;
-  // Streams a blob (verified against its digest).
+  // Streams a blob. The receiver verifies the digest (the only receiver, a layout's BlobWriter,
+  // does so at Commit), so registry sources do not hash twice.
   virtual absl::Status StreamBlob(const oci::Descriptor& blob,
                                   const std::function<absl::Status(absl::string_view)>& write,
                                   const ProgressFn& progress) = 0;
