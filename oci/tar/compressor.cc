@@ -48,61 +48,49 @@ struct GzipJob {
   bool done = false;
 };
 
-// Whether a block is not worth deflating: its byte histogram is almost flat (as random or
-// already-compressed data is) and level-1 deflate of two 4 KiB samples saves under 1%. Such blocks
-// are stored, which costs a copy instead of a full match search (deflate runs at ~45 MB/s on
-// random bytes at any level, and stores them anyway). Integer arithmetic only, so the decision and
-// the output bytes are the same on every machine. Long-range repeats of random data that neither
-// sample sees are stored uncompressed: a size cost only, never a correctness one.
-bool LooksIncompressible(const std::string& in, z_stream* trial) {
-  constexpr size_t kSample = 4096;
-  const uint64_t n = in.size();
-  if (n < 4 * kSample) return false;
-  uint64_t hist[4][256] = {};
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(in.data());
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    ++hist[0][p[i]];
-    ++hist[1][p[i + 1]];
-    ++hist[2][p[i + 2]];
-    ++hist[3][p[i + 3]];
-  }
-  for (; i < n; ++i) ++hist[0][p[i]];
+// Blocks are deflated in segments of this size, each one either searched for matches (the
+// configured level) or stored (level 0), switching with deflateParams between runs of segments.
+constexpr size_t kSegmentSize = 4096;
+
+// Whether a segment is not worth searching: its byte histogram is almost flat (as random or
+// already-compressed data is: order-0 coding cannot gain more than ~2%) and it holds almost no
+// repeated 3-byte strings (what deflate's matches need). Deflate runs at ~45 MB/s on random bytes
+// at any level and stores them anyway; this test runs at ~1 GB/s. Integer arithmetic only, so the
+// decision (and so the output) is the same on every machine. Repeats of random data further back
+// than the segment are not seen and are stored: a size cost only, never a correctness one. Tar
+// headers and padding (runs of zeros) make a segment's histogram steep, so they stay compressed.
+bool SegmentLooksIncompressible(const unsigned char* p, size_t n) {
+  if (n < kSegmentSize) return false;
+  uint32_t hist[256] = {};
+  for (size_t i = 0; i < n; ++i) ++hist[p[i]];
   uint64_t sum_sq = 0;
-  for (int b = 0; b < 256; ++b) {
-    uint64_t c = hist[0][b] + hist[1][b] + hist[2][b] + hist[3][b];
-    sum_sq += c * c;
-  }
-  // 256 * sum(c^2) / n^2 is 1 for a perfectly flat histogram and ~1 + 256/n for random bytes;
-  // anything Huffman coding could shrink by more than ~1% is well above 1 + 1/64.
-  if (256 * sum_sq > n * n + n * n / 64) return false;
-  unsigned char out[kSample + 256];
-  for (size_t offset : {size_t{0}, static_cast<size_t>(n / 2)}) {
-    if (deflateReset(trial) != Z_OK) return false;
-    trial->next_in = const_cast<Bytef*>(p + offset);
-    trial->avail_in = kSample;
-    trial->next_out = out;
-    trial->avail_out = sizeof(out);
-    if (deflate(trial, Z_FINISH) != Z_STREAM_END) return false;
-    if (sizeof(out) - trial->avail_out < kSample * 99 / 100) return false;
+  for (uint32_t c : hist) sum_sq += uint64_t{c} * c;
+  // 256 * sum(c^2) / n^2 is 1 for a flat histogram and 1 + 256/n (+-0.006) for random bytes.
+  const uint64_t nn = uint64_t{n} * n;
+  if (256 * sum_sq > nn + nn / 8) return false;
+  // Random bytes repeat a 3-byte string about once per 4 KiB segment.
+  uint32_t seen[4096] = {};
+  int repeats = 0;
+  for (size_t i = 0; i + 3 <= n; ++i) {
+    uint32_t v = p[i] | (uint32_t{p[i + 1]} << 8) | (uint32_t{p[i + 2]} << 16);
+    uint32_t h = (v * 2654435761u) >> 20;
+    if (seen[h] == v + 1) {
+      if (++repeats > 32) return false;
+    } else {
+      seen[h] = v + 1;
+    }
   }
   return true;
 }
 
 // A reusable raw-deflate stream (one per worker): deflateReset is much cheaper than deflateInit.
-// Incompressible blocks go through a level-0 (stored) stream instead.
 class Deflater {
  public:
-  explicit Deflater(int level) {
+  explicit Deflater(int level) : level_(level) {
     init_ = deflateInit2(&z_, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
-    if (init_ == Z_OK) init_ = deflateInit2(&stored_, 0, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
-    if (init_ == Z_OK) init_ = deflateInit2(&trial_, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
   }
   ~Deflater() {
-    // deflateEnd on a stream that was never initialised is a harmless Z_STREAM_ERROR.
-    deflateEnd(&z_);
-    deflateEnd(&stored_);
-    deflateEnd(&trial_);
+    if (init_ == Z_OK) deflateEnd(&z_);
   }
   Deflater(const Deflater&) = delete;
   Deflater& operator=(const Deflater&) = delete;
@@ -110,50 +98,82 @@ class Deflater {
   void Run(GzipJob& job) {
     job.crc = static_cast<uint32_t>(
         crc32(0L, reinterpret_cast<const Bytef*>(job.input.data()), job.input.size()));
-    if (init_ != Z_OK) {
-      job.status = absl::InternalError(absl::StrCat("deflateInit2 failed: ", init_));
-      return;
-    }
-    const bool store = LooksIncompressible(job.input, &trial_);
-    z_stream* z = store ? &stored_ : &z_;
-    if (deflateReset(z) != Z_OK) {
-      job.status = absl::InternalError("deflateReset failed");
-      return;
-    }
-    if (!store && !job.dict.empty() &&
-        deflateSetDictionary(z, reinterpret_cast<const Bytef*>(job.dict.data()),
-                             job.dict.size()) != Z_OK) {
-      job.status = absl::InternalError("deflateSetDictionary failed");
-      return;
-    }
-    // deflateBound covers the data; a sync flush marker and the final block add a few bytes.
-    job.output.resize(deflateBound(z, job.input.size()) + 64);
-    z->next_in = reinterpret_cast<Bytef*>(job.input.data());
-    z->avail_in = job.input.size();
-    size_t produced = 0;
-    const int flush = job.last ? Z_FINISH : Z_SYNC_FLUSH;
-    while (true) {
-      if (produced == job.output.size()) job.output.resize(job.output.size() * 2);
-      z->next_out = reinterpret_cast<Bytef*>(&job.output[produced]);
-      z->avail_out = job.output.size() - produced;
-      int rc = deflate(z, flush);
-      produced = job.output.size() - z->avail_out;
-      if (rc == Z_STREAM_END) break;
-      if (rc != Z_OK && rc != Z_BUF_ERROR) {
-        job.status = absl::InternalError(absl::StrCat("deflate failed: ", rc));
-        return;
-      }
-      // A sync flush is complete once deflate leaves output space unused with no input left.
-      if (!job.last && z->avail_in == 0 && z->avail_out > 0) break;
-    }
-    job.output.resize(produced);
+    job.status = RunDeflate(job);
   }
 
  private:
+  absl::Status RunDeflate(GzipJob& job) {
+    if (init_ != Z_OK) return absl::InternalError(absl::StrCat("deflateInit2 failed: ", init_));
+    // deflateReset keeps the level the last job ended with; start every job at level_.
+    if (deflateReset(&z_) != Z_OK || deflateParams(&z_, level_, Z_DEFAULT_STRATEGY) != Z_OK) {
+      return absl::InternalError("deflateReset failed");
+    }
+    if (!job.dict.empty() &&
+        deflateSetDictionary(&z_, reinterpret_cast<const Bytef*>(job.dict.data()),
+                             job.dict.size()) != Z_OK) {
+      return absl::InternalError("deflateSetDictionary failed");
+    }
+    // deflateBound covers the data; sync flush markers, level switches and the final block add a
+    // few bytes each (the buffer grows if ever needed).
+    job.output.resize(deflateBound(&z_, job.input.size()) + 1024);
+    produced_ = 0;
+    z_.next_out = reinterpret_cast<Bytef*>(&job.output[0]);
+    z_.avail_out = job.output.size();
+    const unsigned char* data = reinterpret_cast<const unsigned char*>(job.input.data());
+    const size_t n = job.input.size();
+    int current = level_;
+    for (size_t pos = 0; pos < n; pos += kSegmentSize) {
+      const size_t len = std::min(kSegmentSize, n - pos);
+      const int want = SegmentLooksIncompressible(data + pos, len) ? 0 : level_;
+      if (want != current) {
+        // deflateParams flushes what was fed so far with the old level (a Z_BLOCK flush).
+        int rc = Z_BUF_ERROR;
+        for (int tries = 0; tries < 16 && rc == Z_BUF_ERROR; ++tries) {
+          rc = deflateParams(&z_, want, Z_DEFAULT_STRATEGY);
+          Grow(job);
+        }
+        if (rc != Z_OK) return absl::InternalError(absl::StrCat("deflateParams failed: ", rc));
+        current = want;
+      }
+      RETURN_IF_ERROR(Feed(job, data + pos, len, Z_NO_FLUSH));
+    }
+    RETURN_IF_ERROR(Feed(job, nullptr, 0, job.last ? Z_FINISH : Z_SYNC_FLUSH));
+    job.output.resize(produced_);
+    return absl::OkStatus();
+  }
+
+  // Re-points the stream's output at the free part of job.output, doubling it when under 64 KiB
+  // are free.
+  void Grow(GzipJob& job) {
+    produced_ = job.output.size() - z_.avail_out;
+    if (job.output.size() - produced_ < (64 << 10)) job.output.resize(job.output.size() * 2);
+    z_.next_out = reinterpret_cast<Bytef*>(&job.output[produced_]);
+    z_.avail_out = job.output.size() - produced_;
+  }
+
+  absl::Status Feed(GzipJob& job, const unsigned char* in, size_t len, int flush) {
+    z_.next_in = const_cast<Bytef*>(in);
+    z_.avail_in = len;
+    while (true) {
+      if (job.output.size() - produced_ < 256) job.output.resize(job.output.size() * 2);
+      z_.next_out = reinterpret_cast<Bytef*>(&job.output[produced_]);
+      z_.avail_out = job.output.size() - produced_;
+      int rc = deflate(&z_, flush);
+      produced_ = job.output.size() - z_.avail_out;
+      if (rc == Z_STREAM_END) return absl::OkStatus();
+      if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        return absl::InternalError(absl::StrCat("deflate failed: ", rc));
+      }
+      // Done once deflate leaves output space unused with no input left (for a sync flush, that
+      // means the marker is out too).
+      if (flush != Z_FINISH && z_.avail_in == 0 && z_.avail_out > 0) return absl::OkStatus();
+    }
+  }
+
+  const int level_;
   z_stream z_{};
-  z_stream stored_{};
-  z_stream trial_{};
   int init_ = Z_STREAM_ERROR;
+  size_t produced_ = 0;
 };
 
 // pigz-style parallel gzip: fixed blocks, each primed with the previous block's tail, compressed by
