@@ -69,9 +69,38 @@ printf '{"registry-mirrors": ["http://%s"]}\n' "$host" >"$work/config/slipway/co
 export XDG_CONFIG_HOME="$work/config"
 
 step "bazel test //... in rules/examples"
-ebazel "$ex_ob" test //... 2>&1 | tee "$work/test.log"
-[[ ${PIPESTATUS[0]} -eq 0 ]] || die "bazel test //... failed in rules/examples"
+if ! ebazel "$ex_ob" test //... 2>&1 | tee "$work/test.log"; then
+  die "bazel test //... failed in rules/examples"
+fi
 bin=$(ebazel "$ex_ob" info bazel-bin 2>/dev/null)
+
+step "the images pass skopeo inspect and run under crun (umoci-unpacked bundles)"
+run_crun() {  # DIR EXPECTED ARGS...: unpack the layout, run ARGS (default: the image's own command)
+  local dir=$1 expected=$2 name; shift 2
+  name="slipway-examples-$$-$RANDOM"
+  rm -rf "$work/crun"; mkdir -p "$work/crun"
+  cp -r "$dir" "$work/crun/layout"; chmod -R u+w "$work/crun/layout"
+  skopeo inspect "oci:$work/crun/layout:latest" >/dev/null || die "skopeo cannot inspect $dir"
+  umoci unpack --image "$work/crun/layout:latest" "$work/crun/bundle" >/dev/null 2>&1 || die "umoci cannot unpack $dir"
+  python3 - "$work/crun/bundle/config.json" "$@" <<'PY'
+import json, sys
+path, args = sys.argv[1], sys.argv[2:]
+c = json.load(open(path))
+c["process"]["terminal"] = False
+if args:
+    c["process"]["args"] = args
+json.dump(c, open(path, "w"))
+PY
+  # crun refuses hybrid cgroups even with --cgroup-manager=disabled: hide the unified mount from it.
+  local out
+  out=$(unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --cgroup-manager=disabled run -b "$0" "$1"' \
+        "$work/crun/bundle" "$name" 2>&1) || die "crun failed on $dir: $out"
+  [[ $out == *"$expected"* ]] || die "crun on $dir printed \`$out\`, expected \`$expected\`"
+  echo "crun $dir: $out"
+}
+run_crun "$bin/hello/image" "hello from world"
+run_crun "$bin/hello/image" "self-test ok" /app/hello --self-test
+run_crun "$bin/dockerfile/image" "hello from a Dockerfile"
 
 step "oci_push to $host"
 for pkg in hello dockerfile; do

@@ -46,7 +46,9 @@ exec "$slipway" test "$image" --spec "$spec" "${{junit[@]}}"
             run += ["-e", "%s=%s" % (k, v)]
         if ctx.attr.timeout_seconds:
             run += ["--timeout", str(ctx.attr.timeout_seconds)]
-        cmd = " ".join([_sh_quote(a) for a in run]) + ' "$image" ' + " ".join([_sh_quote(a) for a in ctx.attr.command])
+        # The command replaces the image's entrypoint and cmd, as `docker run --entrypoint`.
+        run += ["--entrypoint", ctx.attr.command[0]]
+        cmd = " ".join([_sh_quote(a) for a in run]) + ' "$image" ' + " ".join([_sh_quote(a) for a in ctx.attr.command[1:]])
         if ctx.attr.expect_output:
             body = """set +e
 out=$("$slipway" run {cmd} 2>&1)
@@ -89,7 +91,7 @@ oci_test = rule(
             allow_single_file = True,
         ),
         "command": attr.string_list(
-            doc = "A command to run in the image instead of a spec; the test passes when it exits 0.",
+            doc = "A command to run in the image instead of a spec (it replaces the image's entrypoint and cmd); the test passes when it exits 0.",
         ),
         "expect_output": attr.string(
             doc = "With `command`: text its combined output must contain.",
