@@ -243,7 +243,7 @@ absl::StatusOr<LayerResult> WriteLayer(std::vector<LayerEntry> entries,
     archive_entry_set_perm(ae.get(), e.mode & 07777);
     archive_entry_set_uid(ae.get(), e.uid);
     archive_entry_set_gid(ae.get(), e.gid);
-    archive_entry_set_mtime(ae.get(), options.mtime, 0);
+    archive_entry_set_mtime(ae.get(), e.mtime.value_or(options.mtime), 0);
     for (const auto& [key, value] : e.xattrs) {
       archive_entry_xattr_add_entry(ae.get(), key.c_str(), value.data(), value.size());
     }

@@ -4,7 +4,8 @@
 //
 // Determinism rules (same entries -> same bytes on any machine, path, umask, mtime, thread count):
 //  - entries sorted by path (byte order; a directory before its contents); duplicates are an error;
-//  - mtime = options.mtime for every entry (callers clamp with SOURCE_DATE_EPOCH), no atime/ctime;
+//  - mtime = the entry's own mtime when set, else options.mtime (callers clamp with
+//    SOURCE_DATE_EPOCH), no atime/ctime;
 //  - uid/gid from the entry (default 0), no uname/gname;
 //  - modes kept (permission bits plus setuid/setgid/sticky), file type from the entry;
 //  - xattrs kept (sorted), e.g. `security.capability`;
@@ -16,6 +17,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,9 @@ struct LayerEntry {
   std::string content;
   uint32_t dev_major = 0, dev_minor = 0;
   std::map<std::string, std::string> xattrs;
+  // This entry's mtime (seconds since the epoch) instead of LayerWriterOptions::mtime, when set
+  // (a RUN layer keeps the times its files had, clamped to SOURCE_DATE_EPOCH).
+  std::optional<int64_t> mtime;
 };
 
 struct LayerWriterOptions {

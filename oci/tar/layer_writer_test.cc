@@ -264,6 +264,33 @@ TEST(LayerWriterTest, EntriesInMemoryWhiteoutsDevicesAndXattrs) {
   for (const TarEntry& e : tar) EXPECT_EQ(e.mtime, 0) << e.path;
 }
 
+// An entry's own mtime wins over options.mtime (RUN layers clamp each file's time); the others
+// keep options.mtime.
+TEST(LayerWriterTest, PerEntryMtimeOverridesTheLayerMtime) {
+  std::vector<LayerEntry> entries(3);
+  entries[0].path = "old";
+  entries[0].content = "a";
+  entries[0].mtime = 1000;
+  entries[1].path = "plain";
+  entries[1].content = "b";
+  entries[2].type = LayerEntry::Type::kDirectory;
+  entries[2].path = "dir";
+  entries[2].mtime = 0;
+  StringSink sink;
+  LayerWriterOptions options;
+  options.compression = Compression::kNone;
+  options.mtime = 5000;
+  ASSERT_OK(WriteLayer(entries, options, sink).status());
+  std::vector<TarEntry> tar = ReadTar(sink.bytes);
+  ASSERT_EQ(tar.size(), 3u);
+  EXPECT_EQ(tar[0].path, "dir/");
+  EXPECT_EQ(tar[0].mtime, 0);
+  EXPECT_EQ(tar[1].path, "old");
+  EXPECT_EQ(tar[1].mtime, 1000);
+  EXPECT_EQ(tar[2].path, "plain");
+  EXPECT_EQ(tar[2].mtime, 5000);
+}
+
 TEST(LayerWriterTest, KeepsSecurityCapabilityFromDisk) {
   ASSERT_OK_AND_ASSIGN(auto d, base::ScopedTempDir::Create("caps-"));
   const std::string file = d.path() + "/ping";
