@@ -14,8 +14,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include <archive.h>
+#include <curl/curl.h>
+#include <fcntl.h>
+
+#include <mutex>
+
 #include "base/env.h"
+#include "base/scoped_fd.h"
 #include "base/status_macros.h"
+#include "oci/tar/layer_extractor.h"
 
 namespace builder {
 namespace {
@@ -148,6 +156,72 @@ class Tree {
   const BuildContext* ctx_;
   const FsView* view_;
 };
+
+struct ArchiveReadDeleter {
+  void operator()(struct archive* a) const { archive_read_free(a); }
+};
+
+// Whether `head` (a file's first bytes) starts a tar, gzip, bzip2, xz or zstd stream.
+bool LooksLikeArchive(const std::string& head) {
+  auto starts = [&](absl::string_view magic) { return absl::StartsWith(head, magic); };
+  if (starts("\x1f\x8b") || starts("BZh") || starts(absl::string_view("\xfd" "7zXZ\0", 6)) ||
+      starts("\x28\xb5\x2f\xfd")) {
+    return true;
+  }
+  return head.size() >= 262 && head.compare(257, 5, "ustar") == 0;
+}
+
+// ADD's archive rule: a local file that is a tar (plain, gzip, bzip2, xz or zstd) is extracted
+// into `into` (created) and true is returned; anything else (including a compressed file that is
+// not a tar) returns false and is copied as a file. The stream is first decompressed to
+// `into`.tar with libarchive, then applied with the safe layer extractor (nothing is written
+// outside `into`, whatever the tar holds; owners are kept, devices refused).
+absl::StatusOr<bool> ExtractArchive(const std::string& host, const std::string& into) {
+  base::Env* env = base::Env::Default();
+  std::string head;
+  {
+    ASSIGN_OR_RETURN(base::ScopedFd fd, env->Open(host, O_RDONLY));
+    head.resize(512);
+    ASSIGN_OR_RETURN(size_t n, base::ReadFull(fd.get(), head.data(), head.size()));
+    head.resize(n);
+  }
+  if (!LooksLikeArchive(head)) return false;
+  std::string tar = into + ".tar";
+  {
+    std::unique_ptr<struct archive, ArchiveReadDeleter> a(archive_read_new());
+    if (!a) return absl::ResourceExhaustedError("archive_read_new failed");
+    archive_read_support_filter_all(a.get());
+    archive_read_support_format_raw(a.get());
+    if (archive_read_open_filename(a.get(), host.c_str(), 1 << 16) != ARCHIVE_OK) return false;
+    struct archive_entry* entry;
+    if (archive_read_next_header(a.get(), &entry) != ARCHIVE_OK) return false;
+    ASSIGN_OR_RETURN(base::ScopedFd out, env->Open(tar, O_WRONLY | O_CREAT | O_TRUNC, 0600));
+    std::string buf(1 << 16, '\0');
+    while (true) {
+      la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
+      if (n < 0) return false;  // not decodable: copied as it is
+      if (n == 0) break;
+      RETURN_IF_ERROR(base::WriteAll(out.get(), absl::string_view(buf.data(), n)));
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(base::ScopedFd fd, env->Open(tar, O_RDONLY));
+    std::string thead(512, '\0');
+    ASSIGN_OR_RETURN(size_t n, base::ReadFull(fd.get(), thead.data(), thead.size()));
+    thead.resize(n);
+    if (thead.size() < 262 || thead.compare(257, 5, "ustar") != 0) {
+      unlink(tar.c_str());
+      return false;
+    }
+  }
+  RETURN_IF_ERROR(env->CreateDirs(into, 0755));
+  ASSIGN_OR_RETURN(base::ScopedFd fd, env->Open(tar, O_RDONLY));
+  oci::ExtractOptions xo;
+  xo.preserve_owners = true;
+  RETURN_IF_ERROR_CTX(oci::ApplyLayer(fd.get(), into, xo).status(), "extracting `", host, "`");
+  unlink(tar.c_str());
+  return true;
+}
 
 }  // namespace
 
@@ -317,6 +391,7 @@ absl::StatusOr<CopyPlan> PlanCopy(const CopyPlanInput& in) {
   struct Source {
     Src src;
     bool explicit_name;
+    bool url = false;
   };
   std::vector<Source> sources;
   std::optional<ignore::PatternMatcher> excludes;
@@ -325,6 +400,22 @@ absl::StatusOr<CopyPlan> PlanCopy(const CopyPlanInput& in) {
     excludes = std::move(m);
   }
   for (const std::string& raw : cmd.sources) {
+    if (IsUrl(raw)) {
+      auto it = in.downloads.find(raw);
+      if (it == in.downloads.end()) return absl::InternalError(absl::StrCat("`", raw, "` was not downloaded"));
+      Src s;
+      std::string name = raw.substr(raw.find("://") + 3);
+      name = name.substr(0, name.find_first_of("?#"));
+      size_t slash = name.find('/');
+      name = slash == std::string::npos ? "" : Base(name.substr(slash + 1));
+      if (name.empty() || name == "." || name == "..") name = "__unnamed__";
+      s.rel = name;
+      s.host = it->second;
+      if (lstat(s.host.c_str(), &s.st) != 0) return base::ErrnoError(errno, "lstat a download");
+      s.st.st_mode = S_IFREG | 0600;
+      sources.push_back({s, true, true});
+      continue;
+    }
     std::string rel = CleanRel(raw);
     if (HasWildcard(rel)) {
       for (const std::string& match : tree.Glob(rel)) {
@@ -376,7 +467,8 @@ absl::StatusOr<CopyPlan> PlanCopy(const CopyPlanInput& in) {
       e.type = LayerEntry::Type::kFile;
       e.source_path = s.host;
       oci::Digest d;
-      if (in.context != nullptr && in.context->stat_cache() != nullptr) {
+      if (in.context != nullptr && in.context->stat_cache() != nullptr &&
+          absl::StartsWith(s.host, in.context->dir() + "/")) {
         ASSIGN_OR_RETURN(d, in.context->stat_cache()->FileDigest(s.rel, s.host, s.st));
       } else {
         ASSIGN_OR_RETURN(d, HashFile(s.host));
@@ -389,6 +481,7 @@ absl::StatusOr<CopyPlan> PlanCopy(const CopyPlanInput& in) {
     return absl::OkStatus();
   };
 
+  int extracted = 0;
   for (const Source& source : sources) {
     const Src& s = source.src;
     std::string rel_name = cmd.parents ? s.rel : Base(s.rel);
@@ -402,6 +495,38 @@ absl::StatusOr<CopyPlan> PlanCopy(const CopyPlanInput& in) {
         std::string sub = child.rel.substr(s.rel.empty() ? 0 : s.rel.size() + 1);
         if (excludes && excludes->Excluded(sub)) continue;
         RETURN_IF_ERROR(add(child, JoinRel(root, sub)));
+      }
+    } else if (cmd.is_add && cmd.unpack.value_or(true) && S_ISREG(s.st.st_mode) &&
+               !source.url) {
+      // A local archive is extracted into DEST (a directory); other files are copied.
+      if (in.scratch_dir.empty()) return absl::InternalError("ADD needs a scratch directory");
+      std::string into = absl::StrCat(in.scratch_dir, "/add-", extracted++);
+      ASSIGN_OR_RETURN(bool is_archive, ExtractArchive(s.host, into));
+      if (!is_archive) {
+        std::string target = dest_is_dir ? JoinRel(dest, rel_name) : dest;
+        if (target.empty()) {
+          return absl::InvalidArgumentError("cannot copy a file to the root directory itself");
+        }
+        RETURN_IF_ERROR(add(s, target));
+        continue;
+      }
+      ASSIGN_OR_RETURN(std::vector<oci::LayerEntry> files,
+                       oci::EntriesFromDirectory(into, dest, /*keep_owners=*/true));
+      for (oci::LayerEntry& e : files) {
+        if (chown) {
+          e.uid = chown->first;
+          e.gid = chown->second;
+        }
+        if (!cmd.chmod.empty()) {
+          ASSIGN_OR_RETURN(e.mode, ApplyChmod(cmd.chmod, e.mode,
+                                              e.type == LayerEntry::Type::kDirectory));
+        }
+        if (e.type == LayerEntry::Type::kFile && !e.source_path.empty()) {
+          ASSIGN_OR_RETURN(digests[e.path], HashFile(e.source_path));
+        }
+        // An existing destination directory keeps its metadata (as for directory sources).
+        if (e.path == dest && in.dest != nullptr && in.dest->Lstat(dest).has_value()) continue;
+        entries[e.path] = std::move(e);
       }
     } else {
       std::string target = dest_is_dir ? JoinRel(dest, rel_name) : dest;
@@ -462,6 +587,80 @@ absl::StatusOr<CopyPlan> PlanCopy(const CopyPlanInput& in) {
   }
   plan.content_digest = sha.Finish();
   return plan;
+}
+
+}  // namespace builder
+
+namespace builder {
+
+bool IsUrl(absl::string_view source) {
+  return absl::StartsWith(source, "http://") || absl::StartsWith(source, "https://");
+}
+
+namespace {
+
+struct CurlDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+
+struct DownloadSink {
+  int fd;
+  oci::Sha256 sha;
+  absl::Status status;
+};
+
+size_t WriteToSink(char* data, size_t size, size_t n, void* user) {
+  auto* sink = static_cast<DownloadSink*>(user);
+  absl::string_view bytes(data, size * n);
+  sink->status = base::WriteAll(sink->fd, bytes);
+  if (!sink->status.ok()) return 0;
+  sink->sha.Update(bytes);
+  return bytes.size();
+}
+
+}  // namespace
+
+absl::StatusOr<oci::Digest> DownloadUrl(const std::string& url, const std::string& path,
+                                        const std::string& checksum) {
+  static std::once_flag init;
+  std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  std::optional<oci::Digest> want;
+  if (!checksum.empty()) {
+    absl::StatusOr<oci::Digest> d = oci::Digest::Parse(checksum);
+    if (!d.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid checksum `", checksum,
+                                                     "`: want sha256:<64 hex digits>"));
+    }
+    want = *d;
+  }
+  ASSIGN_OR_RETURN(base::ScopedFd fd, base::Env::Default()->Open(path, O_WRONLY | O_CREAT | O_EXCL, 0600));
+  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  if (!curl) return absl::ResourceExhaustedError("curl_easy_init failed");
+  DownloadSink sink{fd.get(), oci::Sha256(), absl::OkStatus()};
+  char err[CURL_ERROR_SIZE] = {0};
+  curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(curl.get(), CURLOPT_MAXREDIRS, 10L);
+  curl_easy_setopt(curl.get(), CURLOPT_FAILONERROR, 1L);
+  curl_easy_setopt(curl.get(), CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 30L);
+  curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_TIME, 60L);
+  curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, err);
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, WriteToSink);
+  curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &sink);
+  CURLcode rc = curl_easy_perform(curl.get());
+  if (!sink.status.ok()) return base::Annotate(sink.status, absl::StrCat("downloading ", url));
+  if (rc != CURLE_OK) {
+    return absl::UnavailableError(absl::StrCat("downloading ", url, ": ",
+                                               err[0] != '\0' ? err : curl_easy_strerror(rc)));
+  }
+  oci::Digest got = sink.sha.Finish();
+  if (want && got != *want) {
+    return absl::InvalidArgumentError(absl::StrCat("digest mismatch for ", url, ": ", got.str(),
+                                                   " (expected ", want->str(), ")"));
+  }
+  return got;
 }
 
 }  // namespace builder

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,6 +60,10 @@ struct CopyPlanInput {
   const FsView* dest = nullptr;
   // Where ADD may unpack archives (a temp dir kept alive by the caller until the layer is written).
   std::string scratch_dir;
+  // ADD URL sources, already downloaded (and checked against --checksum) by the caller: URL -> the
+  // local file. The file is added as BuildKit does: named after the URL's last path segment, mode
+  // 0600 unless --chmod, never extracted.
+  std::map<std::string, std::string> downloads;
 };
 
 struct CopyPlan {
@@ -67,6 +72,15 @@ struct CopyPlan {
 };
 
 absl::StatusOr<CopyPlan> PlanCopy(const CopyPlanInput& input);
+
+// Whether an ADD source is a URL (http:// or https://).
+bool IsUrl(absl::string_view source);
+
+// Downloads `url` into the new file `path` with libcurl (redirects followed, HTTP errors are
+// errors, proxies from the environment). With `checksum` ("sha256:<hex>"), the content must match
+// it (InvalidArgument otherwise). Returns the content's digest.
+absl::StatusOr<oci::Digest> DownloadUrl(const std::string& url, const std::string& path,
+                                        const std::string& checksum);
 
 // Applies a --chmod value ("755", "0644", "u+x,go-w", "a=rX") to `mode` (permission bits and the
 // file type's X rule). InvalidArgument for bad syntax.

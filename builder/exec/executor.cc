@@ -309,9 +309,22 @@ absl::Status Executor::DoCopy(const ins::Command& cmd, const ins::CopyCmd& copy,
   CopyPlanInput in;
   in.cmd = &copy;
   in.workdir = st->config.config.working_dir.empty() ? "/" : st->config.config.working_dir;
-  for (const std::string& s : copy.sources) {
-    if (absl::StartsWith(s, "http://") || absl::StartsWith(s, "https://")) {
-      return absl::UnimplementedError("ADD of a URL is not supported yet");
+  // ADD unpacks archives and downloads URLs here; it lives until the layer is written.
+  std::optional<base::ScopedTempDir> scratch;
+  if (copy.is_add) {
+    ASSIGN_OR_RETURN(base::ScopedTempDir t, base::ScopedTempDir::Create(
+                                                "add-", absl::StrCat(cache_.dir(), "/tmp")));
+    scratch.emplace(std::move(t));
+    in.scratch_dir = scratch->path();
+    int n = 0;
+    for (const std::string& s : copy.sources) {
+      if (!IsUrl(s)) continue;
+      if (!copy.from.empty()) return absl::InvalidArgumentError("ADD --from cannot take a URL");
+      std::string dir = absl::StrCat(scratch->path(), "/url-", n++);
+      RETURN_IF_ERROR(base::Env::Default()->CreateDirs(dir, 0700));
+      ASSIGN_OR_RETURN(oci::Digest got, DownloadUrl(s, dir + "/file", copy.checksum));
+      (void)got;
+      in.downloads[s] = dir + "/file";
     }
   }
   std::unique_ptr<FsView> from_view, dest_view;
@@ -333,8 +346,36 @@ absl::Status Executor::DoCopy(const ins::Command& cmd, const ins::CopyCmd& copy,
     in.dest = dest_view.get();
   }
   ASSIGN_OR_RETURN(CopyPlan plan, PlanCopy(in));
-  st->key = Chain(parent_key, cmd.expanded, cmd.args_used, plan.content_digest.str());
   std::string created_by = absl::StrCat(FirstLine(cmd.expanded), " # buildkit");
+  if (copy.link) {
+    // --link: the layer depends only on what it copies, never on the stage below, so its record
+    // holds just the layer and is found again under any parent. The stage's key still chains.
+    oci::Digest link_key = Chain(oci::Digest(), cmd.expanded, cmd.args_used,
+                                 absl::StrCat("link ", plan.content_digest.str(), " platform ",
+                                              platform_.ToString()));
+    st->key = Chain(parent_key, "COPY --link", {}, link_key.str());
+    std::optional<StepRecord> layer;
+    if (!o_.no_cache) layer = cache_.Lookup(link_key);
+    if (layer && layer->layers.size() == 1 && layer->config.diff_ids.size() == 1) {
+      *cached = true;
+    } else {
+      State alone;
+      alone.config.os = platform_.os;
+      alone.config.architecture = platform_.architecture;
+      RETURN_IF_ERROR(AddLayer(std::move(plan.entries), &alone, created_by));
+      if (alone.layers.empty()) {
+        History(st, created_by, true);
+        return absl::OkStatus();
+      }
+      layer = StepRecord{alone.config, alone.layers};
+      RETURN_IF_ERROR(cache_.Store(link_key, *layer));
+    }
+    st->layers.push_back(layer->layers[0]);
+    st->config.diff_ids.push_back(layer->config.diff_ids[0]);
+    History(st, created_by, false);
+    return absl::OkStatus();
+  }
+  st->key = Chain(parent_key, cmd.expanded, cmd.args_used, plan.content_digest.str());
   if (!o_.no_cache) {
     if (std::optional<StepRecord> hit = cache_.Lookup(st->key)) {
       st->config = std::move(hit->config);
@@ -448,7 +489,8 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
             RETURN_IF_ERROR(base::Env::Default()->WriteFileAtomically(p, data, e.mode));
           }
         }
-        mounts.push_back({root, target, !(m.read_only == false && false)});
+        // A private copy: `rw` writes land in it and are thrown away with the step's temp dir.
+        mounts.push_back({root, target, m.read_only});
         break;
       }
       case ins::Mount::Type::kSsh:
@@ -546,7 +588,7 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
         lines.empty() ? "" : "\n------\n" + absl::StrJoin(lines, "\n") + "\n------"));
   }
   ASSIGN_OR_RETURN(std::vector<oci::LayerEntry> entries,
-                   UpperToEntries(req.upper_dir, *view, mount_points));
+                   UpperToEntries(req.upper_dir, *view, mount_points, epoch_));
   std::string created_by = absl::StrCat("RUN ", absl::StrJoin(args, " "), " # buildkit");
   RETURN_IF_ERROR(AddLayer(std::move(entries), st, created_by));
   return cache_.Store(st->key, StepRecord{st->config, st->layers});
@@ -841,7 +883,11 @@ absl::Status ExportImage(StepCache& cache, const BuildResult& result, oci::Layou
   ASSIGN_OR_RETURN(std::string manifest_json, cache.layout().ReadBlob(result.manifest.digest));
   ASSIGN_OR_RETURN(image.manifest, oci::Manifest::Parse(manifest_json));
   RETURN_IF_ERROR(CopyImage(cache.layout(), dest, image));
-  if (!tag.empty()) RETURN_IF_ERROR(dest.Tag(result.manifest, tag));
+  if (tag.empty()) return absl::OkStatus();
+  // A rebuild that changed nothing leaves index.json alone (no rewrite, no fsync).
+  absl::StatusOr<oci::Descriptor> current = dest.Resolve(tag);
+  if (current.ok() && current->digest == result.manifest.digest) return absl::OkStatus();
+  RETURN_IF_ERROR(dest.Tag(result.manifest, tag));
   return absl::OkStatus();
 }
 

@@ -6,8 +6,10 @@
 // COPY/ADD/bind mounts the content digest of exactly what it reads); a hit restores the stage's
 // layers and config from the StepCache and reports CACHED. Metadata instructions change the config
 // as Docker does and add history entries with empty_layer; COPY/ADD write layers directly; RUN goes
-// through a RunExecutor. Layers and `created` use the epoch (SOURCE_DATE_EPOCH or 0) unless
-// `timestamp_now`. Build() is thread-safe with respect to other builds sharing the cache dir.
+// through a RunExecutor. `created` and COPY/ADD file times use the epoch (SOURCE_DATE_EPOCH or 0)
+// unless `timestamp_now`; RUN layers keep their files' own times clamped to it. COPY --link layers
+// are cached by their content alone and reused under any parent. Build() is thread-safe with
+// respect to other builds sharing the cache dir.
 #ifndef SLIPWAY_BUILDER_EXEC_EXECUTOR_H_
 #define SLIPWAY_BUILDER_EXEC_EXECUTOR_H_
 

@@ -3,7 +3,10 @@
 // root (namespaces, overlayfs), as CI has.
 #include "builder/exec/executor.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -12,6 +15,7 @@
 #include <fstream>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -365,3 +369,139 @@ int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }
+
+namespace builder {
+namespace {
+
+// Serves `body` over HTTP on 127.0.0.1 for every connection until destroyed (ADD URL tests).
+class TinyHttpServer {
+ public:
+  explicit TinyHttpServer(std::string body) : body_(std::move(body)) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(fd_, 8) != 0 ||
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] {
+      while (true) {
+        int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c < 0) return;  // the listening socket was shut down
+        char buf[4096];
+        (void)!read(c, buf, sizeof(buf));
+        std::string resp = absl::StrCat("HTTP/1.0 200 OK\r\nContent-Length: ", body_.size(),
+                                        "\r\nConnection: close\r\n\r\n", body_);
+        (void)!write(c, resp.data(), resp.size());
+        close(c);
+      }
+    });
+  }
+  ~TinyHttpServer() {
+    shutdown(fd_, SHUT_RDWR);
+    if (thread_.joinable()) thread_.join();
+    close(fd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  std::string body_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+std::string Sha256Of(const std::string& data) { return oci::Digest::Of(data).str(); }
+
+// ADD extracts local tars (gzip, bzip2, xz, zstd, plain) into the destination and copies other
+// files (a .gz that is not a tar stays compressed); ADD URL downloads and checks --checksum; RUN
+// layers keep the times their files had, clamped to SOURCE_DATE_EPOCH; a bind mount with `rw`
+// is writable and leaves no trace.
+TEST_F(ExecutorTest, AddArchivesUrlsRunMtimeClampAndRwBind) {
+  std::string ctx = tmp_.path() + "/ctx-add";
+  base::Env* env = base::Env::Default();
+  ASSERT_OK(env->CreateDirs(ctx + "/tree/sub"));
+  ASSERT_OK(env->WriteFileAtomically(ctx + "/tree/sub/inner.txt", "inner\n"));
+  ASSERT_OK(env->WriteFileAtomically(ctx + "/a.txt", "alpha\n"));
+  ASSERT_OK(env->WriteFileAtomically(ctx + "/plain.txt", "not a tar\n"));
+  std::string mk = absl::StrCat(
+      "cd ", ctx, " && tar --owner=7 --group=8 -cf t.tar -C tree . && gzip -kn t.tar && ",
+      "bzip2 -k t.tar && xz -k t.tar && zstd -q -k t.tar && gzip -kn plain.txt && rm -rf tree");
+  ASSERT_EQ(system(mk.c_str()), 0);
+  const std::string payload = "downloaded payload\n";
+  TinyHttpServer http(payload);
+  ASSERT_NE(http.port(), 0);
+  std::string url = absl::StrCat("http://127.0.0.1:", http.port(), "/files/payload.bin?x=1");
+  std::string df = tmp_.path() + "/Dockerfile.add";
+  ASSERT_OK(env->WriteFileAtomically(df, absl::StrCat(
+      "FROM base\n"
+      "ADD t.tar.gz /gz/\n"
+      "ADD t.tar.bz2 /bz/\n"
+      "ADD t.tar.xz /xz\n"
+      "ADD t.tar.zst /zst/\n"
+      "ADD t.tar /plain-tar/\n"
+      "ADD plain.txt.gz /kept/\n"
+      "ADD --checksum=", Sha256Of(payload), " ", url, " /dl/\n"
+      "RUN touch -d '1970-01-01 00:16:40' /old && echo new > /new\n"
+      "RUN --mount=type=bind,source=a.txt,target=/mnt/a.txt,rw echo changed > /mnt/a.txt && "
+      "cat /mnt/a.txt > /rw.txt\n")));
+  BuildOptions o;
+  o.dockerfile_path = df;
+  o.epoch = 5000;
+  ASSERT_OK_AND_ASSIGN(BuildResult r, BuildCase("add", o, "", ctx));
+  std::string f = Flatten(r);
+  for (const char* d : {"/gz", "/bz", "/xz", "/zst", "/plain-tar"}) {
+    SCOPED_TRACE(d);
+    EXPECT_EQ(Read(f + d + "/sub/inner.txt"), "inner\n");
+    EXPECT_EQ(Lstat(f + d + "/sub/inner.txt").st_uid, 7u);  // the tar's owners are kept
+    EXPECT_EQ(Lstat(f + d + "/sub/inner.txt").st_gid, 8u);
+  }
+  EXPECT_FALSE(env->Exists(f + "/gz/t.tar.gz"));
+  ASSERT_OK_AND_ASSIGN(std::string kept, env->ReadFile(f + "/kept/plain.txt.gz"));
+  EXPECT_EQ(kept.substr(0, 2), "\x1f\x8b");
+  EXPECT_EQ(Read(f + "/dl/payload.bin"), payload);
+  EXPECT_EQ(Lstat(f + "/dl/payload.bin").st_mode & 07777, 0600u);
+  EXPECT_EQ(Lstat(f + "/old").st_mtime, 1000);  // set by the command, before the epoch: kept
+  EXPECT_EQ(Lstat(f + "/new").st_mtime, 5000);  // made now: clamped
+  EXPECT_EQ(Lstat(f + "/gz/sub/inner.txt").st_mtime, 5000);
+  EXPECT_EQ(Read(f + "/rw.txt"), "changed\n");
+  EXPECT_FALSE(env->Exists(f + "/mnt/a.txt"));
+  EXPECT_EQ(Read(ctx + "/a.txt"), "alpha\n");
+
+  // A wrong checksum fails the step and names the line.
+  ASSERT_OK(env->WriteFileAtomically(df, absl::StrCat(
+      "FROM base\nADD --checksum=", Sha256Of("other"), " ", url, " /dl/\n")));
+  EXPECT_THAT(BuildCase("add", o, "", ctx).status(),
+              base_testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                     HasSubstr("Dockerfile:2: ADD: digest mismatch")));
+}
+
+// COPY --link makes a layer that depends only on what it copies: under another parent the step is
+// CACHED and the layer blob is the same.
+TEST_F(ExecutorTest, CopyLinkLayerIsIndependentOfItsParent) {
+  std::string ctx = tmp_.path() + "/ctx-link";
+  ASSERT_OK(base::Env::Default()->CreateDirs(ctx));
+  ASSERT_OK(base::Env::Default()->WriteFileAtomically(ctx + "/a.txt", "alpha\n"));
+  std::string df = tmp_.path() + "/Dockerfile.link";
+  BuildOptions o;
+  o.dockerfile_path = df;
+  ASSERT_OK(base::Env::Default()->WriteFileAtomically(
+      df, "FROM base\nRUN echo one > /one\nCOPY --link a.txt /linked/a.txt\n"));
+  ASSERT_OK_AND_ASSIGN(BuildResult first, BuildCase("link", o, "", ctx));
+  EXPECT_EQ(first.cached_steps, 0);
+  ASSERT_OK(base::Env::Default()->WriteFileAtomically(
+      df, "FROM base\nRUN echo two > /two\nCOPY --link a.txt /linked/a.txt\n"));
+  ASSERT_OK_AND_ASSIGN(BuildResult second, BuildCase("link", o, "", ctx));
+  EXPECT_EQ(second.cached_steps, 1);  // the COPY, not the changed RUN
+  EXPECT_EQ(second.layers.back().digest, first.layers.back().digest);
+  EXPECT_NE(second.manifest.digest, first.manifest.digest);
+  std::string f = Flatten(second);
+  EXPECT_EQ(Read(f + "/linked/a.txt"), "alpha\n");
+  EXPECT_EQ(Read(f + "/two"), "two\n");
+}
+
+}  // namespace
+}  // namespace builder

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -153,11 +154,16 @@ absl::StatusOr<int> SandboxRunExecutor::Run(
 }
 
 absl::StatusOr<std::vector<oci::LayerEntry>> UpperToEntries(
-    const std::string& upper_dir, const FsView& lower, const std::vector<std::string>& mount_points) {
+    const std::string& upper_dir, const FsView& lower, const std::vector<std::string>& mount_points,
+    int64_t clamp_mtime) {
   ASSIGN_OR_RETURN(std::vector<oci::LayerEntry> raw,
                    oci::EntriesFromDirectory(upper_dir, "", /*keep_owners=*/true));
   std::map<std::string, oci::LayerEntry> by_path;
   for (oci::LayerEntry& e : raw) {
+    struct stat st;
+    std::string host = absl::StrCat(upper_dir, "/", e.path);
+    if (lstat(host.c_str(), &st) != 0) return base::ErrnoError(errno, absl::StrCat("lstat `", host, "`"));
+    e.mtime = std::min<int64_t>(st.st_mtim.tv_sec, clamp_mtime);
     if (IsWhiteoutDev(e)) {
       e.type = oci::LayerEntry::Type::kWhiteout;
       e.mode = 0;

@@ -61,9 +61,12 @@ class SandboxRunExecutor : public RunExecutor {
 int RunHelperMain(const std::string& spec_file);
 
 // Entries of the layer a RUN produced. `lower` is the view below the upper dir; `mount_points`
-// are the destinations the sandbox may have created (absolute paths).
+// are the destinations the sandbox may have created (absolute paths). Every entry keeps its own
+// mtime clamped to `clamp_mtime` (seconds): times the command set in the past survive, times of
+// files it created or changed "now" become SOURCE_DATE_EPOCH.
 absl::StatusOr<std::vector<oci::LayerEntry>> UpperToEntries(
-    const std::string& upper_dir, const FsView& lower, const std::vector<std::string>& mount_points);
+    const std::string& upper_dir, const FsView& lower, const std::vector<std::string>& mount_points,
+    int64_t clamp_mtime);
 
 }  // namespace builder
 
