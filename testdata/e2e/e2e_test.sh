@@ -460,7 +460,49 @@ expect_eq "prod holds only promoted repositories" \
 verify_store "$T"/jobs/*/data "$T"/jobs/*/cache >"$LOGS/all.verify" 2>&1
 expect_eq "every job's store and cache verify: $(cat "$LOGS/all.verify")" "$?" 0
 
-# ---- 5. no credentials in any output ---------------------------------------------------------------
+# ---- 5. machine-readable output for CI: every verb's JSON parses and says the right thing ----------
+echo "== machine-readable output"
+job json
+# json_check LOG PY_EXPR: parses $LOGS/LOG.out as one JSON document `j`; PY_EXPR must be true.
+json_check() {
+  local out
+  out=$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); d=sys.argv[3]
+assert eval(sys.argv[2]), sys.argv[2]' "$LOGS/$1.out" "$2" "$D" 2>&1)
+  if [[ $? == 0 ]]; then pass "$1: JSON: $2"; else fail "$1: $out"; head -c 600 "$LOGS/$1.out"; fi
+}
+json_verb() {  # LOG VERB FLAG ARGS... : when VERB has FLAG, run it and keep the status in JSON_RC
+  local log=$1 verb=$2 flag=$3
+  shift 3
+  if ! has_flag "$verb" "$flag"; then block "slipway $verb has no $flag"; return 1; fi
+  sw "$log" "$verb" "$flag" "$@"
+  JSON_RC=$?
+  expect_eq "$log: exit status" "$JSON_RC" 0
+}
+# build: --metadata-file (checked in the flow above) and plain progress when not on a terminal
+sw json-build build -t app --build-arg "BASE=$DEV/busybox:1" "$T/app"
+expect_eq "build without --progress, output redirected" "$?" 0
+expect_match "progress is plain lines when not a terminal" "$LOGS/json-build.err" '^#1 \['
+if grep -q $'\e' "$LOGS/json-build.err"; then fail "terminal escapes in redirected progress"; else pass "no terminal escapes"; fi
+expect_eq "local build = registry build" "$(last_line json-build)" "$D"
+json_verb json-inspect inspect --json app && json_check json-inspect \
+  'j["digest"] == d and j["config"]["config"]["Entrypoint"] == ["greet"] and j["manifest"]["layers"]'
+json_verb json-inspect-reg inspect --json "$DEV/app:ci" && json_check json-inspect-reg 'j["digest"] == d'
+json_verb json-tags tags --json "$DEV/app" && json_check json-tags '"ci" in j["tags"] and j["repository"].endswith("/app")'
+json_verb json-digest digest --json "$DEV/app:ci" && json_check json-digest \
+  'j["digest"] == d and j["size"] > 0 and "manifest" in j["mediaType"]'
+json_verb json-digest-local digest --json local:app && json_check json-digest-local 'j["digest"] == d'
+json_verb json-test test --json app --spec "$SPEC" && json_check json-test \
+  'j["passed"] == 7 and j["failed"] == 0 and all(t["passed"] for t in j["tests"])'
+sw json-test-bad test --json app --spec "$BAD_SPEC"
+expect_eq "test --json: exit 1 on a failure" "$?" 1
+json_check json-test-bad 'j["failed"] == 1 and [t["name"] for t in j["tests"] if not t["passed"]] == ["production config is present"]'
+sw json-run-d run -d --name e2e-json --entrypoint sleep app 30
+expect_eq "run -d" "$?" 0
+json_verb json-ps ps --json && json_check json-ps \
+  '[c["status"] for c in j if c["name"] == "e2e-json"] == ["running"]'
+"$SLIPWAY" rm -f e2e-json >/dev/null 2>&1
+
+# ---- 6. no credentials in any output ---------------------------------------------------------------
 if grep -rlF -- "$PROD_PASSWORD" "$LOGS" "$T/events.jsonl" "$T"/*.meta.json 2>/dev/null; then
   fail "the prod password appears in the files above"
 else

@@ -1,6 +1,7 @@
 // `slipway digest REF`: prints the manifest (or index) digest REF names, without downloading blobs.
 #include <iostream>
 
+#include "nlohmann/json.hpp"
 #include "oci/layout/layout.h"
 #include "pusher/cli_support.h"
 #include "tools/cli/command.h"
@@ -15,13 +16,30 @@ Prints the digest of the manifest or index REF names: a registry reference (aske
 `oci:DIR[:TAG]` or `local:NAME[:TAG]`.
 
 Options:
+  --json                    print {"reference", "digest", "mediaType", "size"} instead
   --insecure-registry HOST  allow plain HTTP / unverified TLS for HOST (repeatable)
   --config FILE             slipway config (default ~/.config/slipway/config.json)
 )";
 
+// Prints `d` as the digest alone, or with --json as one object.
+void PrintDigest(const std::string& ref, const oci::Descriptor& d, bool json) {
+  if (!json) {
+    std::cout << d.digest.str() << std::endl;
+    return;
+  }
+  nlohmann::json j;
+  j["reference"] = ref;
+  j["digest"] = d.digest.str();
+  j["mediaType"] = d.media_type;
+  j["size"] = d.size;
+  std::cout << j.dump(2) << std::endl;
+}
+
 int RunDigest(const std::vector<std::string>& args) {
   FlagSet flags;
   pusher::SessionFlags sf;
+  bool json = false;
+  flags.Bool("json", 0, &json);
   flags.Repeated("insecure-registry", 0, &sf.insecure_registries);
   flags.String("config", 0, &sf.config_path);
   absl::StatusOr<std::vector<std::string>> pos = flags.Parse(args);
@@ -40,7 +58,7 @@ int RunDigest(const std::vector<std::string>& args) {
     absl::StatusOr<oci::Descriptor> d = (*session)->ForHost(ref.registry)->HeadManifest(
         ref.repository, ref.digest.empty() ? ref.tag : ref.digest.str());
     if (!d.ok()) return ReportError("digest", d.status());
-    std::cout << d->digest.str() << std::endl;
+    PrintDigest((*pos)[0], *d, json);
     return kExitOk;
   }
   if (loc->kind == oci::ImageLocation::Kind::kDockerArchive) {
@@ -56,7 +74,7 @@ int RunDigest(const std::vector<std::string>& args) {
                           : (loc->tag.empty() ? "latest" : loc->tag);
   absl::StatusOr<oci::Descriptor> d = (*layout)->Resolve(tag);
   if (!d.ok()) return ReportError("digest", d.status());
-  std::cout << d->digest.str() << std::endl;
+  PrintDigest((*pos)[0], *d, json);
   return kExitOk;
 }
 

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
 #include "runner/container/container.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
@@ -10,21 +11,43 @@
 namespace cli {
 namespace {
 
-constexpr char kUsage[] = R"(Usage: slipway ps [-q]
+constexpr char kUsage[] = R"(Usage: slipway ps [-q] [--json]
 
-Lists containers: ID, IMAGE, COMMAND, CREATED, STATUS, NAME. -q prints only the ids.
+Lists containers: ID, IMAGE, COMMAND, CREATED, STATUS, NAME.
+
+Options:
+  -q, --quiet   print only the ids
+  --json        print a JSON array of {id, name, image, command, created, status, exit_code,
+                oom_killed}
 )";
 
 int RunPs(const std::vector<std::string>& args) {
   FlagSet flags;
   bool quiet = false;
   flags.Bool("quiet", 'q', &quiet);
+  bool json = false;
+  flags.Bool("json", 0, &json);
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return ReportError("ps", positional.status());
   if (!positional->empty()) return ReportError("ps", UsageError("takes no arguments"));
   absl::StatusOr<std::vector<runner::ContainerInfo>> all =
       runner::ListContainers(runner::DefaultStateRoot());
   if (!all.ok()) return ReportError("ps", all.status());
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const runner::ContainerInfo& c : *all) {
+      out.push_back({{"id", c.id},
+                     {"name", c.name},
+                     {"image", c.image},
+                     {"command", c.command},
+                     {"created", c.created},
+                     {"status", c.status},
+                     {"exit_code", c.exit_code},
+                     {"oom_killed", c.oom_killed}});
+    }
+    std::cout << out.dump(2) << std::endl;
+    return kExitOk;
+  }
   if (!quiet) std::printf("%-12s  %-24s  %-24s  %-20s  %-12s  %s\n", "ID", "IMAGE", "COMMAND",
                           "CREATED", "STATUS", "NAME");
   for (const runner::ContainerInfo& c : *all) {

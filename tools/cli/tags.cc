@@ -1,6 +1,7 @@
 // `slipway tags REPO`: lists a repository's tags, one a line (following Link pagination).
 #include <iostream>
 
+#include "nlohmann/json.hpp"
 #include "pusher/cli_support.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
@@ -13,6 +14,7 @@ constexpr char kUsage[] = R"(Usage: slipway tags [OPTIONS] REPO
 Prints the tags of REPO (`host:port/name`), one a line, in the registry's order.
 
 Options:
+  --json                    print {"repository": "host:port/name", "tags": [...]} instead
   --insecure-registry HOST  allow plain HTTP / unverified TLS for HOST (repeatable)
   --config FILE             slipway config (default ~/.config/slipway/config.json)
 )";
@@ -20,6 +22,8 @@ Options:
 int RunTags(const std::vector<std::string>& args) {
   FlagSet flags;
   pusher::SessionFlags sf;
+  bool json = false;
+  flags.Bool("json", 0, &json);
   flags.Repeated("insecure-registry", 0, &sf.insecure_registries);
   flags.String("config", 0, &sf.config_path);
   absl::StatusOr<std::vector<std::string>> pos = flags.Parse(args);
@@ -36,6 +40,13 @@ int RunTags(const std::vector<std::string>& args) {
   absl::StatusOr<std::vector<std::string>> tags =
       (*session)->ForHost(ref->registry)->ListTags(ref->repository);
   if (!tags.ok()) return ReportError("tags", tags.status());
+  if (json) {
+    nlohmann::json j;
+    j["repository"] = ref->Name();
+    j["tags"] = *tags;
+    std::cout << j.dump(2) << "\n";
+    return kExitOk;
+  }
   for (const std::string& t : *tags) std::cout << t << "\n";
   return kExitOk;
 }
