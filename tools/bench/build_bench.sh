@@ -3,13 +3,17 @@
 #
 # Workloads: tiny (one RUN on busybox), copy (COPY of N files totalling SIZE_MB), multistage (two
 # stages, COPY --from). For each: cold build (empty caches/storage), warm no-change rebuild, and a
-# rebuild after one context file changed. Prints min and median of REPS runs in seconds.
+# rebuild after one context file changed. Prints min and median of REPS runs in seconds, wall clock
+# and CPU (user+sys of the tool and its children: on a busy machine the CPU column is the fairer
+# comparison).
 #
 # Usage: tools/bench/build_bench.sh [--reps N] [--dir DIR] [--files N] [--size-mb M] [--no-buildah]
+#                                   [--workloads "tiny copy multistage"]
 # Needs: root, a built //tools:slipway (SLIPWAY=path overrides), busybox-static, buildah.
 set -euo pipefail
 
 REPS=5 DIR=/var/tmp/slipway-build-bench FILES=5000 SIZE_MB=200 BUILDAH=1
+WORKLOADS="tiny copy multistage"
 DRIVER=${BUILDAH_DRIVER:-overlay}
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -18,6 +22,7 @@ while [[ $# -gt 0 ]]; do
     --files) FILES=$2; shift 2 ;;
     --size-mb) SIZE_MB=$2; shift 2 ;;
     --no-buildah) BUILDAH=0; shift ;;
+    --workloads) WORKLOADS=$2; shift 2 ;;
     *) echo "unknown flag $1" >&2; exit 2 ;;
   esac
 done
@@ -66,7 +71,6 @@ COPY --from=build /bundle.txt /app/bundle.txt
 COPY --from=test /tested /app/tested
 DF
 
-now() { date +%s.%N; }
 stats() {  # prints "min median" of the numbers on stdin
   sort -g | awk '{a[NR]=$1} END {printf "%.3f %.3f\n", a[1], (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
 }
@@ -78,25 +82,26 @@ changed_file() {
   esac
 }
 
-run_slipway() {  # workload phase -> seconds
-  local w=$1 cache="$DIR/slipway-cache-$1"
-  local t0; t0=$(now)
-  SOURCE_DATE_EPOCH=0 XDG_DATA_HOME="$DIR/store" "$SLIPWAY" build --progress plain \
-    --cache-dir "$cache" -t "bench-$w" "$DIR/w/$w" > /dev/null 2>"$DIR/slipway.log" \
-    || { cat "$DIR/slipway.log" >&2; exit 1; }
-  echo "$(now) - $t0" | bc
+timed() {  # log command... -> "wall cpu" seconds (cpu = user+sys of the command and children)
+  local log=$1; shift
+  /usr/bin/time -f '%e %U %S' -o "$DIR/time.out" "$@" > /dev/null 2>"$log" \
+    || { cat "$log" >&2; return 1; }
+  awk '{printf "%s %.2f\n", $1, $2 + $3}' "$DIR/time.out"
+}
+run_slipway() {  # workload -> "wall cpu"
+  SOURCE_DATE_EPOCH=0 XDG_DATA_HOME="$DIR/store" timed "$DIR/slipway.log" "$SLIPWAY" build \
+    --progress plain --cache-dir "$DIR/slipway-cache-$1" -t "bench-$1" "$DIR/w/$1"
 }
 run_buildah() {
-  local w=$1
-  local t0; t0=$(now)
-  buildah --storage-driver "$DRIVER" --root "$DIR/buildah-root-$w" --runroot "$DIR/buildah-run-$w" \
-    bud --isolation chroot --timestamp 0 --layers -q -t "bench-$w" "$DIR/w/$w" \
-    > /dev/null 2>"$DIR/buildah.log" || { cat "$DIR/buildah.log" >&2; exit 1; }
-  echo "$(now) - $t0" | bc
+  timed "$DIR/buildah.log" buildah --storage-driver "$DRIVER" --root "$DIR/buildah-root-$1" \
+    --runroot "$DIR/buildah-run-$1" bud --isolation chroot --timestamp 0 --layers -q \
+    -t "bench-$1" "$DIR/w/$1"
 }
 
-printf '%-11s %-8s %-10s %18s %18s %8s\n' workload tool phase "min(s)" "median(s)" ""
-for w in tiny copy multistage; do
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-11s %-8s %-6s %10s %10s %10s %10s\n' workload tool phase "wall min" "wall med" \
+  "cpu min" "cpu med"
+for w in $WORKLOADS; do
   for tool in slipway buildah; do
     [[ $tool == buildah && $BUILDAH == 0 ]] && continue
     cold=() warm=() one=()
@@ -109,15 +114,16 @@ for w in tiny copy multistage; do
         rm -rf "$DIR/buildah-root-$w" "$DIR/buildah-run-$w"
       fi
       sync
-      cold+=("$(run_$tool "$w")")
-      warm+=("$(run_$tool "$w")")
+      r1=$(run_$tool "$w") || exit 1; cold+=("$r1")
+      r2=$(run_$tool "$w") || exit 1; warm+=("$r2")
       echo "change $r $tool" >> "$(changed_file "$w")"
-      one+=("$(run_$tool "$w")")
+      r3=$(run_$tool "$w") || exit 1; one+=("$r3")
     done
     for phase in cold warm one; do
       eval "vals=(\"\${$phase[@]}\")"
-      read -r mn md < <(printf '%s\n' "${vals[@]}" | stats)
-      printf '%-11s %-8s %-10s %18s %18s\n' "$w" "$tool" "$phase" "$mn" "$md"
+      read -r wmn wmd < <(printf '%s\n' "${vals[@]}" | cut -d' ' -f1 | stats)
+      read -r cmn cmd < <(printf '%s\n' "${vals[@]}" | cut -d' ' -f2 | stats)
+      printf '%-11s %-8s %-6s %10s %10s %10s %10s\n' "$w" "$tool" "$phase" "$wmn" "$wmd" "$cmn" "$cmd"
     done
   done
   umount -R "$DIR"/buildah-root-"$w" 2>/dev/null || true

@@ -1,12 +1,18 @@
 // `slipway build`: Dockerfile + context -> a reproducible OCI image (builder/exec), tagged into the
-// local store (-t), written to `--output oci:DIR[:TAG]` or `docker-archive:FILE`, with the digest
-// as the last line of stdout. Also `__build-run`, the internal helper that runs one RUN step in
-// the sandbox (re-executed by the builder so that forking never happens in a threaded process).
+// local store (-t), written to `--output oci:DIR[:TAG]` or `docker-archive:FILE`, pushed to the
+// registries the -t references name (--push), with the digest as the last line of stdout. Also
+// `__build-run`, the internal helper that runs one RUN step in the sandbox (re-executed by the
+// builder so that forking never happens in a threaded process).
+//
+// This file is where the registry client meets the builder (builder/ never includes pusher/):
+// RegistryImageSource fills LocalImageSource's fallback, so FROM and --from names the local store
+// lacks are pulled from their registries.
 #include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <mutex>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -20,24 +26,116 @@
 #include "builder/source/image_source.h"
 #include "nlohmann/json.hpp"
 #include "oci/layout/docker_archive.h"
+#include "oci/layout/image_source.h"
 #include "oci/layout/layout.h"
 #include "oci/reference.h"
+#include "pusher/cli_support.h"
+#include "pusher/copy.h"
+#include "pusher/progress.h"
+#include "pusher/session.h"
+#include "pusher/transfer.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
 
 namespace cli {
 namespace {
 
+// Opens the registry session on first use (a build that never names a registry never reads the
+// credentials or the mirrors configuration). Thread-safe.
+class LazySession {
+ public:
+  explicit LazySession(pusher::SessionFlags flags) : flags_(std::move(flags)) {}
+  absl::StatusOr<pusher::Session*> Get() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (session_ == nullptr) {
+      if (progress_ == nullptr) progress_ = pusher::NewProgress(pusher::ProgressMode::kPlain);
+      ASSIGN_OR_RETURN(session_, pusher::OpenSession(flags_, progress_.get()));
+    }
+    return session_.get();
+  }
+
+ private:
+  const pusher::SessionFlags flags_;
+  std::mutex mu_;
+  std::unique_ptr<pusher::Progress> progress_;
+  std::unique_ptr<pusher::Session> session_;
+};
+
+// Base images from registries: the platform's manifest is pulled (mirrors first, every blob
+// verified) into `pull_dir`, an OCI layout that keeps what was downloaded (so a rebuild only asks
+// the registry which digest the tag names now), and its blobs are then linked into the build's
+// layout. The base is pinned as `registry/repository@sha256:…`. Thread-safe.
+class RegistryImageSource : public builder::ImageSource {
+ public:
+  RegistryImageSource(LazySession* session, std::string pull_dir)
+      : session_(session), pull_dir_(std::move(pull_dir)) {}
+
+  absl::StatusOr<builder::SourceImage> Pull(absl::string_view ref, const oci::Platform& platform,
+                                            oci::Layout& into) override {
+    ASSIGN_OR_RETURN(oci::ImageLocation src, oci::ImageLocation::Parse(ref));
+    if (src.kind != oci::ImageLocation::Kind::kRegistry) {
+      return absl::InvalidArgumentError(absl::StrCat("`", ref, "` is not a registry reference"));
+    }
+    ASSIGN_OR_RETURN(pusher::Session * session, session_->Get());
+    oci::ImageLocation dst;
+    dst.kind = oci::ImageLocation::Kind::kOciLayout;
+    dst.path = pull_dir_;
+    // One tag per (reference, platform) in the pull layout; the name only has to be a valid tag.
+    dst.tag = absl::StrCat(
+        "pull-", oci::Digest::Of(absl::StrCat(src.registry_ref.ToString(), " ",
+                                              platform.ToString())).hex().substr(0, 40));
+    pusher::TransferOptions to;
+    to.platform = &platform;
+    absl::StatusOr<pusher::CopyResult> copied = pusher::CopyImage(*session, src, dst, to);
+    if (!copied.ok()) return base::Annotate(copied.status(), absl::StrCat("pulling `", ref, "`"));
+    ASSIGN_OR_RETURN(std::unique_ptr<oci::Layout> pulled, oci::Layout::Open(pull_dir_));
+    const oci::Digest& digest = copied->transfer.root.digest;
+    ASSIGN_OR_RETURN(oci::ImageRef image, oci::ReadImage(*pulled, digest.str(), &platform));
+    RETURN_IF_ERROR_CTX(builder::CopyImage(*pulled, into, image), "copying `", ref, "`");
+    builder::SourceImage out;
+    out.pinned = absl::StrCat(src.registry_ref.Name(), "@", image.manifest_descriptor.digest.str());
+    out.image = std::move(image);
+    return out;
+  }
+
+ private:
+  LazySession* const session_;  // Not owned.
+  const std::string pull_dir_;
+};
+
+// Pushes the built image (by digest from `layout`) to `ref`'s registry under its tag. Only missing
+// blobs move; the manifest goes last. Returns "registry/repository:tag".
+absl::StatusOr<std::string> PushBuilt(pusher::Session& session, const oci::Layout& layout,
+                                      const oci::Descriptor& manifest, const oci::Reference& ref,
+                                      pusher::Progress* progress) {
+  std::unique_ptr<pusher::ImageSource> source = pusher::LayoutSource(&layout, manifest.digest.str());
+  std::unique_ptr<pusher::ImageSink> sink =
+      pusher::RegistrySink(session.ForHost(ref.registry), ref.repository);
+  pusher::TransferOptions to;
+  to.tag = ref.tag;
+  to.progress = progress;
+  std::string where = absl::StrCat(ref.Name(), ":", ref.tag);
+  absl::StatusOr<pusher::TransferResult> r = pusher::Transfer(*source, *sink, to);
+  if (!r.ok()) return base::Annotate(r.status(), absl::StrCat("pushing `", where, "`"));
+  if (r->root.digest != manifest.digest) {
+    return absl::InternalError(absl::StrCat("pushing `", where, "` stored ", r->root.digest.str(),
+                                            " instead of ", manifest.digest.str()));
+  }
+  return where;
+}
+
 constexpr char kUsage[] =
     "usage: slipway build [-f FILE] [-t REF]... [--target STAGE] [--build-arg K=V]...\n"
     "                     [--platform P] [--output oci:DIR[:TAG]|docker-archive:FILE]\n"
     "                     [--no-cache] [--cache-dir DIR] [--secret id=ID,src=PATH]...\n"
     "                     [--timestamp now] [--progress auto|tty|plain|json]\n"
-    "                     [--metadata-file F] CONTEXT\n"
+    "                     [--metadata-file F] [--push] [--insecure-registry HOST]...\n"
+    "                     [--config FILE] CONTEXT\n"
     "\n"
     "Builds the Dockerfile (default CONTEXT/Dockerfile) into a reproducible OCI image. -t NAME[:TAG]\n"
-    "tags it into the local store ($XDG_DATA_HOME/slipway); the image digest is printed last.\n"
-    "--cache-from/--cache-to and --push need the registry client and are not wired in yet.\n";
+    "tags it into the local store ($XDG_DATA_HOME/slipway); with --push every -t is also pushed to\n"
+    "the registry it names (a plain name means Docker Hub). FROM names the local store lacks are\n"
+    "pulled from their registries (mirrors from --config first). The image digest is printed last.\n";
 
 absl::Status DoBuild(const std::vector<std::string>& args) {
   FlagSet flags;
@@ -59,17 +157,20 @@ absl::Status DoBuild(const std::vector<std::string>& args) {
   flags.String("progress", 0, &progress);
   flags.String("metadata-file", 0, &metadata_file);
   flags.Bool("push", 0, &push);
+  pusher::SessionFlags sf;
+  flags.Repeated("insecure-registry", 0, &sf.insecure_registries);
+  flags.String("config", 0, &sf.config_path);
   ASSIGN_OR_RETURN(std::vector<std::string> positional, flags.Parse(args));
   if (flags.help_requested()) {
     std::cout << kUsage;
     return absl::OkStatus();
   }
   if (positional.size() != 1) return UsageError("build takes exactly one CONTEXT directory");
-  if (!cache_from.empty() || !cache_to.empty() || push) {
+  if (!cache_from.empty() || !cache_to.empty()) {
     return absl::UnimplementedError(
-        "--cache-from, --cache-to and --push need the registry client, which build does not use "
-        "yet; build with --output or -t and run `slipway push`");
+        "--cache-from and --cache-to are not supported yet; share --cache-dir between builds");
   }
+  if (push && tags.empty()) return UsageError("--push needs at least one -t REF");
   builder::BuildOptions o;
   o.context_dir = positional[0];
   char real[PATH_MAX];
@@ -106,7 +207,9 @@ absl::Status DoBuild(const std::vector<std::string>& args) {
   std::unique_ptr<builder::Progress> prog = builder::NewProgress(mode, stderr);
   o.progress = prog.get();
   // Registry reads plug in here as the fallback of the local source (builder never sees pusher/).
-  builder::LocalImageSource source(/*fallback=*/nullptr);
+  LazySession session(sf);
+  RegistryImageSource registry(&session, absl::StrCat(o.cache_dir, "/pulled"));
+  builder::LocalImageSource source(&registry);
   o.source = &source;
   builder::SandboxRunExecutor run({"/proc/self/exe", "__build-run"});
   o.run = &run;
@@ -122,9 +225,11 @@ absl::Status DoBuild(const std::vector<std::string>& args) {
     dests.push_back(loc);
   }
   std::vector<std::pair<std::string, std::string>> local_tags;  // (familiar, store tag)
+  std::vector<oci::Reference> push_refs;
   for (const std::string& t : tags) {
     ASSIGN_OR_RETURN(oci::Reference ref, oci::Reference::Parse(t));
     if (ref.tag.empty()) return UsageError(absl::StrCat("-t `", t, "`: a tag is needed"));
+    push_refs.push_back(ref);
     local_tags.push_back({ref.Familiar(), oci::LocalStoreTag(ref.Familiar().substr(0, ref.Familiar().rfind(':')), ref.tag)});
   }
 
@@ -154,6 +259,19 @@ absl::Status DoBuild(const std::vector<std::string>& args) {
       RETURN_IF_ERROR(builder::ExportImage(*cache, *built, *layout, tag));
     }
   }
+  std::vector<std::string> pushed;
+  if (push) {
+    ASSIGN_OR_RETURN(pusher::Session * s, session.Get());
+    std::unique_ptr<pusher::Progress> push_progress = pusher::NewProgress(
+        mode == builder::ProgressMode::kJson ? pusher::ProgressMode::kQuiet
+                                             : pusher::ProgressMode::kPlain);
+    for (const oci::Reference& ref : push_refs) {
+      ASSIGN_OR_RETURN(std::string where,
+                       PushBuilt(*s, cache->layout(), built->manifest, ref, push_progress.get()));
+      push_progress->Message(absl::StrCat("pushed ", where, "@", built->manifest.digest.str()));
+      pushed.push_back(where);
+    }
+  }
   if (!metadata_file.empty()) {
     nlohmann::json j;
     j["containerimage.digest"] = built->manifest.digest.str();
@@ -172,6 +290,7 @@ absl::Status DoBuild(const std::vector<std::string>& args) {
     for (const auto& [familiar, tag] : local_tags) names.push_back(familiar);
     j["image.name"] = names;
     j["bases"] = built->bases;
+    j["pushed"] = pushed;
     j["steps"] = built->steps;
     j["cached_steps"] = built->cached_steps;
     RETURN_IF_ERROR(base::Env::Default()->WriteFileAtomically(metadata_file, j.dump(2) + "\n"));
