@@ -113,6 +113,21 @@ class Executor {
   absl::Status AddLayer(std::vector<oci::LayerEntry> entries, State* st,
                         const std::string& created_by);
   void History(State* st, const std::string& created_by, bool empty_layer);
+  // The step cache, remembering every key this build hit or stored (BuildResult::step_keys).
+  std::optional<StepRecord> LookupKey(const oci::Digest& key) {
+    std::optional<StepRecord> hit = cache_.Lookup(key);
+    if (hit) {
+      absl::MutexLock l(&mu_);
+      used_keys_.insert(key.str());
+    }
+    return hit;
+  }
+  absl::Status StoreKey(const oci::Digest& key, const StepRecord& record) {
+    RETURN_IF_ERROR(cache_.Store(key, record));
+    absl::MutexLock l(&mu_);
+    used_keys_.insert(key.str());
+    return absl::OkStatus();
+  }
   absl::Status Fail(const ins::Command& cmd, const absl::Status& s) {
     if (absl::StartsWith(s.message(), "Dockerfile") || absl::StartsWith(s.message(), file_name_)) {
       return s;
@@ -137,6 +152,7 @@ class Executor {
   int next_step_ ABSL_GUARDED_BY(mu_) = 0;
   int steps_ ABSL_GUARDED_BY(mu_) = 0;
   int cached_ ABSL_GUARDED_BY(mu_) = 0;
+  std::set<std::string> used_keys_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<Counter> slots_;
 };
 
@@ -355,7 +371,7 @@ absl::Status Executor::DoCopy(const ins::Command& cmd, const ins::CopyCmd& copy,
                                               platform_.ToString()));
     st->key = Chain(parent_key, "COPY --link", {}, link_key.str());
     std::optional<StepRecord> layer;
-    if (!o_.no_cache) layer = cache_.Lookup(link_key);
+    if (!o_.no_cache) layer = LookupKey(link_key);
     if (layer && layer->layers.size() == 1 && layer->config.diff_ids.size() == 1) {
       *cached = true;
     } else {
@@ -368,7 +384,7 @@ absl::Status Executor::DoCopy(const ins::Command& cmd, const ins::CopyCmd& copy,
         return absl::OkStatus();
       }
       layer = StepRecord{alone.config, alone.layers};
-      RETURN_IF_ERROR(cache_.Store(link_key, *layer));
+      RETURN_IF_ERROR(StoreKey(link_key, *layer));
     }
     st->layers.push_back(layer->layers[0]);
     st->config.diff_ids.push_back(layer->config.diff_ids[0]);
@@ -377,7 +393,7 @@ absl::Status Executor::DoCopy(const ins::Command& cmd, const ins::CopyCmd& copy,
   }
   st->key = Chain(parent_key, cmd.expanded, cmd.args_used, plan.content_digest.str());
   if (!o_.no_cache) {
-    if (std::optional<StepRecord> hit = cache_.Lookup(st->key)) {
+    if (std::optional<StepRecord> hit = LookupKey(st->key)) {
       st->config = std::move(hit->config);
       st->layers = std::move(hit->layers);
       *cached = true;
@@ -386,7 +402,7 @@ absl::Status Executor::DoCopy(const ins::Command& cmd, const ins::CopyCmd& copy,
   }
   (void)info;
   RETURN_IF_ERROR(AddLayer(std::move(plan.entries), st, created_by));
-  return cache_.Store(st->key, StepRecord{st->config, st->layers});
+  return StoreKey(st->key, StepRecord{st->config, st->layers});
 }
 
 absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, State* st,
@@ -502,7 +518,7 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
   st->key = Chain(parent_key, cmd.expanded, cmd.args_used,
                   absl::StrCat(extra, "platform ", platform_.ToString()));
   if (!o_.no_cache) {
-    if (std::optional<StepRecord> hit = cache_.Lookup(st->key)) {
+    if (std::optional<StepRecord> hit = LookupKey(st->key)) {
       st->config = std::move(hit->config);
       st->layers = std::move(hit->layers);
       *cached = true;
@@ -591,7 +607,7 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
                    UpperToEntries(req.upper_dir, *view, mount_points, epoch_));
   std::string created_by = absl::StrCat("RUN ", absl::StrJoin(args, " "), " # buildkit");
   RETURN_IF_ERROR(AddLayer(std::move(entries), st, created_by));
-  return cache_.Store(st->key, StepRecord{st->config, st->layers});
+  return StoreKey(st->key, StepRecord{st->config, st->layers});
 }
 
 absl::Status Executor::Step(const ins::Stage& stage, const ins::Command& cmd, int pos, int total,
@@ -622,7 +638,7 @@ absl::Status Executor::Step(const ins::Stage& stage, const ins::Command& cmd, in
         } else if constexpr (std::is_same_v<T, ins::WorkdirCmd>) {
           st->key = Chain(parent_key, cmd.expanded, cmd.args_used, "");
           if (!o_.no_cache) {
-            if (std::optional<StepRecord> hit = cache_.Lookup(st->key)) {
+            if (std::optional<StepRecord> hit = LookupKey(st->key)) {
               st->config = std::move(hit->config);
               st->layers = std::move(hit->layers);
               cached = true;
@@ -630,7 +646,7 @@ absl::Status Executor::Step(const ins::Stage& stage, const ins::Command& cmd, in
             }
           }
           RETURN_IF_ERROR(DoWorkdir(cmd, p.path, st));
-          return cache_.Store(st->key, StepRecord{st->config, st->layers});
+          return StoreKey(st->key, StepRecord{st->config, st->layers});
         } else {
           st->key = Chain(parent_key, cmd.expanded, cmd.args_used, "");
           return Metadata(cmd, st);
@@ -865,6 +881,10 @@ absl::StatusOr<BuildResult> Executor::Run() {
   result.steps = steps_;
   result.cached_steps = cached_;
   result.files_hashed = stat_cache_->files_hashed();
+  for (const std::string& k : used_keys_) {
+    absl::StatusOr<oci::Digest> d = oci::Digest::Parse(k);
+    if (d.ok()) result.step_keys.push_back(*d);
+  }
   return result;
 }
 

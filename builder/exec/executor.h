@@ -68,6 +68,8 @@ struct BuildResult {
   int steps = 0;
   int cached_steps = 0;
   int64_t files_hashed = 0;  // context files whose content was read
+  // Every step-cache key this build hit or stored (what --cache-to exports), sorted.
+  std::vector<oci::Digest> step_keys;
 };
 
 absl::StatusOr<BuildResult> Build(const BuildOptions& options, StepCache& cache);

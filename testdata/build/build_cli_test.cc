@@ -328,4 +328,37 @@ TEST_F(BuildCliTest, RegistryBaseAndPush) {
   EXPECT_EQ(Slipway(absl::StrCat("build --push ", ctx)).status, 2);
 }
 
+// --cache-to pushes the steps a build used; a machine with an empty cache and --cache-from
+// rebuilds with every step CACHED and the same digest. A cache that cannot be read is a warning.
+TEST_F(BuildCliTest, CacheToAndFromThroughARegistry) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<registry_testing::RegistryServer> reg,
+                       registry_testing::RegistryServer::Start(registry_testing::Kind::kPlain));
+  const std::string host = reg->host();
+  std::string ctx = Context("repro");
+  CmdResult first = Slipway(absl::StrCat("build --progress plain --cache-dir ", dir(), "/cache-a -f ",
+                                         Dockerfile("repro"), " --cache-to type=registry,ref=", host,
+                                         "/cache:repro ", ctx));
+  ASSERT_EQ(first.status, 0) << first.out;
+  EXPECT_THAT(first.out, HasSubstr(absl::StrCat("--cache-to ", host, "/cache:repro (5 steps")));
+  CmdResult inspect = Sh(absl::StrCat("skopeo inspect --tls-verify=false --raw docker://", host,
+                                      "/cache:repro"));
+  ASSERT_EQ(inspect.status, 0) << inspect.out;
+  EXPECT_THAT(inspect.out, HasSubstr("application/vnd.slipway.buildcache.v1"));
+
+  CmdResult second = Slipway(absl::StrCat("build --progress plain --cache-dir ", dir(), "/cache-b -f ",
+                                          Dockerfile("repro"), " --cache-from ", host,
+                                          "/cache:repro --metadata-file ", dir(), "/meta.json ", ctx));
+  ASSERT_EQ(second.status, 0) << second.out;
+  EXPECT_EQ(LastLine(second.out), LastLine(first.out));
+  EXPECT_THAT(second.out, HasSubstr("5 steps imported"));
+  ASSERT_OK_AND_ASSIGN(std::string meta, base::Env::Default()->ReadFile(dir() + "/meta.json"));
+  EXPECT_THAT(meta, HasSubstr("\"cached_steps\": 5"));
+
+  CmdResult missing = Slipway(absl::StrCat("build --progress plain --cache-dir ", dir(), "/cache-c -f ",
+                                           Dockerfile("repro"), " --cache-from ", host, "/nope:1 ", ctx));
+  ASSERT_EQ(missing.status, 0) << missing.out;
+  EXPECT_THAT(missing.out, HasSubstr("(ignored)"));
+  EXPECT_EQ(LastLine(missing.out), LastLine(first.out));
+}
+
 }  // namespace

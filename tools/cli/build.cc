@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -26,7 +27,11 @@
 #include "builder/source/image_source.h"
 #include "nlohmann/json.hpp"
 #include "oci/layout/docker_archive.h"
+#include "oci/image_config.h"
+#include "oci/json_codec.h"
 #include "oci/layout/image_source.h"
+#include "oci/manifest.h"
+#include "oci/media_types.h"
 #include "oci/layout/layout.h"
 #include "oci/reference.h"
 #include "pusher/cli_support.h"
@@ -103,6 +108,97 @@ class RegistryImageSource : public builder::ImageSource {
   const std::string pull_dir_;
 };
 
+// --cache-to / --cache-from: the step cache through a registry. The cache is an OCI image manifest
+// (artifactType kCacheArtifactType) whose config blob lists the step records this build used
+// ({"slipway.buildcache": 1, "records": [{"key", "config", "layers"}]}: each key's image config
+// and layer descriptors, exactly as the local cache keeps them) and whose layers are every blob
+// those records name, so the registry keeps them and one pull brings a CI machine everything.
+constexpr char kCacheArtifactType[] = "application/vnd.slipway.buildcache.v1";
+constexpr char kCacheConfigType[] = "application/vnd.slipway.buildcache.config.v1+json";
+
+absl::StatusOr<std::string> ExportCache(pusher::Session& session, builder::StepCache& cache,
+                                        const std::vector<oci::Digest>& keys,
+                                        const oci::Reference& ref) {
+  nlohmann::json records = nlohmann::json::array();
+  std::map<std::string, oci::Descriptor> blobs;
+  for (const oci::Digest& key : keys) {
+    std::optional<builder::StepRecord> record = cache.Lookup(key);
+    if (!record) continue;
+    nlohmann::json layers = nlohmann::json::array();
+    for (const oci::Descriptor& d : record->layers) {
+      layers.push_back(oci::EncodeDescriptor(d, oci::JsonFormat::kCompact));
+      blobs[d.digest.str()] = d;
+    }
+    records.push_back({{"key", key.str()}, {"config", record->config.Encode()}, {"layers", layers}});
+  }
+  nlohmann::json doc = {{"slipway.buildcache", 1}, {"records", records}};
+  oci::Manifest manifest;
+  manifest.media_type = std::string(oci::kOciManifest);
+  manifest.artifact_type = kCacheArtifactType;
+  ASSIGN_OR_RETURN(manifest.config, cache.layout().WriteBlob(doc.dump(), kCacheConfigType));
+  for (const auto& [digest, d] : blobs) manifest.layers.push_back(d);
+  ASSIGN_OR_RETURN(oci::Descriptor root,
+                   cache.layout().WriteBlob(manifest.Encode(), oci::kOciManifest));
+  std::unique_ptr<pusher::ImageSource> source = pusher::LayoutSource(&cache.layout(), root.digest.str());
+  std::unique_ptr<pusher::ImageSink> sink =
+      pusher::RegistrySink(session.ForHost(ref.registry), ref.repository);
+  pusher::TransferOptions to;
+  to.tag = ref.tag.empty() ? "latest" : ref.tag;
+  std::string where = absl::StrCat(ref.Name(), ":", to.tag);
+  absl::StatusOr<pusher::TransferResult> r = pusher::Transfer(*source, *sink, to);
+  if (!r.ok()) return base::Annotate(r.status(), absl::StrCat("--cache-to `", where, "`"));
+  return absl::StrCat(where, " (", records.size(), " steps, ", blobs.size(), " blobs)");
+}
+
+// Pulls a cache exported by ExportCache into `pull_dir` and adds its records (and their blobs) to
+// the local cache. Returns the number of records added.
+absl::StatusOr<int> ImportCache(pusher::Session& session, builder::StepCache& cache,
+                                const std::string& pull_dir, const std::string& text) {
+  ASSIGN_OR_RETURN(oci::ImageLocation src, oci::ImageLocation::Parse(text));
+  if (src.kind != oci::ImageLocation::Kind::kRegistry) {
+    return absl::InvalidArgumentError(absl::StrCat("`", text, "` is not a registry reference"));
+  }
+  oci::ImageLocation dst;
+  dst.kind = oci::ImageLocation::Kind::kOciLayout;
+  dst.path = pull_dir;
+  dst.tag = absl::StrCat("cache-", oci::Digest::Of(src.registry_ref.ToString()).hex().substr(0, 40));
+  ASSIGN_OR_RETURN(pusher::CopyResult copied,
+                   pusher::CopyImage(session, src, dst, pusher::TransferOptions()));
+  ASSIGN_OR_RETURN(std::unique_ptr<oci::Layout> pulled, oci::Layout::Open(pull_dir));
+  ASSIGN_OR_RETURN(std::string manifest_json, pulled->ReadBlob(copied.transfer.root.digest));
+  ASSIGN_OR_RETURN(oci::Manifest manifest, oci::Manifest::Parse(manifest_json));
+  if (manifest.config.media_type != kCacheConfigType) {
+    return absl::InvalidArgumentError(absl::StrCat("`", text, "` is not a slipway build cache"));
+  }
+  ASSIGN_OR_RETURN(std::string config_json, pulled->ReadBlob(manifest.config.digest));
+  nlohmann::json doc = nlohmann::json::parse(config_json, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("records") ||
+      !doc["records"].is_array()) {
+    return absl::InvalidArgumentError(absl::StrCat("`", text, "`: malformed cache record list"));
+  }
+  int added = 0;
+  for (const nlohmann::json& r : doc["records"]) {
+    if (!r.is_object() || !r.value("key", nlohmann::json()).is_string() ||
+        !r.value("config", nlohmann::json()).is_string() ||
+        !r.value("layers", nlohmann::json()).is_array()) {
+      return absl::InvalidArgumentError(absl::StrCat("`", text, "`: malformed cache record"));
+    }
+    ASSIGN_OR_RETURN(oci::Digest key, oci::Digest::Parse(r["key"].get<std::string>()));
+    if (cache.Lookup(key)) continue;
+    builder::StepRecord record;
+    ASSIGN_OR_RETURN(record.config, oci::ImageConfig::Parse(r["config"].get<std::string>()));
+    for (const nlohmann::json& l : r["layers"]) {
+      if (!l.is_string()) return absl::InvalidArgumentError("malformed cache layer");
+      ASSIGN_OR_RETURN(oci::Descriptor d, oci::ParseDescriptor(l.get<std::string>()));
+      RETURN_IF_ERROR(builder::CopyBlob(*pulled, cache.layout(), d.digest));
+      record.layers.push_back(std::move(d));
+    }
+    RETURN_IF_ERROR(cache.Store(key, record));
+    ++added;
+  }
+  return added;
+}
+
 // Pushes the built image (by digest from `layout`) to `ref`'s registry under its tag. Only missing
 // blobs move; the manifest goes last. Returns "registry/repository:tag".
 absl::StatusOr<std::string> PushBuilt(pusher::Session& session, const oci::Layout& layout,
@@ -130,12 +226,14 @@ constexpr char kUsage[] =
     "                     [--no-cache] [--cache-dir DIR] [--secret id=ID,src=PATH]...\n"
     "                     [--timestamp now] [--progress auto|tty|plain|json]\n"
     "                     [--metadata-file F] [--push] [--insecure-registry HOST]...\n"
-    "                     [--config FILE] CONTEXT\n"
+    "                     [--config FILE] [--cache-from REF]... [--cache-to REF]... CONTEXT\n"
     "\n"
     "Builds the Dockerfile (default CONTEXT/Dockerfile) into a reproducible OCI image. -t NAME[:TAG]\n"
     "tags it into the local store ($XDG_DATA_HOME/slipway); with --push every -t is also pushed to\n"
     "the registry it names (a plain name means Docker Hub). FROM names the local store lacks are\n"
-    "pulled from their registries (mirrors from --config first). The image digest is printed last.\n";
+    "pulled from their registries (mirrors from --config first). --cache-to REF pushes the steps this\n"
+    "build used (records and layers) to a registry; --cache-from REF imports them first (a cache\n"
+    "that cannot be read is a warning). The image digest is printed last.\n";
 
 absl::Status DoBuild(const std::vector<std::string>& args) {
   FlagSet flags;
@@ -166,9 +264,15 @@ absl::Status DoBuild(const std::vector<std::string>& args) {
     return absl::OkStatus();
   }
   if (positional.size() != 1) return UsageError("build takes exactly one CONTEXT directory");
-  if (!cache_from.empty() || !cache_to.empty()) {
-    return absl::UnimplementedError(
-        "--cache-from and --cache-to are not supported yet; share --cache-dir between builds");
+  std::vector<oci::Reference> cache_to_refs;
+  for (const std::string& c : cache_to) {
+    // BuildKit spells it `type=registry,ref=REF`; a bare REF is accepted too.
+    std::string ref = c;
+    for (absl::string_view part : absl::StrSplit(c, ',')) {
+      if (absl::ConsumePrefix(&part, "ref=")) ref = std::string(part);
+    }
+    ASSIGN_OR_RETURN(oci::Reference r, oci::Reference::Parse(ref));
+    cache_to_refs.push_back(r);
   }
   if (push && tags.empty()) return UsageError("--push needs at least one -t REF");
   builder::BuildOptions o;
@@ -234,6 +338,22 @@ absl::Status DoBuild(const std::vector<std::string>& args) {
   }
 
   ASSIGN_OR_RETURN(std::unique_ptr<builder::StepCache> cache, builder::StepCache::Open(o.cache_dir));
+  // A cache that cannot be imported only makes the build slower: a warning, as BuildKit.
+  for (const std::string& c : cache_from) {
+    std::string ref = c;
+    for (absl::string_view part : absl::StrSplit(c, ',')) {
+      if (absl::ConsumePrefix(&part, "ref=")) ref = std::string(part);
+    }
+    absl::StatusOr<pusher::Session*> s = session.Get();
+    absl::StatusOr<int> added =
+        s.ok() ? ImportCache(**s, *cache, absl::StrCat(o.cache_dir, "/pulled"), ref) : s.status();
+    if (added.ok()) {
+      std::cerr << "slipway: --cache-from " << ref << ": " << *added << " steps imported\n";
+    } else {
+      std::cerr << "slipway: --cache-from " << ref << ": " << added.status().message()
+                << " (ignored)\n";
+    }
+  }
   absl::StatusOr<builder::BuildResult> built = builder::Build(o, *cache);
   if (!built.ok()) return built.status();
 
@@ -271,6 +391,11 @@ absl::Status DoBuild(const std::vector<std::string>& args) {
       push_progress->Message(absl::StrCat("pushed ", where, "@", built->manifest.digest.str()));
       pushed.push_back(where);
     }
+  }
+  for (const oci::Reference& ref : cache_to_refs) {
+    ASSIGN_OR_RETURN(pusher::Session * s, session.Get());
+    ASSIGN_OR_RETURN(std::string what, ExportCache(*s, *cache, built->step_keys, ref));
+    std::cerr << "slipway: --cache-to " << what << "\n";
   }
   if (!metadata_file.empty()) {
     nlohmann::json j;
