@@ -1,13 +1,17 @@
 #include "builder/exec/progress.h"
 
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <map>
+#include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
 
 namespace builder {
@@ -69,6 +73,109 @@ class LineProgress : public Progress {
   std::map<int, std::string> partial_;
 };
 
+// The terminal view: finished steps (DONE with their time, CACHED, ERROR) and RUN output scroll up
+// as permanent lines; below them, one live line per running step with its elapsed time, redrawn
+// in place every 100 ms by a ticker thread (cursor up + clear to the end of the screen). The
+// destructor stops the ticker and leaves no live lines behind.
+class TtyProgress : public Progress {
+ public:
+  explicit TtyProgress(FILE* out) : out_(out) {
+    ticker_ = std::thread([this] {
+      absl::MutexLock lock(&mu_);
+      while (!stop_) {
+        mu_.AwaitWithTimeout(absl::Condition(&stop_), absl::Milliseconds(100));
+        if (!stop_ && !running_.empty()) Redraw();
+      }
+    });
+  }
+  ~TtyProgress() override {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+      Redraw(/*live=*/false);
+    }
+    ticker_.join();
+  }
+  void Started(const StepInfo& s) override {
+    absl::MutexLock lock(&mu_);
+    running_[s.id] = Running{s, absl::Now()};
+    Redraw();
+  }
+  void Output(const StepInfo& s, absl::string_view data) override {
+    absl::MutexLock lock(&mu_);
+    std::string& partial = partial_[s.id];
+    partial.append(data.data(), data.size());
+    size_t nl;
+    while ((nl = partial.find('\n')) != std::string::npos) {
+      pending_.push_back(absl::StrCat("\033[2m#", s.id, " ", partial.substr(0, nl), "\033[0m"));
+      partial.erase(0, nl + 1);
+    }
+    Redraw();
+  }
+  void Finished(const StepInfo& s, bool cached, absl::Duration elapsed,
+                const absl::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    running_.erase(s.id);
+    auto it = partial_.find(s.id);
+    if (it != partial_.end()) {
+      if (!it->second.empty()) pending_.push_back(absl::StrCat("#", s.id, " ", it->second));
+      partial_.erase(it);
+    }
+    std::string id = "#" + std::to_string(s.id);
+    if (!status.ok()) {
+      pending_.push_back(absl::StrCat("\033[31m", id, " ERROR\033[0m ", Header(s), ": ",
+                                      status.message()));
+    } else if (cached) {
+      pending_.push_back(absl::StrCat("\033[34m", id, " CACHED\033[0m ", Header(s)));
+    } else {
+      pending_.push_back(absl::StrCat("\033[32m", id, " DONE ",
+                                      absl::StrFormat("%.1fs", absl::ToDoubleSeconds(elapsed)),
+                                      "\033[0m ", Header(s)));
+    }
+    Redraw();
+  }
+
+ private:
+  struct Running {
+    StepInfo step;
+    absl::Time start;
+  };
+  // Erases the live lines, prints the pending permanent lines, then (when `live`) the running
+  // steps, each cut to the terminal's width.
+  void Redraw(bool live = true) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::string out;
+    if (drawn_ > 0) absl::StrAppend(&out, "\033[", drawn_, "A\r\033[J");
+    for (const std::string& line : pending_) absl::StrAppend(&out, line, "\n");
+    pending_.clear();
+    drawn_ = 0;
+    if (live) {
+      struct winsize ws {};
+      size_t width = ioctl(fileno(out_), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+      absl::Time now = absl::Now();
+      for (const auto& [id, r] : running_) {
+        std::string text = absl::StrCat("#", id, " ", Header(r.step));
+        std::string time = absl::StrFormat(" %.1fs", absl::ToDoubleSeconds(now - r.start));
+        if (text.size() + time.size() > width && width > time.size() + 1) {
+          text.resize(width - time.size() - 1);
+        }
+        absl::StrAppend(&out, "\033[1m", text, "\033[0m", time, "\n");
+        ++drawn_;
+      }
+    }
+    std::fputs(out.c_str(), out_);
+    std::fflush(out_);
+  }
+
+  FILE* out_;
+  absl::Mutex mu_;
+  std::map<int, Running> running_ ABSL_GUARDED_BY(mu_);
+  std::map<int, std::string> partial_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> pending_ ABSL_GUARDED_BY(mu_);
+  int drawn_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread ticker_;
+};
+
 class JsonProgress : public Progress {
  public:
   explicit JsonProgress(FILE* out) : out_(out) {}
@@ -114,7 +221,8 @@ absl::StatusOr<ProgressMode> ParseProgressMode(absl::string_view text, FILE* out
 
 std::unique_ptr<Progress> NewProgress(ProgressMode mode, FILE* out) {
   if (mode == ProgressMode::kJson) return std::make_unique<JsonProgress>(out);
-  return std::make_unique<LineProgress>(out, mode == ProgressMode::kTty);
+  if (mode == ProgressMode::kTty) return std::make_unique<TtyProgress>(out);
+  return std::make_unique<LineProgress>(out, /*tty=*/false);
 }
 
 }  // namespace builder

@@ -1,6 +1,7 @@
 // Build progress: one event when a step starts, its output, and one when it finishes (DONE with its
-// time, CACHED, or ERROR). Plain lines for logs (`#3 [build 2/4] RUN make`, `#3 DONE 1.2s`), the
-// same with live elapsed time and colour on a terminal, or one JSON object per event. All
+// time, CACHED, or ERROR). Plain lines for logs (`#3 [build 2/4] RUN make`, `#3 DONE 1.2s`); on a
+// terminal, finished steps scroll up in colour while each running step keeps one live line with
+// its elapsed time, redrawn in place every 100 ms; or one JSON object per event. All
 // implementations are thread-safe (stages run in parallel).
 #ifndef SLIPWAY_BUILDER_EXEC_PROGRESS_H_
 #define SLIPWAY_BUILDER_EXEC_PROGRESS_H_
