@@ -414,7 +414,8 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
   std::vector<runner::BindMount> mounts;
   std::vector<std::string> mount_points;
   std::vector<std::string> secret_env;
-  int n = 0;
+  int n = 0, ssh_n = 0;
+  bool ssh_env_set = false;
   for (const ins::Mount& m : run.mounts) {
     std::string target = m.target;
     if (!target.empty() && target[0] != '/') {
@@ -509,8 +510,28 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
         mounts.push_back({root, target, m.read_only});
         break;
       }
-      case ins::Mount::Type::kSsh:
-        return absl::UnimplementedError("RUN --mount=type=ssh is not supported");
+      case ins::Mount::Type::kSsh: {
+        std::string id = m.id.empty() ? "default" : m.id;
+        auto it = o_.ssh.find(id);
+        if (it == o_.ssh.end()) {
+          if (m.required) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "no SSH key ", id, " forwarded from the client (pass --ssh ", id, ")"));
+          }
+          break;
+        }
+        if (target.empty()) target = absl::StrCat("/run/buildkit/ssh_agent.", ssh_n++);
+        struct stat sock;
+        if (stat(it->second.c_str(), &sock) != 0 || !S_ISSOCK(sock.st_mode)) {
+          return absl::InvalidArgumentError(absl::StrCat("--ssh ", id, ": `", it->second,
+                                                         "` is not a socket"));
+        }
+        mounts.push_back({it->second, target, false});
+        // The first SSH mount is the agent the command's ssh/git clients use, as in BuildKit.
+        if (!ssh_env_set) secret_env.push_back(absl::StrCat("SSH_AUTH_SOCK=", target));
+        ssh_env_set = true;
+        break;
+      }
     }
     if (!target.empty()) mount_points.push_back(target);
   }

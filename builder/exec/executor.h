@@ -49,6 +49,10 @@ struct BuildOptions {
   bool timestamp_now = false;
   // `--secret id=ID,src=PATH`: id -> host file. Never logged, cached or stored in a layer.
   std::map<std::string, std::string> secrets;
+  // `--ssh id[=SOCKET]`: id -> an SSH agent socket on the host, shown to `RUN --mount=type=ssh`
+  // (at /run/buildkit/ssh_agent.N unless target=, with SSH_AUTH_SOCK pointing at it). Never in a
+  // layer or a cache key.
+  std::map<std::string, std::string> ssh;
   // Base images. Not owned; null means only `scratch` and stages may be used.
   ImageSource* source = nullptr;
   // RUN steps. Not owned; null means RUN fails.

@@ -7,11 +7,13 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <random>
@@ -501,6 +503,41 @@ TEST_F(ExecutorTest, CopyLinkLayerIsIndependentOfItsParent) {
   std::string f = Flatten(second);
   EXPECT_EQ(Read(f + "/linked/a.txt"), "alpha\n");
   EXPECT_EQ(Read(f + "/two"), "two\n");
+}
+
+// RUN --mount=type=ssh shows the forwarded agent socket (SSH_AUTH_SOCK points at it); nothing of
+// it reaches the layer; a required id that was not forwarded is an error naming it.
+TEST_F(ExecutorTest, SshMountForwardsTheAgentSocket) {
+  // Socket paths are short (108 bytes): a private directory under /tmp.
+  ASSERT_OK_AND_ASSIGN(base::ScopedTempDir sock_dir, base::ScopedTempDir::Create("ssh-", "/tmp"));
+  std::string sock = sock_dir.path() + "/agent.sock";
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(sock.size(), sizeof(addr.sun_path));
+  std::strcpy(addr.sun_path, sock.c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(fd, 1), 0);
+  std::string df = tmp_.path() + "/Dockerfile.ssh";
+  ASSERT_OK(base::Env::Default()->WriteFileAtomically(
+      df, "FROM base\nRUN --mount=type=ssh test -S \"$SSH_AUTH_SOCK\" && echo $SSH_AUTH_SOCK > /ssh.txt\n"));
+  BuildOptions o;
+  o.dockerfile_path = df;
+  o.ssh = {{"default", sock}};
+  absl::StatusOr<BuildResult> r = BuildCase("ssh", o);
+  close(fd);
+  ASSERT_OK(r.status());
+  std::string f = Flatten(*r);
+  EXPECT_EQ(Read(f + "/ssh.txt"), "/run/buildkit/ssh_agent.0\n");
+  EXPECT_FALSE(base::Env::Default()->Exists(f + "/run/buildkit/ssh_agent.0"));
+
+  ASSERT_OK(base::Env::Default()->WriteFileAtomically(
+      df, "FROM base\nRUN --mount=type=ssh,id=deploy,required=true true\n"));
+  o.ssh.clear();
+  EXPECT_THAT(BuildCase("ssh", o).status(),
+              base_testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                     HasSubstr("Dockerfile:2: RUN: no SSH key deploy forwarded")));
 }
 
 }  // namespace

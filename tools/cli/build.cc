@@ -224,6 +224,7 @@ constexpr char kUsage[] =
     "usage: slipway build [-f FILE] [-t REF]... [--target STAGE] [--build-arg K=V]...\n"
     "                     [--platform P] [--output oci:DIR[:TAG]|docker-archive:FILE]\n"
     "                     [--no-cache] [--cache-dir DIR] [--secret id=ID,src=PATH]...\n"
+    "                     [--ssh ID[=SOCKET]]...\n"
     "                     [--timestamp now] [--progress auto|tty|plain|json]\n"
     "                     [--metadata-file F] [--push] [--insecure-registry HOST]...\n"
     "                     [--config FILE] [--cache-from REF]... [--cache-to REF]... CONTEXT\n"
@@ -251,6 +252,8 @@ absl::Status DoBuild(const std::vector<std::string>& args) {
   flags.Repeated("cache-from", 0, &cache_from);
   flags.Repeated("cache-to", 0, &cache_to);
   flags.Repeated("secret", 0, &secrets);
+  std::vector<std::string> ssh;
+  flags.Repeated("ssh", 0, &ssh);
   flags.String("timestamp", 0, &timestamp);
   flags.String("progress", 0, &progress);
   flags.String("metadata-file", 0, &metadata_file);
@@ -306,6 +309,22 @@ absl::Status DoBuild(const std::vector<std::string>& args) {
     }
     if (id.empty() || src.empty()) return UsageError("--secret wants id=ID,src=PATH");
     o.secrets[id] = src;
+  }
+  for (const std::string& spec : ssh) {
+    // `--ssh ID[=SOCKET]`: the socket defaults to $SSH_AUTH_SOCK, as `docker build --ssh default`.
+    size_t eq = spec.find('=');
+    std::string id = spec.substr(0, eq);
+    std::string path = eq == std::string::npos ? "" : spec.substr(eq + 1);
+    if (path.empty()) {
+      const char* agent = std::getenv("SSH_AUTH_SOCK");
+      if (agent == nullptr || agent[0] == '\0') {
+        return UsageError(absl::StrCat("--ssh ", id, ": SSH_AUTH_SOCK is not set; pass ", id,
+                                       "=SOCKET"));
+      }
+      path = agent;
+    }
+    if (id.empty()) return UsageError("--ssh wants ID[=SOCKET]");
+    o.ssh[id] = path;
   }
   ASSIGN_OR_RETURN(builder::ProgressMode mode, builder::ParseProgressMode(progress, stderr));
   std::unique_ptr<builder::Progress> prog = builder::NewProgress(mode, stderr);
