@@ -20,6 +20,8 @@ packages=(
   python3-jsonschema
   # benchmarks
   pigz zstd gzip tar python3 hyperfine
+  # builder/exec tests: ADD of bzip2 and xz tars (made with these tools)
+  bzip2 xz-utils
 )
 
 sudo=""
