@@ -182,26 +182,8 @@ step_build() {
   return 0
 }
 
-# with_registry_read LOG VERB REF ARGS...: `slipway VERB … REF`; when the binary cannot read REF
-# from a registry yet, pulls REF into the job's store first and runs the same command again.
-with_registry_read() {
-  local log=$1 verb=$2
-  shift 2
-  sw "$log" "$verb" "$@"
-  local rc=$?
-  if [[ $rc == 125 ]] && grep -q "reading images from a registry is not available" "$LOGS/$log.err"; then
-    block "slipway $verb cannot read a registry reference yet: 'slipway pull REF' first, then the same '$verb' command (resolved from the local store by digest/tag)"
-    local ref
-    for ref in "$@"; do [[ $ref == "$DEV"/* || $ref == "$PROD"/* ]] && break; done
-    sw "$log.pull" pull --progress plain "$ref" || return 125
-    sw "$log" "$verb" "$@"
-    rc=$?
-  fi
-  return $rc
-}
-
 step_test() {  # LOG REF SPEC
-  with_registry_read "$1" test "$2" --spec "$3" --junit "$T/$1.junit.xml"
+  sw "$1" test "$2" --spec "$3" --junit "$T/$1.junit.xml"  # a fresh store: pulled by digest
 }
 
 step_promote() {  # LOG SRC DEST
@@ -225,7 +207,7 @@ flow() {
   fi
   if [[ $rc == 0 ]]; then
     FLOW_STEP=deploy; job "$name-deploy"
-    with_registry_read "$name-deploy" run --rm "$PROD/$repo:$ptag"; rc=$?
+    sw "$name-deploy" run --rm "$PROD/$repo:$ptag"; rc=$?  # a fresh store: pulled from prod
   fi
   if [[ $rc != 0 ]]; then echo "flow $name: step $FLOW_STEP failed (exit status $rc)"; return $rc; fi
   FLOW_STEP=""
@@ -253,6 +235,7 @@ expect_eq "dev serves the digest (skopeo)" \
 expect_eq "slipway digest DEV/app:ci" "$("$SLIPWAY" digest "$DEV/app:ci" 2>&1)" "$D"
 # test
 expect_match "structure tests passed" "$LOGS/main-test.out" "^7 tests: 7 passed, 0 failed"
+expect_match "test pulled DEV/app@DIGEST itself" "$LOGS/main-test.err" "^pulled $DEV/app@$D from "
 expect_eq "JUnit report" "$(python3 -c '
 import sys, xml.etree.ElementTree as E
 r = E.parse(sys.argv[1]).getroot()
@@ -269,6 +252,7 @@ expect_eq "nothing rebuilt: prod's manifest is dev's, byte for byte" \
   || fail "promote wrote to the build cache: $(ls "$T/jobs/main-promote/cache")"
 # deploy
 expect_eq "slipway run --rm PROD/app:1.0" "$(cat "$LOGS/main-deploy.out")" "hello, production"
+expect_match "run pulled PROD/app:1.0 itself (stderr)" "$LOGS/main-deploy.err" "^pulled $PROD/app:1.0 from "
 expect_eq "run: no container left" "$(SLIPWAY_STATE_ROOT=$T/jobs/main-deploy/state "$SLIPWAY" ps -q)" ""
 # webhook: the dev push and the promotion
 events() { python3 - "$T/events.jsonl" "$@" <<'PY'

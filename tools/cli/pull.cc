@@ -7,6 +7,7 @@
 #include "pusher/copy.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/image_resolver.h"
 
 namespace cli {
 namespace {
@@ -14,8 +15,8 @@ namespace {
 constexpr char kUsage[] = R"(Usage: slipway pull [OPTIONS] REF
 
 Pulls REF (a registry reference) into the local store, tagged as Docker would name it
-(`busybox:latest`), or into --output (`oci:DIR[:TAG]` or `local:NAME[:TAG]`). From an index, the
-manifest for --platform (default: this machine's) is pulled. Every blob is checked against its
+(`busybox:latest`; by digest `HOST/NAME@sha256:...`), or into --output (`oci:DIR[:TAG]` or
+`local:NAME[:TAG]`). From an index, the manifest for --platform (default: this machine's) is pulled. Every blob is checked against its
 digest; nothing that does not match is kept. Configured mirrors are tried first; the output says
 which endpoint served. The digest of the stored manifest is printed last.
 
@@ -57,17 +58,11 @@ int RunPull(const std::vector<std::string>& args) {
   }
   oci::ImageLocation dst;
   if (output.empty()) {
-    dst.kind = oci::ImageLocation::Kind::kLocalStore;
-    std::string familiar = src->registry_ref.Familiar();
-    familiar = familiar.substr(0, familiar.find('@'));
-    size_t colon = familiar.rfind(':');
-    if (colon == std::string::npos || familiar.find('/', colon) != std::string::npos) {
-      dst.name = familiar;
-      dst.tag = "latest";
-    } else {
-      dst.name = familiar.substr(0, colon);
-      dst.tag = familiar.substr(colon + 1);
-    }
+    // The local store, under Docker's familiar name ("busybox:latest"; by digest:
+    // "host/app@sha256:…", never a tag the user did not name) — the key `run` and `test` look for.
+    dst.kind = oci::ImageLocation::Kind::kOciLayout;
+    dst.path = oci::LocalStoreDir();
+    dst.tag = LocalStoreKey(src->registry_ref);
   } else {
     absl::StatusOr<oci::ImageLocation> parsed = oci::ImageLocation::Parse(output);
     if (!parsed.ok()) return ReportError("pull", parsed.status());
@@ -95,7 +90,9 @@ int RunPull(const std::vector<std::string>& args) {
   if (!r.ok()) return ReportError("pull", r.status());
   const pusher::TransferStats& st = r->transfer.stats;
   progress->Message(absl::StrCat("pulled ", (*pos)[0], " from ", r->served_by, " into ",
-                                 r->destination, ": ", st.blobs_moved, " blobs downloaded (",
+                                 output.empty() ? absl::StrCat("the local store as ", dst.tag)
+                                                : r->destination,
+                                 ": ", st.blobs_moved, " blobs downloaded (",
                                  pusher::HumanBytes(st.bytes_moved), "), ", st.blobs_present,
                                  " already present"));
   std::cout << r->transfer.root.digest.str() << std::endl;

@@ -8,6 +8,7 @@
 #include "runner/container/container.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/image_resolver.h"
 
 namespace cli {
 namespace {
@@ -19,7 +20,10 @@ Runs CMD (default: the image's ENTRYPOINT and CMD) in a new isolated container a
 exit status (128+signal when killed, 124 after --timeout, 137 when killed for memory, 126/127 when
 the command cannot be executed).
 
-IMAGE is oci:DIR[:TAG], local:NAME[:TAG], or a NAME[:TAG] held by the local store.
+IMAGE is oci:DIR[:TAG], local:NAME[:TAG], docker-archive:FILE, or a registry reference
+(HOST/NAME[:TAG], NAME@sha256:...). A registry reference the local store holds is used from there;
+otherwise it is pulled into the local store first (mirrors and credentials as `slipway pull`;
+a digest is verified), with progress on stderr.
 
 Options:
   --rm                  remove the container when it exits
@@ -40,6 +44,10 @@ Options:
   --read-only           mount the root filesystem read-only
   --security-opt no-new-privileges=false  allow privilege gain through setuid binaries
   --rootfs DIR          run on an unpacked root filesystem instead of an image
+  --pull missing|always|never  pull a registry IMAGE when the local store lacks it (default),
+                        re-check its tag every time, or never ask a registry
+  --insecure-registry HOST  allow plain HTTP / unverified TLS for HOST when pulling (repeatable)
+  --config FILE         slipway config with registry mirrors (default ~/.config/slipway/config.json)
 )";
 
 int RunRun(const std::vector<std::string>& args) {
@@ -77,6 +85,11 @@ int RunRun(const std::vector<std::string>& args) {
   flags.Bool("read-only", 0, &o.read_only);
   flags.String("security-opt", 0, &security_opt);
   flags.String("rootfs", 0, &o.rootfs_dir);
+  ImageResolveOptions resolve;
+  std::string pull = "missing";
+  flags.String("pull", 0, &pull);
+  flags.Repeated("insecure-registry", 0, &resolve.insecure_registries);
+  flags.String("config", 0, &resolve.config_path);
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return ReportError("run", positional.status());
   if (flags.help_requested()) {
@@ -117,6 +130,18 @@ int RunRun(const std::vector<std::string>& args) {
       return ReportError("run", UsageError(absl::StrCat("unsupported --security-opt `",
                                                         security_opt, "`")));
     }
+  }
+  absl::StatusOr<PullPolicy> policy = ParsePullPolicy(pull);
+  if (!policy.ok()) return ReportError("run", UsageError(policy.status().message()));
+  resolve.pull = *policy;
+  if (o.rootfs_dir.empty()) {
+    absl::StatusOr<std::shared_ptr<const runner::RunImage>> image =
+        OpenImageForRun(o.image, resolve);
+    if (!image.ok()) {
+      int code = ReportError("run", image.status());
+      return code == kExitUserError ? kExitInternal : code;
+    }
+    o.opened_image = *std::move(image);
   }
   absl::StatusOr<int> status = runner::RunContainer(o, std::cout, std::cerr);
   if (!status.ok()) {

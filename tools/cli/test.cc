@@ -6,6 +6,7 @@
 #include "runner/structure/structure.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/image_resolver.h"
 
 namespace cli {
 namespace {
@@ -13,8 +14,9 @@ namespace {
 constexpr char kUsage[] = R"(Usage: slipway test IMAGE --spec FILE [--junit FILE] [--json]
 
 Runs the structure tests of FILE (protobuf text format, schema runner/structure/spec.proto)
-against IMAGE (oci:DIR[:TAG], local:NAME[:TAG], docker-archive:FILE, or a name the local store
-holds): command tests each in a fresh container (network none unless the test says host), file
+against IMAGE (oci:DIR[:TAG], local:NAME[:TAG], docker-archive:FILE, or a registry reference:
+used from the local store when it holds it, else pulled into it first, a digest verified):
+command tests each in a fresh container (network none unless the test says host), file
 existence and content tests on the image's root filesystem, and a metadata test on its config.
 Prints PASS/FAIL per test and a summary; exits 1 when any test fails.
 
@@ -22,6 +24,10 @@ Options:
   --spec FILE    the spec (required)
   --junit FILE   also write JUnit XML there
   --json         print the results as JSON instead of text
+  --pull missing|always|never  pull a registry IMAGE when the local store lacks it (default),
+                 re-check its tag every time, or never ask a registry
+  --insecure-registry HOST  allow plain HTTP / unverified TLS for HOST when pulling (repeatable)
+  --config FILE  slipway config with registry mirrors (default ~/.config/slipway/config.json)
 )";
 
 int RunTest(const std::vector<std::string>& args) {
@@ -31,6 +37,11 @@ int RunTest(const std::vector<std::string>& args) {
   flags.String("spec", 0, &spec_path);
   flags.String("junit", 0, &junit_path);
   flags.Bool("json", 0, &json);
+  ImageResolveOptions resolve;
+  std::string pull = "missing";
+  flags.String("pull", 0, &pull);
+  flags.Repeated("insecure-registry", 0, &resolve.insecure_registries);
+  flags.String("config", 0, &resolve.config_path);
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return ReportError("test", positional.status());
   if (flags.help_requested()) {
@@ -39,6 +50,9 @@ int RunTest(const std::vector<std::string>& args) {
   }
   if (positional->size() != 1) return ReportError("test", UsageError("expected one IMAGE"));
   if (spec_path.empty()) return ReportError("test", UsageError("--spec FILE is required"));
+  absl::StatusOr<PullPolicy> policy = ParsePullPolicy(pull);
+  if (!policy.ok()) return ReportError("test", UsageError(policy.status().message()));
+  resolve.pull = *policy;
   const std::string& image = (*positional)[0];
   base::Env* env = base::Env::Default();
   absl::StatusOr<std::string> text = env->ReadFile(spec_path);
@@ -48,7 +62,7 @@ int RunTest(const std::vector<std::string>& args) {
   if (!spec.ok()) return ReportError("test", spec.status());
   runner::structure::StructureTestOptions options;
   options.image = image;
-  absl::StatusOr<std::shared_ptr<const runner::RunImage>> opened = runner::OpenRunImage(image);
+  absl::StatusOr<std::shared_ptr<const runner::RunImage>> opened = OpenImageForRun(image, resolve);
   if (!opened.ok()) return ReportError("test", opened.status());
   options.opened_image = *opened;
   absl::StatusOr<std::vector<runner::structure::TestResult>> results =

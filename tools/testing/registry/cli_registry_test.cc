@@ -1,11 +1,14 @@
 // The registry verbs of the `slipway` binary against real registries, with skopeo as the peer:
 // skopeo reads what we push and we pull what skopeo pushed; login checks and stores credentials;
-// no password or token ever appears in any output; --notify posts the push event.
+// no password or token ever appears in any output; --notify posts the push event. `run` and
+// `test` read registry references (pulled into the local store, digest pinned, mirrors and
+// credentials as for pull).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -241,6 +244,183 @@ TEST_F(CliTest, TokenRegistryNeverPrintsTokens) {
   CmdResult logout = Slipway(absl::StrCat("logout ", h));
   EXPECT_EQ(logout.status, 0) << logout.out;
   EXPECT_EQ(Slipway(absl::StrCat("logout ", h)).status, 1);
+}
+
+class CliRunTest : public CliTest {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "run needs root (namespaces)";
+    CliTest::SetUp();
+    ASSERT_EQ(Sh("mkdir -p bbroot/bin && cp /bin/busybox bbroot/bin/ && ln -s busybox bbroot/bin/sh "
+                 "&& ln -s busybox bbroot/bin/echo && ln -s busybox bbroot/bin/cat").status, 0);
+    CmdResult img = Slipway("image --layer-dir bbroot --env PATH=/bin --cmd sh -t oci:bb:1");
+    ASSERT_EQ(img.status, 0) << img.out;
+    ASSERT_TRUE(base::Env::Default()
+                    ->WriteFileAtomically(tmp_->path() + "/spec.textproto", R"(
+command_tests { name: "echo" command: "echo" args: "hi" expected_output: "^hi\n$" }
+file_existence_tests { name: "busybox" path: "/bin/busybox" }
+metadata_test { env { key: "PATH" value: "/bin" } cmd { args: "sh" } }
+)", 0644)
+                    .ok());
+  }
+  std::string Read(const std::string& name) {
+    absl::StatusOr<std::string> s = base::Env::Default()->ReadFile(tmp_->path() + "/" + name);
+    return s.ok() ? *s : "";
+  }
+  // stdout only (stderr goes to `err_file`).
+  CmdResult SlipwaySplit(const std::string& args, const std::string& err_file) {
+    return Sh(absl::StrCat("(", env_, slipway_, " ", args, " 2>", err_file, ")"));
+  }
+};
+
+TEST_F(CliRunTest, RunAndTestPullRegistryImagesByDigestAndTag) {
+  ASSERT_OK_AND_ASSIGN(auto reg, RegistryServer::Start(Kind::kPlain));
+  const std::string h = reg->host();
+  CmdResult push = Slipway(absl::StrCat("push --progress plain oci:bb:1 ", h, "/busybox:1"));
+  ASSERT_EQ(push.status, 0) << push.out;
+  const std::string digest = LastLine(push.out);
+  ASSERT_TRUE(absl::StartsWith(digest, "sha256:")) << push.out;
+  const std::string by_digest = absl::StrCat(h, "/busybox@", digest);
+
+  // Not in the local store yet, and --pull never forbids the registry.
+  CmdResult never = Slipway(absl::StrCat("run --rm --pull never ", by_digest, " echo hi"));
+  EXPECT_EQ(never.status, 125) << never.out;
+  EXPECT_THAT(never.out, HasSubstr("not in the local store"));
+
+  // By digest: pulled (progress on stderr only), then run; stdout is the container's alone.
+  CmdResult run = SlipwaySplit(absl::StrCat("run --rm ", by_digest, " echo hi"), "run.err");
+  EXPECT_EQ(run.status, 0) << Read("run.err");
+  EXPECT_EQ(run.out, "hi\n");
+  EXPECT_THAT(Read("run.err"), HasSubstr(absl::StrCat("pulled ", by_digest, " from ", h)));
+  EXPECT_THAT(Read("run.err"), HasSubstr("2 blobs downloaded"));
+
+  // Kept in the local store under the digest reference: runs again with no registry at all.
+  reg.reset();
+  CmdResult again = SlipwaySplit(absl::StrCat("run --rm --pull never ", by_digest, " echo again"),
+                                 "again.err");
+  EXPECT_EQ(again.status, 0) << Read("again.err");
+  EXPECT_EQ(again.out, "again\n");
+  EXPECT_EQ(Read("again.err"), "");
+
+  // By tag, with `test`: a fresh registry (the old one is gone) and a pull by tag.
+  ASSERT_OK_AND_ASSIGN(auto reg2, RegistryServer::Start(Kind::kPlain));
+  const std::string h2 = reg2->host();
+  ASSERT_EQ(Slipway(absl::StrCat("push --progress plain oci:bb:1 ", h2, "/app:1")).status, 0);
+  CmdResult test = SlipwaySplit(
+      absl::StrCat("test ", h2, "/app:1 --spec spec.textproto --junit junit.xml"), "test.err");
+  EXPECT_EQ(test.status, 0) << test.out << Read("test.err");
+  EXPECT_THAT(test.out, HasSubstr("3 tests: 3 passed, 0 failed"));
+  EXPECT_THAT(Read("test.err"), HasSubstr(absl::StrCat("pulled ", h2, "/app:1 from ", h2)));
+  // The blobs were already in the local store: nothing downloaded but the manifest.
+  EXPECT_THAT(Read("test.err"), HasSubstr("0 blobs downloaded"));
+  EXPECT_THAT(Read("junit.xml"), HasSubstr("failures=\"0\""));
+  // `test --json` by digest, already local: stdout is JSON only.
+  CmdResult json = SlipwaySplit(
+      absl::StrCat("test --json ", h2, "/app@", digest, " --spec spec.textproto"), "json.err");
+  EXPECT_EQ(json.status, 0) << json.out << Read("json.err");
+  EXPECT_TRUE(absl::StartsWith(json.out, "{")) << json.out;
+
+  // A failing structure test against a registry image still exits 1.
+  ASSERT_TRUE(base::Env::Default()
+                  ->WriteFileAtomically(tmp_->path() + "/bad.textproto",
+                                        "file_existence_tests { name: \"x\" path: \"/nope\" }\n",
+                                        0644)
+                  .ok());
+  EXPECT_EQ(Slipway(absl::StrCat("test ", h2, "/app:1 --spec bad.textproto")).status, 1);
+
+  // Unknown tag: slipway's failure (125) naming the registry's answer.
+  CmdResult missing = Slipway(absl::StrCat("run --rm ", h2, "/app:nope true"));
+  EXPECT_EQ(missing.status, 125) << missing.out;
+  EXPECT_THAT(missing.out, HasSubstr("MANIFEST_UNKNOWN"));
+  EXPECT_EQ(Slipway("run --rm --pull sometimes x true").status, 2);
+}
+
+TEST_F(CliRunTest, RunUsesCredentialsAndMirrors) {
+  // TLS + basic auth: `login` once, then `run` pulls with the stored credentials.
+  ASSERT_OK_AND_ASSIGN(auto tls, RegistryServer::Start(Kind::kBasicTls));
+  const std::string h = tls->host();
+  ASSERT_EQ(Sh(absl::StrCat("mkdir -p docker/certs.d && cp -r ", tls->certs_dir(),
+                            "/* docker/certs.d/")).status, 0);
+  ASSERT_EQ(Slipway(absl::StrCat("login -u ", tls->username(), " --password-stdin ", h),
+                    tls->password() + "\n").status, 0);
+  ASSERT_EQ(Slipway(absl::StrCat("push --progress plain oci:bb:1 ", h, "/sec/bb:1")).status, 0);
+  CmdResult run = Slipway(absl::StrCat("run --rm ", h, "/sec/bb:1 echo tls"));
+  EXPECT_EQ(run.status, 0) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("tls\n"));
+
+  // A pull-through mirror configured for the upstream serves the pull, and the output says so.
+  ASSERT_OK_AND_ASSIGN(auto mirror, RegistryServer::Start(Kind::kMirror));
+  ASSERT_EQ(Slipway(absl::StrCat("push --progress plain oci:bb:1 ", mirror->upstream(),
+                                 "/m/bb:1")).status, 0);
+  ASSERT_TRUE(base::Env::Default()
+                  ->WriteFileAtomically(
+                      tmp_->path() + "/mirrors.json",
+                      absl::StrCat(R"({"registries": {")", mirror->upstream(),
+                                   R"(": {"registry-mirrors": ["http://)", mirror->host(),
+                                   R"("]}}})"),
+                      0644)
+                  .ok());
+  CmdResult via = Slipway(absl::StrCat("run --rm --config mirrors.json ", mirror->upstream(),
+                                       "/m/bb:1 echo mirrored"));
+  EXPECT_EQ(via.status, 0) << via.out;
+  EXPECT_THAT(via.out, HasSubstr("mirrored\n"));
+  EXPECT_THAT(via.out, HasSubstr(absl::StrCat("from http://", mirror->host(), " (mirror)")));
+  EXPECT_THAT(all_output_, Not(HasSubstr(tls->password())));
+}
+
+// A registry that answers a manifest-by-digest request with other bytes: the digest is pinned, so
+// `run` refuses the image and keeps nothing.
+TEST_F(CliRunTest, RunRefusesAManifestThatDoesNotMatchTheDigest) {
+  ASSERT_TRUE(base::Env::Default()
+                  ->WriteFileAtomically(tmp_->path() + "/liar.py", R"(
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b'{}' if self.path == '/v2/' else b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:' + b'1' * 64 + b'","size":2},"layers":[]}'
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/json' if self.path == '/v2/' else 'application/vnd.oci.image.manifest.v1+json')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    do_HEAD = do_GET
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(('127.0.0.1', 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+)", 0644)
+                  .ok());
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    if (chdir(tmp_->path().c_str()) == 0) execlp("python3", "python3", "liar.py", nullptr);
+    _exit(127);
+  }
+  close(fds[1]);
+  struct Reaper {  // the server dies with the test, whatever fails
+    pid_t pid;
+    ~Reaper() {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  } reaper{pid};
+  FILE* server = fdopen(fds[0], "r");
+  ASSERT_NE(server, nullptr);
+  char line[32] = {0};
+  ASSERT_NE(fgets(line, sizeof(line), server), nullptr);
+  fclose(server);
+  const std::string host = absl::StrCat("127.0.0.1:", absl::StripTrailingAsciiWhitespace(line));
+  const std::string want = absl::StrCat("sha256:", std::string(64, 'a'));
+  CmdResult run = Slipway(absl::StrCat("run --rm ", host, "/x@", want, " true"));
+  EXPECT_EQ(run.status, 125) << run.out;
+  EXPECT_THAT(run.out, HasSubstr("hashes to"));
+  EXPECT_THAT(Read("data/slipway/index.json"), Not(HasSubstr(want)));
+  CmdResult test = Slipway(absl::StrCat("test ", host, "/x@", want, " --spec spec.textproto"));
+  EXPECT_NE(test.status, 0) << test.out;
+  EXPECT_THAT(test.out, HasSubstr("hashes to"));
 }
 
 }  // namespace
