@@ -1,46 +1,284 @@
 #include "builder/graph/graph.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <set>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "base/status_macros.h"
-#include "google/protobuf/util/json_util.h"
-#include "oci/digest.h"
 
 namespace builder::graph {
 namespace {
 
 namespace ins = builder::instructions;
 
-// Resolves a `--from` / `from=` reference to an earlier stage index, or -1 for an image.
-int ResolveStageRef(const ins::Dockerfile& df, const std::string& ref, int current) {
-  int idx = ins::FindStage(df, ref);
-  return idx >= 0 && idx < current ? idx : -1;
+// Resolves `--from` / `from=` references to stage indexes like instructions::FindStage, with the
+// stage names hashed once (a Dockerfile with hundreds of stages and a COPY --from in each would
+// otherwise scan and lower-case per reference).
+class StageRefs {
+ public:
+  explicit StageRefs(const ins::Dockerfile& df) : df_(df) {
+    by_name_.reserve(df.stages.size());
+    for (const auto& s : df.stages) {
+      if (!s.name.empty()) by_name_.emplace(s.name, s.index);  // the first one wins, as FindStage
+    }
+  }
+  // The index of stage `ref` (name, case-insensitive, or number), or -1.
+  int Find(absl::string_view ref) const {
+    bool lower = std::none_of(ref.begin(), ref.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    if (!lower) return ins::FindStage(df_, ref);
+    auto it = by_name_.find(ref);
+    if (it != by_name_.end()) return it->second;
+    if (ref.empty() || !std::all_of(ref.begin(), ref.end(), ::isdigit)) return -1;
+    return ins::FindStage(df_, ref);
+  }
+  // An earlier stage's index for a reference from stage `current`, or -1 for an image.
+  int Resolve(absl::string_view ref, int current) const {
+    int idx = Find(ref);
+    return idx >= 0 && idx < current ? idx : -1;
+  }
+
+ private:
+  const ins::Dockerfile& df_;
+  absl::flat_hash_map<std::string, int> by_name_;
+};
+
+// sha256 of `data` as "sha256:<hex>", the same value as oci::Digest::Of(data).str(). The EVP_MD is
+// fetched once: fetching it per call (what EVP_sha256() in EVP_DigestInit_ex does under OpenSSL 3)
+// costs more than hashing a few hundred bytes.
+std::string Sha256Hex(absl::string_view data) {
+  static const EVP_MD* const kMd = [] {
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+    const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return md != nullptr ? md : EVP_sha256();
+#else
+    return EVP_sha256();
+#endif
+  }();
+  unsigned char raw[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), raw, &len, kMd, nullptr) != 1 || len != 32) {
+    std::abort();  // as oci::Sha256: no correct digest is possible
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(7 + 64, '\0');
+  std::memcpy(&out[0], "sha256:", 7);
+  for (unsigned i = 0; i < 32; ++i) {
+    out[7 + 2 * i] = kHex[raw[i] >> 4];
+    out[8 + 2 * i] = kHex[raw[i] & 15];
+  }
+  return out;
 }
 
-std::string ComputeKey(const CacheInputs& c) {
-  // Length-prefixed fields so that no two input sets serialise alike.
-  std::string buf;
-  auto put = [&buf](absl::string_view tag, absl::string_view v) {
-    absl::StrAppend(&buf, tag, ":", v.size(), ":", v, "\n");
+// Length-prefixed fields so that no two input sets serialise alike. `args` are the build args
+// sorted by name. `buf` is scratch space, reused across calls.
+std::string ComputeKey(const CacheInputs& c,
+                       const std::vector<const std::pair<const std::string, std::string>*>& args,
+                       std::string* buf) {
+  buf->clear();
+  auto put = [buf](absl::string_view tag, absl::string_view v) {
+    absl::StrAppend(buf, tag, ":", v.size(), ":", v, "\n");
   };
   put("parent", c.parent_key());
   put("instruction", c.instruction());
-  std::map<std::string, std::string> args(c.build_args().begin(), c.build_args().end());
-  for (const auto& [k, v] : args) {
-    put("arg", k);
-    put("value", v);
+  for (const auto* kv : args) {
+    put("arg", kv->first);
+    put("value", kv->second);
   }
   for (const std::string& p : c.context_paths()) put("context", p);
   for (const std::string& s : c.stage_keys()) put("stage", s);
   put("content", c.context_digest());
-  return oci::Digest::Of(buf).str();
+  return Sha256Hex(*buf);
+}
+
+// JSON exactly as protobuf's MessageToJsonString prints a Graph with add_whitespace,
+// preserve_proto_field_names and always_print_primitive_fields (graph_test compares the two), but
+// written directly: protobuf's converter serialises the message, re-parses it through type
+// reflection and builds a tree of default-value nodes, which took ~70 ms for 4,000 nodes.
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string* out) : out_(out) {}
+
+  void BeginObject() { Begin(nullptr, '{'); }
+  void BeginObject(absl::string_view name) { Begin(&name, '{'); }
+  void EndObject() { End('}'); }
+  void BeginList(absl::string_view name) { Begin(&name, '['); }
+  void EndList() { End(']'); }
+  void Field(absl::string_view name, absl::string_view value) {
+    Key(name);
+    String(value);
+  }
+  void Field(absl::string_view name, int32_t value) {
+    Key(name);
+    absl::StrAppend(out_, value);
+  }
+  void Field(absl::string_view name, bool value) {
+    Key(name);
+    out_->append(value ? "true" : "false");
+  }
+  template <typename T>
+  void List(absl::string_view name, const T& items) {
+    BeginList(name);
+    for (const auto& item : items) {
+      Element();
+      Value(item);
+    }
+    EndList();
+  }
+  void Finish() { out_->push_back('\n'); }
+
+ private:
+  void Value(int32_t v) { absl::StrAppend(out_, v); }
+  void Value(const std::string& v) { String(v); }
+
+  // A new element at the current level: separator, newline and indentation.
+  void Element() {
+    if (first_.empty()) return;
+    if (!first_.back()) out_->push_back(',');
+    first_.back() = false;
+    out_->push_back('\n');
+    out_->append(first_.size(), ' ');
+  }
+  // A new member: the element, then `"name": `.
+  void Key(absl::string_view name) {
+    Element();
+    String(name);
+    out_->append(": ");
+  }
+  void Begin(const absl::string_view* name, char open) {
+    if (name != nullptr) {
+      Key(*name);
+    } else {
+      Element();
+    }
+    out_->push_back(open);
+    first_.push_back(true);
+  }
+  void End(char close) {
+    bool empty = first_.back();
+    first_.pop_back();
+    if (!empty) {
+      out_->push_back('\n');
+      out_->append(first_.size(), ' ');
+    }
+    out_->push_back(close);
+  }
+  void String(absl::string_view s);
+
+  std::string* out_;
+  std::vector<bool> first_;  // per open object/list: no element written yet
+};
+
+// protobuf's JsonEscaping::Escape: `"` `\` `<` `>`, C0/C1 controls and DEL, and a few invisible
+// or separator code points are escaped (as \uXXXX, supplementary ones as surrogate pairs); other
+// valid UTF-8 is copied. An invalid sequence is dropped together with the byte that showed it
+// invalid, as is a truncated one at the end; overlong forms are decoded.
+void JsonWriter::String(absl::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string& out = *out_;
+  out.push_back('"');
+  auto hex4 = [&out](uint32_t v) {
+    char b[6] = {'\\', 'u', kHex[(v >> 12) & 15], kHex[(v >> 8) & 15], kHex[(v >> 4) & 15],
+                 kHex[v & 15]};
+    out.append(b, 6);
+  };
+  // Appends the escaped form of `cp` and returns true, or returns false if it needs none.
+  auto escape = [&](uint32_t cp) {
+    if (cp < 0xa0) {
+      switch (cp) {
+        case '"': out.append("\\\""); return true;
+        case '\\': out.append("\\\\"); return true;
+        case '\b': out.append("\\b"); return true;
+        case '\t': out.append("\\t"); return true;
+        case '\n': out.append("\\n"); return true;
+        case '\f': out.append("\\f"); return true;
+        case '\r': out.append("\\r"); return true;
+        default:
+          if (cp < 0x20 || cp >= 0x7f || cp == '<' || cp == '>') {
+            hex4(cp);
+            return true;
+          }
+          return false;
+      }
+    }
+    if (cp == 0xfeff || cp == 0xfff9 || cp == 0xfffa || cp == 0xfffb || cp == 0x00ad ||
+        cp == 0x06dd || cp == 0x070f || cp == 0x17b4 || cp == 0x17b5 ||
+        (cp >= 0x0600 && cp <= 0x0603) || (cp >= 0x200b && cp <= 0x200f) ||
+        (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064) ||
+        (cp >= 0x206a && cp <= 0x206f)) {
+      hex4(cp);
+      return true;
+    }
+    if (cp == 0xe0001 || (cp >= 0x1d173 && cp <= 0x1d17a) || (cp >= 0xe0020 && cp <= 0xe007f)) {
+      hex4(((cp - 0x10000) >> 10) + 0xd800);
+      hex4(((cp - 0x10000) & 0x3ff) + 0xdc00);
+      return true;
+    }
+    return false;
+  };
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n) {
+    // Copy the run of characters that need nothing.
+    size_t run = i;
+    while (run < n) {
+      unsigned char c = static_cast<unsigned char>(s[run]);
+      if (c < 0x20 || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\') break;
+      ++run;
+    }
+    out.append(s.data() + i, run - i);
+    i = run;
+    if (i >= n) break;
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      escape(c);  // always needed here
+      continue;
+    }
+    // A multi-byte sequence (protobuf's ReadCodePoint).
+    uint32_t cp;
+    int left;
+    if (c <= 0xbf) {
+      ++i;  // a stray continuation byte: dropped
+      continue;
+    } else if (c <= 0xdf) {
+      cp = c & 0x1f;
+      left = 1;
+    } else if (c <= 0xef) {
+      cp = c & 0x0f;
+      left = 2;
+    } else if (c <= 0xf7) {
+      cp = c & 0x07;
+      left = 3;
+    } else {
+      ++i;
+      continue;
+    }
+    size_t start = i++;
+    bool ok = true;
+    while (left > 0 && i < n) {
+      unsigned char ch = static_cast<unsigned char>(s[i++]);
+      --left;
+      cp = (cp << 6) | (ch & 0x3f);
+      if (ch < 0x80 || ch > 0xbf) {
+        ok = false;
+        break;
+      }
+    }
+    if (!ok || left > 0) continue;                               // invalid or truncated: dropped
+    if ((cp & 0xfffff800) == 0xd800 || cp > 0x10ffff) continue;  // surrogate or out of range
+    if (!escape(cp)) out.append(s.data() + start, i - start);
+  }
+  out.push_back('"');
 }
 
 std::string DotQuote(absl::string_view s) {
@@ -52,8 +290,9 @@ std::string DotQuote(absl::string_view s) {
 absl::StatusOr<Graph> BuildGraph(const ins::Dockerfile& df, const GraphOptions& options) {
   const int n_stages = static_cast<int>(df.stages.size());
   int target = n_stages - 1;
+  const StageRefs refs(df);
   if (!options.target.empty()) {
-    target = ins::FindStage(df, options.target);
+    target = refs.Find(options.target);
     if (target < 0) {
       std::vector<std::string> names;
       for (const auto& s : df.stages) names.push_back(s.name.empty() ? absl::StrCat(s.index) : s.name);
@@ -70,13 +309,13 @@ absl::StatusOr<Graph> BuildGraph(const ins::Dockerfile& df, const GraphOptions& 
     for (const auto& c : s.commands) {
       if (const auto* copy = std::get_if<ins::CopyCmd>(&c.payload)) {
         if (!copy->from.empty()) {
-          int d = ResolveStageRef(df, copy->from, s.index);
+          int d = refs.Resolve(copy->from, s.index);
           if (d >= 0) deps[s.index].insert(d);
         }
       } else if (const auto* run = std::get_if<ins::RunCmd>(&c.payload)) {
         for (const auto& m : run->mounts) {
           if (m.from.empty()) continue;
-          int d = ResolveStageRef(df, m.from, s.index);
+          int d = refs.Resolve(m.from, s.index);
           if (d >= 0) deps[s.index].insert(d);
         }
       }
@@ -102,6 +341,20 @@ absl::StatusOr<Graph> BuildGraph(const ins::Dockerfile& df, const GraphOptions& 
   std::vector<int> last_node(n_stages, -1);
   std::vector<std::string> last_key(n_stages);
   int next_id = 0;
+  {
+    int n_nodes = 0, n_needed = 0;
+    for (const auto& s : df.stages) {
+      if (!needed[s.index]) continue;
+      ++n_needed;
+      n_nodes += static_cast<int>(s.commands.size());
+    }
+    g.mutable_stages()->Reserve(n_needed);
+    g.mutable_nodes()->Reserve(n_nodes);
+  }
+  std::string key_buf;
+  std::vector<const std::pair<const std::string, std::string>*> key_args;
+  std::set<int> node_stage_deps;
+  std::vector<std::string> context_paths;
   for (const auto& s : df.stages) {
     if (!needed[s.index]) continue;
     Stage* st = g.add_stages();
@@ -112,6 +365,7 @@ absl::StatusOr<Graph> BuildGraph(const ins::Dockerfile& df, const GraphOptions& 
     st->set_platform(s.platform);
     st->set_level(level[s.index]);
     for (int d : deps[s.index]) st->add_depends_on_stages(d);
+    st->mutable_nodes()->Reserve(static_cast<int>(s.commands.size()));
     std::string parent_key;
     int parent_id = -1;
     for (const auto& c : s.commands) {
@@ -126,16 +380,20 @@ absl::StatusOr<Graph> BuildGraph(const ins::Dockerfile& df, const GraphOptions& 
       CacheInputs* cache = node->mutable_cache();
       cache->set_parent_key(parent_key);
       cache->set_instruction(c.expanded);
-      for (const auto& [k, v] : c.args_used) {
-        if (!ins::IsProxyArg(k)) (*cache->mutable_build_args())[k] = v;
+      key_args.clear();  // args_used is sorted by name, as the key wants them
+      for (const auto& kv : c.args_used) {
+        if (!ins::IsProxyArg(kv.first)) {
+          (*cache->mutable_build_args())[kv.first] = kv.second;
+          key_args.push_back(&kv);
+        }
       }
-      std::set<int> node_stage_deps;
-      std::vector<std::string> context_paths;
+      node_stage_deps.clear();
+      context_paths.clear();
       if (parent_id >= 0) node->add_deps(parent_id);
       if (c.name == "FROM" && s.base_stage >= 0) node_stage_deps.insert(s.base_stage);
       if (const auto* copy = std::get_if<ins::CopyCmd>(&c.payload)) {
         node->set_creates_layer(true);
-        int d = copy->from.empty() ? -1 : ResolveStageRef(df, copy->from, s.index);
+        int d = copy->from.empty() ? -1 : refs.Resolve(copy->from, s.index);
         if (d >= 0) {
           node_stage_deps.insert(d);
         } else if (copy->from.empty()) {
@@ -149,7 +407,7 @@ absl::StatusOr<Graph> BuildGraph(const ins::Dockerfile& df, const GraphOptions& 
         node->set_creates_layer(true);
         for (const auto& m : run->mounts) {
           if (m.type != ins::Mount::Type::kBind) continue;
-          int d = m.from.empty() ? -1 : ResolveStageRef(df, m.from, s.index);
+          int d = m.from.empty() ? -1 : refs.Resolve(m.from, s.index);
           if (d >= 0) {
             node_stage_deps.insert(d);
           } else if (m.from.empty()) {
@@ -171,7 +429,7 @@ absl::StatusOr<Graph> BuildGraph(const ins::Dockerfile& df, const GraphOptions& 
         }
         cache->set_context_digest(*digest);
       }
-      cache->set_key(ComputeKey(*cache));
+      cache->set_key(ComputeKey(*cache, key_args, &key_buf));
       parent_key = cache->key();
       parent_id = node->id();
       st->add_nodes(node->id());
@@ -221,11 +479,66 @@ std::string FormatText(const Graph& g) {
 
 std::string FormatJson(const Graph& g) {
   std::string out;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.add_whitespace = true;
-  opts.preserve_proto_field_names = true;
-  opts.always_print_primitive_fields = true;
-  (void)google::protobuf::util::MessageToJsonString(g, &out, opts);
+  out.reserve(256 + 700 * static_cast<size_t>(g.nodes_size()) + 300 * g.stages_size());
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Field("dockerfile", g.dockerfile());
+  w.Field("target_stage", g.target_stage());
+  w.BeginList("stages");
+  for (const Stage& s : g.stages()) {
+    w.BeginObject();
+    w.Field("index", s.index());
+    w.Field("name", s.name());
+    w.Field("base", s.base());
+    w.Field("base_stage", s.base_stage());
+    w.Field("platform", s.platform());
+    w.List("nodes", s.nodes());
+    w.List("depends_on_stages", s.depends_on_stages());
+    w.Field("level", s.level());
+    w.EndObject();
+  }
+  w.EndList();
+  w.BeginList("nodes");
+  std::vector<const google::protobuf::MapPair<std::string, std::string>*> args;
+  for (const Node& n : g.nodes()) {
+    w.BeginObject();
+    w.Field("id", n.id());
+    w.Field("stage", n.stage());
+    w.Field("kind", n.kind());
+    w.Field("expanded", n.expanded());
+    w.Field("original", n.original());
+    w.Field("start_line", n.start_line());
+    w.Field("end_line", n.end_line());
+    w.List("deps", n.deps());
+    if (n.has_cache()) {
+      const CacheInputs& c = n.cache();
+      w.BeginObject("cache");
+      w.Field("parent_key", c.parent_key());
+      w.Field("instruction", c.instruction());
+      // Map entries sorted by key (protobuf prints them in its hash map's order).
+      args.clear();
+      for (const auto& kv : c.build_args()) args.push_back(&kv);
+      std::sort(args.begin(), args.end(), [](const auto* a, const auto* b) {
+        return a->first < b->first;
+      });
+      w.BeginObject("build_args");
+      for (const auto* kv : args) w.Field(kv->first, kv->second);
+      w.EndObject();
+      w.List("context_paths", c.context_paths());
+      w.List("stage_keys", c.stage_keys());
+      w.Field("context_digest", c.context_digest());
+      w.Field("key", c.key());
+      w.EndObject();
+    }
+    w.Field("creates_layer", n.creates_layer());
+    w.EndObject();
+  }
+  w.EndList();
+  w.List("unused_build_args", g.unused_build_args());
+  w.List("warnings", g.warnings());
+  w.Field("total_stages", g.total_stages());
+  w.EndObject();
+  w.Finish();
   return out;
 }
 

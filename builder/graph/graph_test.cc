@@ -3,7 +3,9 @@
 #include "base/testing/status_matchers.h"
 #include "builder/dockerfile/parser.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "oci/digest.h"
 
 namespace builder::graph {
 namespace {
@@ -127,6 +129,63 @@ TEST(GraphTest, Formats) {
   EXPECT_THAT(FormatText(g), HasSubstr("stage 1 (build) level 1 from deps needs stages 0"));
   EXPECT_THAT(FormatJson(g), HasSubstr("\"target_stage\": 4"));
   EXPECT_THAT(FormatDot(g), HasSubstr("subgraph cluster_4"));
+}
+
+// FormatJson writes the JSON itself; it must print what protobuf's converter prints.
+std::string ProtobufJson(const Graph& g) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.add_whitespace = true;
+  opts.preserve_proto_field_names = true;
+  opts.always_print_primitive_fields = true;
+  EXPECT_TRUE(google::protobuf::util::MessageToJsonString(g, &out, opts).ok());
+  return out;
+}
+
+TEST(GraphTest, JsonIsProtobufs) {
+  ASSERT_OK_AND_ASSIGN(Graph g, GraphOf(kMulti));
+  EXPECT_EQ(FormatJson(g), ProtobufJson(g));
+  instructions::LoadOptions load;
+  load.build_args = {{"UNUSED", "1"}};
+  ASSERT_OK_AND_ASSIGN(
+      Graph odd, GraphOf("FROM alpine AS a\nLABEL x=\"<&> \\\"q\\\" \\\\ \t\x01\x7f\"\n"
+                         "RUN echo \xc3\xa9 \xe2\x80\xa8 \xef\xbb\xbf \xf0\x9d\x85\xb3 \xf0\x9f\x98\x80\n"
+                         "FROM a\nCOPY --from=a / /\n",
+                         {}, load));
+  odd.add_warnings("w\n");
+  EXPECT_EQ(FormatJson(odd), ProtobufJson(odd));
+  // Strings protobuf repairs: invalid or truncated UTF-8 is dropped, overlong forms are decoded.
+  Graph bytes;
+  for (const char* s : {"a\xff" "b", "\xc3" "A!", "x\xe2\x80", "\xed\xa0\x80" "s", "\xc1\x81",
+                        "\xc0\x80", "\xf4\x90\x80\x80" "z", "\x80\xbf" "c", "\xc2\x85\xc2\xa0"}) {
+    bytes.add_warnings(s);
+  }
+  Node* n = bytes.add_nodes();  // a node without cache inputs
+  n->set_kind("K");
+  bytes.add_stages()->set_name("s");
+  EXPECT_EQ(FormatJson(bytes), ProtobufJson(bytes));
+  EXPECT_EQ(FormatJson(Graph()), ProtobufJson(Graph()));
+}
+
+TEST(GraphTest, JsonSortsBuildArgs) {
+  Graph g;
+  auto* args = g.add_nodes()->mutable_cache()->mutable_build_args();
+  for (const char* k : {"b", "a", "c\"", "B"}) (*args)[k] = k;
+  EXPECT_THAT(FormatJson(g), HasSubstr(R"(    "build_args": {
+     "B": "B",
+     "a": "a",
+     "b": "b",
+     "c\"": "c\""
+    },)"));
+}
+
+TEST(GraphTest, KeysAreSha256OfTheInputs) {
+  ASSERT_OK_AND_ASSIGN(Graph g, GraphOf(kMulti));
+  const Node& from = g.nodes(0);
+  EXPECT_EQ(from.cache().key(),
+            oci::Digest::Of("parent:0:\ninstruction:24:FROM golang:1.22 AS deps\narg:2:GO\n"
+                            "value:4:1.22\ncontent:0:\n")
+                .str());
 }
 
 }  // namespace

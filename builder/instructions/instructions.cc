@@ -3,8 +3,10 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
+#include <array>
 #include <set>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -12,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/types/span.h"
 #include "base/status_macros.h"
 #include "builder/shell/lex.h"
 #include "builder/shell/unicode.h"
@@ -62,10 +65,19 @@ std::string Word(absl::string_view s) {
 // Flags (BuildKit's BFlags).
 enum class FlagKind { kString, kBool, kList };
 
+struct FlagSpec {
+  absl::string_view name;  // a string literal
+  FlagKind kind;
+};
+
+// The flags one instruction accepts and the values it was given. Small and allocation-free
+// unless values are given: every instruction builds one.
 class Flags {
  public:
-  Flags(std::string instruction, std::vector<std::pair<std::string, FlagKind>> spec)
-      : instruction_(std::move(instruction)), spec_(std::move(spec)) {}
+  Flags(absl::string_view instruction, absl::Span<const FlagSpec> spec)
+      : instruction_(instruction), n_(std::min(spec.size(), kMax)) {
+    std::copy(spec.begin(), spec.begin() + n_, spec_.begin());
+  }
 
   absl::Status Parse(const std::vector<std::string>& raw) {
     for (const std::string& arg : raw) {
@@ -73,69 +85,91 @@ class Flags {
         return absl::InvalidArgumentError(
             absl::StrCat("Arg ", shell::GoQuote(arg), " doesn't appear to be a flag"));
       }
-      std::string body = arg.substr(2);
+      absl::string_view body = absl::string_view(arg).substr(2);
       size_t eq = body.find('=');
-      bool has_value = eq != std::string::npos;
-      std::string name = has_value ? body.substr(0, eq) : body;
-      std::string value = has_value ? body.substr(eq + 1) : "";
-      const FlagKind* kind = nullptr;
-      for (const auto& s : spec_) {
-        if (s.first == name) kind = &s.second;
-      }
-      if (kind == nullptr) {
+      bool has_value = eq != absl::string_view::npos;
+      absl::string_view name = has_value ? body.substr(0, eq) : body;
+      absl::string_view value = has_value ? body.substr(eq + 1) : absl::string_view();
+      int index = Index(name);
+      if (index < 0) {
         return absl::InvalidArgumentError(
             absl::StrCat("unknown flag: --", name, " (", instruction_, " accepts ",
                          Accepted(), ")"));
       }
-      if (*kind == FlagKind::kBool) {
+      Value& val = values_[index];
+      FlagKind kind = spec_[index].kind;
+      if (kind == FlagKind::kBool) {
         std::string v = absl::AsciiStrToLower(value);
         if (has_value && v != "true" && v != "false") {
           return absl::InvalidArgumentError(absl::StrCat(
               "expecting boolean value for flag ", name, ", not: ", value));
         }
-        if (bools_.count(name)) {
+        if (val.has_bool) {
           return absl::InvalidArgumentError(absl::StrCat("Duplicate flag specified: ", name));
         }
-        bools_[name] = !has_value || v == "true";
+        val.has_bool = true;
+        val.bool_value = !has_value || v == "true";
         continue;
       }
       if (!has_value) {
         return absl::InvalidArgumentError(absl::StrCat("Missing a value on flag: ", name));
       }
-      if (*kind == FlagKind::kString && strings_.count(name)) {
+      if (kind == FlagKind::kString && !val.strings.empty()) {
         return absl::InvalidArgumentError(absl::StrCat("Duplicate flag specified: ", name));
       }
-      strings_[name].push_back(value);
+      val.strings.emplace_back(value);
     }
     return absl::OkStatus();
   }
 
-  std::string String(const std::string& name) const {
-    auto it = strings_.find(name);
-    return it == strings_.end() ? "" : it->second[0];
+  const std::string& String(absl::string_view name) const {
+    static const std::string* const kEmpty = new std::string();
+    const Value* v = Find(name);
+    return v == nullptr || v->strings.empty() ? *kEmpty : v->strings[0];
   }
-  bool Has(const std::string& name) const { return strings_.count(name) || bools_.count(name); }
-  std::vector<std::string> List(const std::string& name) const {
-    auto it = strings_.find(name);
-    return it == strings_.end() ? std::vector<std::string>{} : it->second;
+  bool Has(absl::string_view name) const {
+    const Value* v = Find(name);
+    return v != nullptr && (v->has_bool || !v->strings.empty());
   }
-  std::optional<bool> Bool(const std::string& name) const {
-    auto it = bools_.find(name);
-    if (it == bools_.end()) return std::nullopt;
-    return it->second;
+  const std::vector<std::string>& List(absl::string_view name) const {
+    static const std::vector<std::string>* const kNone = new std::vector<std::string>();
+    const Value* v = Find(name);
+    return v == nullptr ? *kNone : v->strings;
+  }
+  std::optional<bool> Bool(absl::string_view name) const {
+    const Value* v = Find(name);
+    if (v == nullptr || !v->has_bool) return std::nullopt;
+    return v->bool_value;
   }
 
  private:
+  static constexpr size_t kMax = 8;
+  struct Value {
+    bool has_bool = false;
+    bool bool_value = false;
+    std::vector<std::string> strings;  // string and list flags
+  };
+
+  int Index(absl::string_view name) const {
+    for (size_t i = 0; i < n_; ++i) {
+      if (spec_[i].name == name) return static_cast<int>(i);
+    }
+    return -1;
+  }
+  const Value* Find(absl::string_view name) const {
+    int i = Index(name);
+    return i < 0 ? nullptr : &values_[i];
+  }
   std::string Accepted() const {
-    if (spec_.empty()) return "no flags";
+    if (n_ == 0) return "no flags";
     std::vector<std::string> names;
-    for (const auto& s : spec_) names.push_back("--" + s.first);
+    for (size_t i = 0; i < n_; ++i) names.push_back(absl::StrCat("--", spec_[i].name));
     return absl::StrJoin(names, ", ");
   }
-  std::string instruction_;
-  std::vector<std::pair<std::string, FlagKind>> spec_;
-  std::map<std::string, std::vector<std::string>> strings_;
-  std::map<std::string, bool> bools_;
+  absl::string_view instruction_;
+  size_t n_;
+  std::array<FlagSpec, kMax> spec_;
+  std::array<Value, kMax> values_;
 };
 
 // --------------------------------------------------------------------------------------------
@@ -732,18 +766,15 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, Scope* scope, Command* out)
   }
   if (k == "copy" || k == "add") {
     bool add = k == "add";
-    std::vector<std::pair<std::string, FlagKind>> spec = {
-        {"chown", FlagKind::kString}, {"chmod", FlagKind::kString},
-        {"link", FlagKind::kBool},    {"exclude", FlagKind::kList}};
-    if (add) {
-      spec.push_back({"checksum", FlagKind::kString});
-      spec.push_back({"keep-git-dir", FlagKind::kBool});
-      spec.push_back({"unpack", FlagKind::kBool});
-    } else {
-      spec.push_back({"from", FlagKind::kString});
-      spec.push_back({"parents", FlagKind::kBool});
-    }
-    Flags flags(out->name, spec);
+    static constexpr FlagSpec kCopy[] = {
+        {"chown", FlagKind::kString}, {"chmod", FlagKind::kString}, {"link", FlagKind::kBool},
+        {"exclude", FlagKind::kList}, {"from", FlagKind::kString},  {"parents", FlagKind::kBool}};
+    static constexpr FlagSpec kAdd[] = {
+        {"chown", FlagKind::kString},    {"chmod", FlagKind::kString},
+        {"link", FlagKind::kBool},       {"exclude", FlagKind::kList},
+        {"checksum", FlagKind::kString}, {"keep-git-dir", FlagKind::kBool},
+        {"unpack", FlagKind::kBool}};
+    Flags flags(out->name, add ? absl::Span<const FlagSpec>(kAdd) : absl::Span<const FlagSpec>(kCopy));
     RETURN_IF_ERROR(flags.Parse(n.flags));
     if (n.args.size() < 2) {
       return Err(absl::StrCat(out->name, " requires at least two arguments, but only ",
@@ -756,11 +787,12 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, Scope* scope, Command* out)
     for (const char* f : {"from", "chown", "chmod", "checksum"}) {
       if (!flags.Has(f)) continue;
       ASSIGN_OR_RETURN(std::string v, Expand(ctx, *scope, flags.String(f), &used));
-      if (std::string(f) == "from") copy.from = v;
-      if (std::string(f) == "chown") copy.chown = v;
-      if (std::string(f) == "chmod") copy.chmod = v;
-      if (std::string(f) == "checksum") copy.checksum = v;
       canon.push_back(absl::StrCat("--", f, "=", v));
+      absl::string_view name(f);
+      if (name == "from") copy.from = std::move(v);
+      if (name == "chown") copy.chown = std::move(v);
+      if (name == "chmod") copy.chmod = std::move(v);
+      if (name == "checksum") copy.checksum = std::move(v);
     }
     if (flags.Has("from") && copy.from.empty()) return Err("--from must not be empty");
     if (!copy.chmod.empty() && !ValidChmod(copy.chmod)) {
@@ -980,8 +1012,25 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
   Dockerfile df;
   Scope stage_scope;
   Stage* stage = nullptr;
-  for (const Node& n : ast.children) {
-    const std::string k = n.Lower();
+  // Stage names -> index, for duplicate names and FROM <stage> (names are unique).
+  absl::flat_hash_map<std::string, int> stage_by_name;
+  // The ENV state after the stage's last command is copied once, when the stage ends. (A stage
+  // with nothing but its FROM keeps an empty env, as it always has.)
+  bool stage_has_commands = false;
+  auto end_stage = [&] {
+    if (stage != nullptr && stage_has_commands) stage->env = stage_scope.env;
+    stage_has_commands = false;
+  };
+  std::vector<std::string> lower(ast.children.size());
+  size_t n_stages = 0;
+  for (size_t i = 0; i < ast.children.size(); ++i) {
+    lower[i] = ast.children[i].Lower();
+    if (lower[i] == "from") ++n_stages;
+  }
+  df.stages.reserve(n_stages);
+  for (size_t node_index = 0; node_index < ast.children.size(); ++node_index) {
+    const Node& n = ast.children[node_index];
+    const std::string& k = lower[node_index];
     if (k == "from") {
       Flags flags("FROM", {{"platform", FlagKind::kString}});
       absl::Status fs = flags.Parse(n.flags);
@@ -1011,11 +1060,9 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
                                               ", name can't start with a number or contain "
                                               "symbols")));
         }
-        for (const Stage& s : df.stages) {
-          if (s.name == from.stage_name) {
-            return located(n, Err(absl::StrCat("duplicate stage name ",
-                                                shell::GoQuote(from.stage_name))));
-          }
+        if (stage_by_name.count(from.stage_name)) {
+          return located(n, Err(absl::StrCat("duplicate stage name ",
+                                              shell::GoQuote(from.stage_name))));
         }
       }
       if (flags.Has("platform")) {
@@ -1033,14 +1080,13 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
       s.base_name = from.base_name;
       s.platform = from.platform;
       s.start_line = n.start_line;
+      end_stage();
       stage_scope = Scope();
       std::string lower_base = absl::AsciiStrToLower(from.base_name);
-      for (const Stage& prev : df.stages) {
-        if (!prev.name.empty() && prev.name == lower_base) {
-          s.base_stage = prev.index;
-          stage_scope.env = prev.env;  // the image config (ENV) is inherited, ARGs are not
-          break;
-        }
+      if (auto prev = stage_by_name.find(lower_base); prev != stage_by_name.end()) {
+        s.base_stage = prev->second;
+        // The image config (ENV) is inherited, ARGs are not.
+        stage_scope.env = df.stages[prev->second].env;
       }
       if (s.base_stage < 0 && options.base_env && lower_base != "scratch") {
         for (const KeyValue& kv : options.base_env(from.base_name)) stage_scope.env[kv.key] = kv.value;
@@ -1049,7 +1095,14 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
                                   " ", from.base_name,
                                   from.stage_name.empty() ? "" : " AS " + from.stage_name);
       cmd.payload = std::move(from);
+      size_t n_commands = 1;
+      while (node_index + n_commands < ast.children.size() &&
+             lower[node_index + n_commands] != "from") {
+        ++n_commands;
+      }
+      s.commands.reserve(n_commands);
       s.commands.push_back(std::move(cmd));
+      if (!s.name.empty()) stage_by_name.emplace(s.name, s.index);
       df.stages.push_back(std::move(s));
       stage = &df.stages.back();
       continue;
@@ -1085,8 +1138,9 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
     absl::Status s = ConvertCommand(ctx, n, &stage_scope, &cmd);
     if (!s.ok()) return located(n, s);
     stage->commands.push_back(std::move(cmd));
-    stage->env = stage_scope.env;
+    stage_has_commands = true;
   }
+  end_stage();
   if (df.stages.empty()) {
     return dockerfile::LocatedError(file, ast.end_line, "no FROM instruction: nothing to build");
   }

@@ -583,9 +583,35 @@ bool MapEnv::Get(absl::string_view name, std::string* value) const {
   return true;
 }
 
+namespace {
+
+// True if expanding `word` cannot change it: ASCII only (so no BOM or invalid UTF-8 to rewrite),
+// no `$`, no quotes and no escape character. Most Dockerfile words are like this.
+bool IsPlain(absl::string_view word, char32_t escape) {
+  for (char c : word) {
+    unsigned char b = static_cast<unsigned char>(c);
+    if (b >= 0x80 || b == '$' || b == '\'' || b == '"' || b == escape) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::StatusOr<ProcessResult> Lexer::Process(absl::string_view word, const EnvGetter& env) const {
-  Worker worker(options_, word, env);
   ProcessResult result;
+  if (IsPlain(word, options_.escape)) {
+    // What the worker would produce: the word itself, split on (ASCII) white space.
+    result.word = std::string(word);
+    size_t i = 0;
+    while (i < word.size()) {
+      while (i < word.size() && IsSpace(static_cast<unsigned char>(word[i]))) ++i;
+      size_t begin = i;
+      while (i < word.size() && !IsSpace(static_cast<unsigned char>(word[i]))) ++i;
+      if (i > begin) result.words.emplace_back(word.substr(begin, i - begin));
+    }
+    return result;
+  }
+  Worker worker(options_, word, env);
   absl::Status s = worker.Run(&result);
   if (!s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("failed to process \"", word, "\": ", s.message()));
