@@ -923,7 +923,7 @@ absl::Status ExportImage(StepCache& cache, const BuildResult& result, oci::Layou
   image.manifest.config.digest = oci::Digest();
   ASSIGN_OR_RETURN(std::string manifest_json, cache.layout().ReadBlob(result.manifest.digest));
   ASSIGN_OR_RETURN(image.manifest, oci::Manifest::Parse(manifest_json));
-  RETURN_IF_ERROR(CopyImage(cache.layout(), dest, image));
+  RETURN_IF_ERROR(oci::CopyImageBlobs(cache.layout(), dest, image));
   if (tag.empty()) return absl::OkStatus();
   // A rebuild that changed nothing leaves index.json alone (no rewrite, no fsync).
   absl::StatusOr<oci::Descriptor> current = dest.Resolve(tag);

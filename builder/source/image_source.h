@@ -47,13 +47,6 @@ class LocalImageSource : public ImageSource {
   ImageSource* const fallback_;  // Not owned.
 };
 
-// Copies one blob from `from` to `to` (a hard link when both are on one filesystem, else a verified
-// streaming copy). A no-op when `to` already has it.
-absl::Status CopyBlob(const oci::Layout& from, oci::Layout& to, const oci::Digest& digest);
-
-// Copies the manifest, config and every layer of `image` from `from` to `to`.
-absl::Status CopyImage(const oci::Layout& from, oci::Layout& to, const oci::ImageRef& image);
-
 }  // namespace builder
 
 #endif  // SLIPWAY_BUILDER_SOURCE_IMAGE_SOURCE_H_

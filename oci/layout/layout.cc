@@ -609,6 +609,36 @@ absl::StatusOr<Descriptor> WriteImage(Layout& layout, const ImageConfig& config,
   return layout.WriteBlob(manifest.Encode(), manifest_media_type);
 }
 
+absl::Status CopyBlob(const Layout& from, Layout& to, const Digest& digest) {
+  if (to.HasBlob(digest)) return absl::OkStatus();
+  if (!from.HasBlob(digest)) {
+    return absl::NotFoundError(
+        absl::StrCat("blob `", digest.str(), "` is missing from `", from.dir(), "`"));
+  }
+  // The destination's blobs/sha256 directory exists once the layout is opened.
+  if (::link(from.BlobPath(digest).c_str(), to.BlobPath(digest).c_str()) == 0 || errno == EEXIST) {
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<BlobReader> reader, from.OpenBlob(digest));
+  ASSIGN_OR_RETURN(std::unique_ptr<BlobWriter> writer, to.NewBlobWriter());
+  std::string buf(1 << 20, '\0');
+  while (true) {
+    ASSIGN_OR_RETURN(size_t n, reader->Read(buf.data(), buf.size()));
+    if (n == 0) break;
+    RETURN_IF_ERROR(writer->Write(absl::string_view(buf.data(), n)));
+  }
+  RETURN_IF_ERROR_CTX(writer->Commit(digest).status(), "copying blob `", digest.str(), "`");
+  return absl::OkStatus();
+}
+
+absl::Status CopyImageBlobs(const Layout& from, Layout& to, const ImageRef& image) {
+  for (const Descriptor& layer : image.manifest.layers) {
+    RETURN_IF_ERROR(CopyBlob(from, to, layer.digest));
+  }
+  RETURN_IF_ERROR(CopyBlob(from, to, image.manifest.config.digest));
+  return CopyBlob(from, to, image.manifest_descriptor.digest);
+}
+
 std::string LocalStoreDir() {
   const char* xdg = std::getenv("XDG_DATA_HOME");
   if (xdg != nullptr && xdg[0] == '/') return absl::StrCat(xdg, "/slipway");

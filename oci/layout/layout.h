@@ -122,6 +122,13 @@ absl::StatusOr<Descriptor> WriteImage(Layout& layout, const ImageConfig& config,
 // The directory of the local store: $XDG_DATA_HOME/slipway, else $HOME/.local/share/slipway.
 std::string LocalStoreDir();
 
+// Makes `digest` (a blob of `from`) a blob of `to`: a hard link when both are on one filesystem
+// (blobs are immutable and named by content), else a verified copy. No-op if `to` has it.
+absl::Status CopyBlob(const Layout& from, Layout& to, const Digest& digest);
+
+// Copies an image's layers, config and manifest blobs from `from` into `to` (does not tag).
+absl::Status CopyImageBlobs(const Layout& from, Layout& to, const ImageRef& image);
+
 // The index.json tag (ref.name) of `local:NAME[:TAG]` in the local store: "NAME:TAG" (TAG defaults
 // to "latest"). A plain registry name found in the local store uses Reference::Familiar().
 std::string LocalStoreTag(absl::string_view name, absl::string_view tag);

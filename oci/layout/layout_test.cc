@@ -181,6 +181,23 @@ TEST_F(LayoutTest, TamperedBlobIsDataLoss) {
   EXPECT_THAT(ReadImage(*layout, "x").status(), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("x")));
 }
 
+TEST_F(LayoutTest, CopyImageBlobsMakesTheImageReadableFromTheOtherLayout) {
+  std::unique_ptr<Layout> from = OpenOrDie();
+  ASSERT_NE(from, nullptr);
+  Descriptor manifest = WriteTestImage(*from, "copy");
+  ASSERT_OK_AND_ASSIGN(ImageRef image, ReadImage(*from, manifest.digest.str()));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Layout> to, Layout::Open(tmp_->path() + "/other"));
+  ASSERT_OK(CopyImageBlobs(*from, *to, image));
+  ASSERT_OK(to->Tag(manifest, "copied"));
+  ASSERT_OK_AND_ASSIGN(ImageRef copied, ReadImage(*to, "copied"));
+  EXPECT_EQ(copied.manifest_descriptor.digest, manifest.digest);
+  EXPECT_EQ(copied.config.config.cmd, image.config.config.cmd);
+  // A blob the source does not hold is NotFound, and names the digest.
+  Digest missing = Digest::Of("not there");
+  EXPECT_THAT(CopyBlob(*from, *to, missing),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr(missing.str())));
+}
+
 TEST_F(LayoutTest, TagsResolveListAndUntag) {
   auto layout = OpenOrDie();
   Descriptor a = WriteTestImage(*layout, "a");

@@ -96,7 +96,7 @@ class RegistryImageSource : public builder::ImageSource {
     ASSIGN_OR_RETURN(std::unique_ptr<oci::Layout> pulled, oci::Layout::Open(pull_dir_));
     const oci::Digest& digest = copied->transfer.root.digest;
     ASSIGN_OR_RETURN(oci::ImageRef image, oci::ReadImage(*pulled, digest.str(), &platform));
-    RETURN_IF_ERROR_CTX(builder::CopyImage(*pulled, into, image), "copying `", ref, "`");
+    RETURN_IF_ERROR_CTX(oci::CopyImageBlobs(*pulled, into, image), "copying `", ref, "`");
     builder::SourceImage out;
     out.pinned = absl::StrCat(src.registry_ref.Name(), "@", image.manifest_descriptor.digest.str());
     out.image = std::move(image);
@@ -190,7 +190,7 @@ absl::StatusOr<int> ImportCache(pusher::Session& session, builder::StepCache& ca
     for (const nlohmann::json& l : r["layers"]) {
       if (!l.is_string()) return absl::InvalidArgumentError("malformed cache layer");
       ASSIGN_OR_RETURN(oci::Descriptor d, oci::ParseDescriptor(l.get<std::string>()));
-      RETURN_IF_ERROR(builder::CopyBlob(*pulled, cache.layout(), d.digest));
+      RETURN_IF_ERROR(oci::CopyBlob(*pulled, cache.layout(), d.digest));
       record.layers.push_back(std::move(d));
     }
     RETURN_IF_ERROR(cache.Store(key, record));

@@ -91,21 +91,6 @@ std::vector<std::string> ArgList(const std::vector<std::string>& values) {
   return values;
 }
 
-// Copies a blob from one layout to another, verifying it on the way.
-absl::Status CopyBlob(const oci::Layout& from, oci::Layout& to, const oci::Digest& digest) {
-  if (to.HasBlob(digest)) return absl::OkStatus();
-  ASSIGN_OR_RETURN(std::unique_ptr<oci::BlobReader> reader, from.OpenBlob(digest));
-  ASSIGN_OR_RETURN(std::unique_ptr<oci::BlobWriter> writer, to.NewBlobWriter());
-  std::vector<char> buf(1 << 16);
-  while (true) {
-    ASSIGN_OR_RETURN(size_t n, reader->Read(buf.data(), buf.size()));
-    if (n == 0) break;
-    RETURN_IF_ERROR(writer->Write(absl::string_view(buf.data(), n)));
-  }
-  RETURN_IF_ERROR_CTX(writer->Commit(digest).status(), "copying ", digest.str());
-  return absl::OkStatus();
-}
-
 // Adds directory entries for every folder of `prefix` ("a/b" -> "a", "a/b") that `entries` lacks,
 // so the layer also carries the folders it places files under.
 void AddPrefixDirs(const std::string& prefix, std::vector<oci::LayerEntry>& entries) {
@@ -210,7 +195,7 @@ absl::Status Image(const std::vector<std::string>& args) {
                                                          platform ? &*platform : nullptr);
     if (!image.ok()) return base::Annotate(image.status(), absl::StrCat("base `", base_ref, "`"));
     for (const oci::Descriptor& l : image->manifest.layers) {
-      RETURN_IF_ERROR_CTX(CopyBlob(*base.layout, layout, l.digest), "base `", base_ref, "`");
+      RETURN_IF_ERROR_CTX(oci::CopyBlob(*base.layout, layout, l.digest), "base `", base_ref, "`");
       oci::Descriptor copy = l;
       copy.urls.clear();
       layer_descriptors.push_back(std::move(copy));

@@ -37,20 +37,6 @@ Flags:
   -t, --tag DEST     where to write the index (required)
 )";
 
-absl::Status CopyBlobTo(const oci::Layout& from, oci::Layout& to, const oci::Digest& digest) {
-  if (to.HasBlob(digest)) return absl::OkStatus();
-  ASSIGN_OR_RETURN(std::unique_ptr<oci::BlobReader> reader, from.OpenBlob(digest));
-  ASSIGN_OR_RETURN(std::unique_ptr<oci::BlobWriter> writer, to.NewBlobWriter());
-  std::vector<char> buf(1 << 16);
-  while (true) {
-    ASSIGN_OR_RETURN(size_t n, reader->Read(buf.data(), buf.size()));
-    if (n == 0) break;
-    RETURN_IF_ERROR(writer->Write(absl::string_view(buf.data(), n)));
-  }
-  RETURN_IF_ERROR_CTX(writer->Commit(digest).status(), "copying ", digest.str());
-  return absl::OkStatus();
-}
-
 absl::Status Index(const std::vector<std::string>& args) {
   FlagSet flags;
   std::string dest_text;
@@ -111,13 +97,13 @@ absl::Status Index(const std::vector<std::string>& args) {
           "`", text, "` is a second image for platform ", platform.ToString(),
           "; an index holds one image per platform"));
     }
-    RETURN_IF_ERROR_CTX(CopyBlobTo(*source.layout, layout, image->manifest.config.digest), "`", text,
+    RETURN_IF_ERROR_CTX(oci::CopyBlob(*source.layout, layout, image->manifest.config.digest), "`", text,
                         "`");
     for (const oci::Descriptor& l : image->manifest.layers) {
-      RETURN_IF_ERROR_CTX(CopyBlobTo(*source.layout, layout, l.digest), "`", text, "`");
+      RETURN_IF_ERROR_CTX(oci::CopyBlob(*source.layout, layout, l.digest), "`", text, "`");
     }
     RETURN_IF_ERROR_CTX(
-        CopyBlobTo(*source.layout, layout, image->manifest_descriptor.digest), "`", text, "`");
+        oci::CopyBlob(*source.layout, layout, image->manifest_descriptor.digest), "`", text, "`");
     oci::Descriptor entry;
     entry.media_type = image->manifest_descriptor.media_type.empty()
                            ? std::string(oci::kOciManifest)
