@@ -125,7 +125,7 @@ absl::Status PossibleDirective(Directives* d, absl::string_view line, int line_n
 
 // The escape char at the end of a line (optionally followed by spaces/tabs) continues it, unless
 // another escape char precedes it. Returns false (and strips it) for a continuation.
-bool TrimContinuation(std::string* line, char32_t escape) {
+bool TrimContinuation(absl::string_view* line, char32_t escape) {
   size_t end = line->size();
   while (end > 0 && ((*line)[end - 1] == ' ' || (*line)[end - 1] == '\t')) --end;
   if (end == 0 || static_cast<char32_t>(static_cast<unsigned char>((*line)[end - 1])) != escape) {
@@ -135,13 +135,14 @@ bool TrimContinuation(std::string* line, char32_t escape) {
   if (esc > 0 && static_cast<char32_t>(static_cast<unsigned char>((*line)[esc - 1])) == escape) {
     return true;
   }
-  line->resize(esc);
+  line->remove_suffix(line->size() - esc);
   return false;
 }
 
 // BuildKit's extractBuilderFlags: takes `--flag` words off the front. Works on bytes, as upstream
 // does (so bytes 0x85/0xA0 count as spaces and bytes >= 0x80 are widened as Latin-1).
-std::string ExtractFlags(absl::string_view line, std::vector<std::string>* flags) {
+// Returns the rest of `line` after the flags (a view into it).
+absl::string_view ExtractFlags(absl::string_view line, std::vector<std::string>* flags) {
   enum { kSpaces, kWord, kQuote } phase = kSpaces;
   std::string word;
   char32_t quote = 0;
@@ -154,7 +155,7 @@ std::string ExtractFlags(absl::string_view line, std::vector<std::string>* flags
       if (pos == line.size()) break;
       if (space(ch)) continue;
       if (ch != '-' || pos + 1 == line.size() || line[pos + 1] != '-') {
-        return std::string(line.substr(pos));
+        return line.substr(pos);
       }
       phase = kWord;
     }
@@ -165,7 +166,7 @@ std::string ExtractFlags(absl::string_view line, std::vector<std::string>* flags
     if (phase == kWord) {
       if (space(ch)) {
         phase = kSpaces;
-        if (word == "--") return std::string(line.substr(pos));
+        if (word == "--") return line.substr(pos);
         if (blank_ok || !word.empty()) flags->push_back(word);
         word.clear();
         blank_ok = false;
@@ -322,7 +323,7 @@ absl::Status ParseMaybeJson(absl::string_view rest, LineResult* out) {
   int r = ParseJson(rest, out);
   if (r == 1) return absl::OkStatus();
   if (r < 0) return absl::InvalidArgumentError(kNotStringArray);
-  out->args = {std::string(rest)};
+  out->args.emplace_back(rest);
   return absl::OkStatus();
 }
 
@@ -353,7 +354,7 @@ absl::Status Dispatch(const std::string& cmd, absl::string_view rest, const Dire
     return absl::OkStatus();
   }
   if (cmd == "maintainer" || cmd == "stopsignal" || cmd == "user" || cmd == "workdir") {
-    if (!rest.empty()) out->args = {std::string(rest)};
+    if (!rest.empty()) out->args.emplace_back(rest);
     return absl::OkStatus();
   }
   if (cmd == "healthcheck") {
@@ -388,11 +389,19 @@ absl::Status Dispatch(const std::string& cmd, absl::string_view rest, const Dire
 
 absl::StatusOr<Node> NodeFromLine(absl::string_view line, const Directives& d, int depth) {
   Node node;
-  std::vector<std::string> cmdline = SplitWhitespace(shell::TrimSpace(line), 2);
-  node.keyword = cmdline[0];
-  std::string rest;
-  if (cmdline.size() == 2) rest = ExtractFlags(cmdline[1], &node.flags);
-  std::string args(shell::TrimSpace(rest));
+  // SplitWhitespace(TrimSpace(line), 2) without the copies: the keyword, then the rest after the
+  // first run of white space.
+  absl::string_view t = shell::TrimSpace(line);
+  size_t ws = 0;
+  while (ws < t.size() && !IsReWhitespace(t[ws])) ++ws;
+  node.keyword = std::string(t.substr(0, ws));
+  absl::string_view rest;
+  if (ws < t.size()) {
+    size_t after = ws;
+    while (after < t.size() && IsReWhitespace(t[after])) ++after;
+    rest = ExtractFlags(t.substr(after), &node.flags);
+  }
+  absl::string_view args = shell::TrimSpace(rest);
   LineResult r;
   absl::Status s = Dispatch(node.Lower(), args, d, depth, &r);
   if (!s.ok()) return s;
@@ -457,9 +466,9 @@ absl::StatusOr<bool> ParseHeredocWord(const std::string& word, Heredoc* out) {
   return true;
 }
 
-absl::StatusOr<std::vector<Heredoc>> HeredocsFromLine(const std::string& line) {
+absl::StatusOr<std::vector<Heredoc>> HeredocsFromLine(absl::string_view line) {
   std::vector<Heredoc> docs;
-  if (line.find("<<") == std::string::npos) return docs;
+  if (line.find("<<") == absl::string_view::npos) return docs;
   shell::LexOptions opts;
   opts.raw_quotes = true;
   opts.raw_escapes = true;
@@ -533,6 +542,7 @@ absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options
   const std::string& file = options.file_name;
   // Physical lines, each keeping its '\n' (the last may lack one).
   std::vector<absl::string_view> lines;
+  lines.reserve(std::count(content.begin(), content.end(), '\n') + 1);
   for (size_t pos = 0; pos < content.size();) {
     size_t nl = content.find('\n', pos);
     size_t end = nl == absl::string_view::npos ? content.size() : nl + 1;
@@ -544,6 +554,7 @@ absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options
   ast.start_line = -1;
   Directives d;
   std::vector<std::string> comments;
+  std::string joined;  // scratch for lines with continuations
   size_t next = 0;
   int current_line = 0;
   auto too_long = [&](absl::string_view l) { return l.size() > kMaxLine; };
@@ -562,29 +573,35 @@ absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options
     absl::string_view token = shell::TrimLeftSpace(TrimNewline(raw));
     absl::Status ds = PossibleDirective(&d, token, current_line + 1);
     if (!ds.ok()) return LocatedError(file, current_line + 1, ds.message());
-    std::string processed = (!token.empty() && token[0] == '#') ? "" : std::string(token);
+    absl::string_view first = (!token.empty() && token[0] == '#') ? absl::string_view() : token;
     ++current_line;
     int start_line = current_line;
-    std::string line = processed;
-    bool eol = TrimContinuation(&line, d.escape);
-    if (eol && line.empty()) continue;
+    bool eol = TrimContinuation(&first, d.escape);
+    if (eol && first.empty()) continue;
 
+    // The logical line: a view of the physical one unless continuations are joined.
+    absl::string_view line = first;
     bool has_empty_continuation = false;
-    while (!eol && next < lines.size()) {
-      absl::string_view craw = lines[next++];
-      if (too_long(craw)) return line_error(current_line + 1);
-      absl::string_view ctoken = TrimNewline(craw);
-      ds = PossibleDirective(&d, ctoken, current_line + 1);
-      if (!ds.ok()) return LocatedError(file, current_line + 1, ds.message());
-      std::string cprocessed = (!ctoken.empty() && ctoken[0] == '#') ? "" : std::string(ctoken);
-      ++current_line;
-      if (IsComment(craw)) continue;
-      if (shell::TrimLeftSpace(cprocessed).empty()) {
-        has_empty_continuation = true;
-        continue;
+    if (!eol) {
+      joined.assign(first.data(), first.size());
+      while (!eol && next < lines.size()) {
+        absl::string_view craw = lines[next++];
+        if (too_long(craw)) return line_error(current_line + 1);
+        absl::string_view ctoken = TrimNewline(craw);
+        ds = PossibleDirective(&d, ctoken, current_line + 1);
+        if (!ds.ok()) return LocatedError(file, current_line + 1, ds.message());
+        absl::string_view cprocessed =
+            (!ctoken.empty() && ctoken[0] == '#') ? absl::string_view() : ctoken;
+        ++current_line;
+        if (IsComment(craw)) continue;
+        if (shell::TrimLeftSpace(cprocessed).empty()) {
+          has_empty_continuation = true;
+          continue;
+        }
+        eol = TrimContinuation(&cprocessed, d.escape);
+        joined.append(cprocessed.data(), cprocessed.size());
       }
-      eol = TrimContinuation(&cprocessed, d.escape);
-      line += cprocessed;
+      line = joined;
     }
     if (has_empty_continuation) {
       ast.warnings.push_back(absl::StrCat(file, ":", start_line,

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -11,6 +12,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -86,7 +88,14 @@ std::string ComputeKey(const CacheInputs& c,
                        std::string* buf) {
   buf->clear();
   auto put = [buf](absl::string_view tag, absl::string_view v) {
-    absl::StrAppend(buf, tag, ":", v.size(), ":", v, "\n");
+    char len[24];
+    char* end = absl::numbers_internal::FastIntToBuffer(static_cast<uint64_t>(v.size()), len);
+    buf->append(tag.data(), tag.size());
+    buf->push_back(':');
+    buf->append(len, end - len);
+    buf->push_back(':');
+    buf->append(v.data(), v.size());
+    buf->push_back('\n');
   };
   put("parent", c.parent_key());
   put("instruction", c.instruction());
@@ -145,8 +154,16 @@ class JsonWriter {
     if (first_.empty()) return;
     if (!first_.back()) out_->push_back(',');
     first_.back() = false;
-    out_->push_back('\n');
-    out_->append(first_.size(), ' ');
+    NewLine(first_.size());
+  }
+  void NewLine(size_t indent) {
+    static constexpr char kLine[] = "\n                                ";
+    if (indent + 1 < sizeof(kLine)) {
+      out_->append(kLine, indent + 1);
+    } else {
+      out_->push_back('\n');
+      out_->append(indent, ' ');
+    }
   }
   // A new member: the element, then `"name": `.
   void Key(absl::string_view name) {
@@ -166,16 +183,13 @@ class JsonWriter {
   void End(char close) {
     bool empty = first_.back();
     first_.pop_back();
-    if (!empty) {
-      out_->push_back('\n');
-      out_->append(first_.size(), ' ');
-    }
+    if (!empty) NewLine(first_.size());
     out_->push_back(close);
   }
   void String(absl::string_view s);
 
   std::string* out_;
-  std::vector<bool> first_;  // per open object/list: no element written yet
+  std::vector<char> first_;  // per open object/list: no element written yet
 };
 
 // protobuf's JsonEscaping::Escape: `"` `\` `<` `>`, C0/C1 controls and DEL, and a few invisible
@@ -184,6 +198,14 @@ class JsonWriter {
 // invalid, as is a truncated one at the end; overlong forms are decoded.
 void JsonWriter::String(absl::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
+  // Bytes that end a run of plain characters: controls, DEL, non-ASCII, `"` `<` `>` `\`.
+  static constexpr auto kSpecial = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+      t[c] = c < 0x20 || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\';
+    }
+    return t;
+  }();
   std::string& out = *out_;
   out.push_back('"');
   auto hex4 = [&out](uint32_t v) {
@@ -230,11 +252,7 @@ void JsonWriter::String(absl::string_view s) {
   while (i < n) {
     // Copy the run of characters that need nothing.
     size_t run = i;
-    while (run < n) {
-      unsigned char c = static_cast<unsigned char>(s[run]);
-      if (c < 0x20 || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\') break;
-      ++run;
-    }
+    while (run < n && !kSpecial[static_cast<unsigned char>(s[run])]) ++run;
     out.append(s.data() + i, run - i);
     i = run;
     if (i >= n) break;
@@ -366,7 +384,7 @@ absl::StatusOr<Graph> BuildGraph(const ins::Dockerfile& df, const GraphOptions& 
     st->set_level(level[s.index]);
     for (int d : deps[s.index]) st->add_depends_on_stages(d);
     st->mutable_nodes()->Reserve(static_cast<int>(s.commands.size()));
-    std::string parent_key;
+    const std::string* parent_key = nullptr;  // the previous node's key (nodes do not move)
     int parent_id = -1;
     for (const auto& c : s.commands) {
       Node* node = g.add_nodes();
@@ -378,7 +396,7 @@ absl::StatusOr<Graph> BuildGraph(const ins::Dockerfile& df, const GraphOptions& 
       node->set_start_line(c.start_line);
       node->set_end_line(c.end_line);
       CacheInputs* cache = node->mutable_cache();
-      cache->set_parent_key(parent_key);
+      if (parent_key != nullptr) cache->set_parent_key(*parent_key);
       cache->set_instruction(c.expanded);
       key_args.clear();  // args_used is sorted by name, as the key wants them
       for (const auto& kv : c.args_used) {
@@ -430,12 +448,12 @@ absl::StatusOr<Graph> BuildGraph(const ins::Dockerfile& df, const GraphOptions& 
         cache->set_context_digest(*digest);
       }
       cache->set_key(ComputeKey(*cache, key_args, &key_buf));
-      parent_key = cache->key();
+      parent_key = &cache->key();
       parent_id = node->id();
       st->add_nodes(node->id());
     }
     last_node[s.index] = parent_id;
-    last_key[s.index] = parent_key;
+    if (parent_key != nullptr) last_key[s.index] = *parent_key;
   }
   return g;
 }

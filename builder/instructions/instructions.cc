@@ -371,6 +371,10 @@ absl::StatusOr<absl::Duration> ParseGoDuration(absl::string_view text) {
 }
 
 bool IsProxyArg(absl::string_view name) {
+  // All of them end in "_PROXY" or "_proxy": most names are rejected without the list.
+  if (name.size() < 8 || (!absl::EndsWith(name, "_PROXY") && !absl::EndsWith(name, "_proxy"))) {
+    return false;
+  }
   for (const char* p : kProxyArgs) {
     if (name == p) return true;
   }

@@ -134,10 +134,18 @@ bool IsPrint(char32_t r) {
 }
 
 std::string ToLower(absl::string_view s) {
-  std::string out;
-  out.reserve(s.size());
+  std::string out(s);
+  // ASCII (keywords, nearly always) maps byte for byte.
+  size_t i = 0;
+  for (; i < out.size(); ++i) {
+    unsigned char b = static_cast<unsigned char>(out[i]);
+    if (b >= 0x80) break;
+    if (b >= 'A' && b <= 'Z') out[i] = static_cast<char>(b + 32);
+  }
+  if (i == out.size()) return out;
+  out.resize(i);
   locale_t loc = Utf8Locale();
-  for (size_t i = 0; i < s.size();) {
+  for (; i < s.size();) {
     unsigned char b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) {
       out.push_back(b >= 'A' && b <= 'Z' ? static_cast<char>(b + 32) : static_cast<char>(b));
