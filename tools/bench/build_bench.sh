@@ -5,15 +5,17 @@
 # stages, COPY --from). For each: cold build (empty caches/storage), warm no-change rebuild, and a
 # rebuild after one context file changed. Prints min and median of REPS runs in seconds, wall clock
 # and CPU (user+sys of the tool and its children: on a busy machine the CPU column is the fairer
-# comparison).
+# comparison). With --push, a fourth phase: a cold build pushed to a local docker-registry
+# (`build --push` vs `buildah bud` + `buildah push`), the CI step that matters since buildah
+# compresses only when it pushes.
 #
 # Usage: tools/bench/build_bench.sh [--reps N] [--dir DIR] [--files N] [--size-mb M] [--no-buildah]
-#                                   [--workloads "tiny copy multistage"]
+#                                   [--workloads "tiny copy multistage"] [--push]
 # Needs: root, a built //tools:slipway (SLIPWAY=path overrides), busybox-static, buildah.
 set -euo pipefail
 
 REPS=5 DIR=/var/tmp/slipway-build-bench FILES=5000 SIZE_MB=200 BUILDAH=1
-WORKLOADS="tiny copy multistage"
+WORKLOADS="tiny copy multistage" PUSH=0
 DRIVER=${BUILDAH_DRIVER:-overlay}
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -23,6 +25,7 @@ while [[ $# -gt 0 ]]; do
     --size-mb) SIZE_MB=$2; shift 2 ;;
     --no-buildah) BUILDAH=0; shift ;;
     --workloads) WORKLOADS=$2; shift 2 ;;
+    --push) PUSH=1; shift ;;
     *) echo "unknown flag $1" >&2; exit 2 ;;
   esac
 done
@@ -98,13 +101,35 @@ run_buildah() {
     -t "bench-$1" "$DIR/w/$1"
 }
 
+REGHOST=
+if [[ $PUSH == 1 ]]; then
+  # A plain-HTTP docker-registry on an ephemeral port; it stops when its stdin closes.
+  coproc REG { python3 "$(dirname "$0")/../testing/registry/registry_env.py" --kind plain; }
+  read -r reg_json <&"${REG[0]}"
+  REGHOST=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["host"])' "$reg_json")
+  trap 'exec {REG[1]}>&-; wait; [[ -n ${KEEP:-} ]] || rm -rf "$DIR"' EXIT
+fi
+push_slipway() {  # workload rep -> "wall cpu"
+  rm -rf "$DIR/slipway-cache-$1"
+  SOURCE_DATE_EPOCH=0 XDG_DATA_HOME="$DIR/store" timed "$DIR/slipway.log" "$SLIPWAY" build \
+    --progress plain --cache-dir "$DIR/slipway-cache-$1" --push -t "$REGHOST/s-$1-$2:1" "$DIR/w/$1"
+}
+push_buildah() {
+  local b="buildah --storage-driver $DRIVER --root $DIR/buildah-root-$1 --runroot $DIR/buildah-run-$1"
+  $b rm -a > /dev/null 2>&1 || true
+  umount -R "$DIR/buildah-root-$1" 2>/dev/null || true
+  rm -rf "$DIR/buildah-root-$1" "$DIR/buildah-run-$1"
+  timed "$DIR/buildah.log" sh -c "$b bud --isolation chroot --timestamp 0 --layers -q \
+    -t bench-$1 $DIR/w/$1 && $b push -q --tls-verify=false bench-$1 docker://$REGHOST/b-$1-$2:1"
+}
+
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-11s %-8s %-6s %10s %10s %10s %10s\n' workload tool phase "wall min" "wall med" \
   "cpu min" "cpu med"
 for w in $WORKLOADS; do
   for tool in slipway buildah; do
     [[ $tool == buildah && $BUILDAH == 0 ]] && continue
-    cold=() warm=() one=()
+    cold=() warm=() one=() push=()
     for r in $(seq 1 "$REPS"); do
       rm -rf "$DIR/slipway-cache-$w" "$DIR/store"
       if [[ $tool == buildah ]]; then
@@ -118,8 +143,10 @@ for w in $WORKLOADS; do
       r2=$(run_$tool "$w") || exit 1; warm+=("$r2")
       echo "change $r $tool" >> "$(changed_file "$w")"
       r3=$(run_$tool "$w") || exit 1; one+=("$r3")
+      if [[ $PUSH == 1 ]]; then r4=$(push_$tool "$w" "$r") || exit 1; push+=("$r4"); fi
     done
-    for phase in cold warm one; do
+    phases="cold warm one"; [[ $PUSH == 1 ]] && phases+=" push"
+    for phase in $phases; do
       eval "vals=(\"\${$phase[@]}\")"
       read -r wmn wmd < <(printf '%s\n' "${vals[@]}" | cut -d' ' -f1 | stats)
       read -r cmn cmd < <(printf '%s\n' "${vals[@]}" | cut -d' ' -f2 | stats)
