@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <optional>
 #include <map>
@@ -226,8 +227,25 @@ class LayoutSinkImpl : public ImageSink {
   absl::StatusOr<UploadOutcome> PutBlob(const oci::Descriptor& blob, ImageSource& source,
                                         const ProgressFn& progress) override {
     ASSIGN_OR_RETURN(std::unique_ptr<oci::BlobWriter> writer, layout_->NewBlobWriter());
+    // libcurl hands the body over in pieces of at most 16 KB (CURL_MAX_WRITE_SIZE): one write(2)
+    // each is ~60,000 syscalls per GB. Gather them into 128 KB writes: measured on the 1 GB pull,
+    // 25% less system time than 16 KB, while 1 MB writes (out of cache) cost more than 16 KB.
+    constexpr size_t kChunk = 128 << 10;
+    std::string pending;
+    pending.reserve(std::min<int64_t>(kChunk, std::max<int64_t>(blob.size, 0)));
     RETURN_IF_ERROR(source.StreamBlob(
-        blob, [&writer](absl::string_view data) { return writer->Write(data); }, progress));
+        blob,
+        [&](absl::string_view data) -> absl::Status {
+          if (!pending.empty() && pending.size() + data.size() > kChunk) {
+            RETURN_IF_ERROR(writer->Write(pending));
+            pending.clear();
+          }
+          if (data.size() >= kChunk) return writer->Write(data);
+          pending.append(data.data(), data.size());
+          return absl::OkStatus();
+        },
+        progress));
+    if (!pending.empty()) RETURN_IF_ERROR(writer->Write(pending));
     RETURN_IF_ERROR(writer->Commit(blob.digest).status());
     return UploadOutcome::kUploaded;
   }

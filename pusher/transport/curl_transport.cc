@@ -2,6 +2,10 @@
 
 #include <curl/curl.h>
 #include <dirent.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -143,6 +147,36 @@ int XferInfoCallback(void* userdata, curl_off_t dltotal, curl_off_t dlnow, curl_
   return 0;
 }
 
+// Installs the trust store built once per host (CURLOPT_SSL_CTX_FUNCTION; OpenSSL backend).
+CURLcode SslCtxCallback(CURL*, void* ssl_ctx, void* store) {
+  SSL_CTX_set1_cert_store(static_cast<SSL_CTX*>(ssl_ctx), static_cast<X509_STORE*>(store));
+  return CURLE_OK;
+}
+
+// The system bundle plus `extra_pem` (certs.d CAs) as one X509_STORE. Null when nothing loads.
+X509_STORE* BuildStore(const std::string& system_bundle, const std::string& extra_pem) {
+  X509_STORE* store = X509_STORE_new();
+  if (store == nullptr) return nullptr;
+  bool any = X509_STORE_load_file(store, system_bundle.c_str()) == 1;
+  ERR_clear_error();  // a missing system bundle is fine when certs.d names the CA
+  if (!extra_pem.empty()) {
+    BIO* bio = BIO_new_mem_buf(extra_pem.data(), static_cast<int>(extra_pem.size()));
+    while (bio != nullptr) {
+      X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+      if (cert == nullptr) break;
+      if (X509_STORE_add_cert(store, cert) == 1) any = true;
+      X509_free(cert);
+    }
+    ERR_clear_error();  // the end of the PEM data is reported as an error
+    BIO_free(bio);
+  }
+  if (!any) {
+    X509_STORE_free(store);
+    return nullptr;
+  }
+  return store;
+}
+
 struct CurlGlobal {
   CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 };
@@ -175,10 +209,14 @@ struct CurlTransport::Shared {
   std::vector<CURL*> idle ABSL_GUARDED_BY(mu);
   // Per host: TLS material found in certs.d.
   struct HostTls {
-    std::string ca_blob;  // system bundle + extra CAs, empty when no extra CA
+    // The system bundle + certs.d CAs, parsed once and shared by every connection to the host
+    // (OpenSSL 3 takes 30-50 ms to parse the system bundle: per connection that was most of a
+    // small TLS push). Owned by `stores`; null when nothing could be loaded (curl's defaults).
+    X509_STORE* store = nullptr;
     std::string client_cert;
     std::string client_key;
   };
+  std::vector<X509_STORE*> stores ABSL_GUARDED_BY(mu);
   std::map<std::string, HostTls> tls ABSL_GUARDED_BY(mu);
 
   static void Lock(CURL*, curl_lock_data data, curl_lock_access, void* userptr) {
@@ -207,6 +245,8 @@ CurlTransport::~CurlTransport() {
     absl::MutexLock lock(&shared_->mu);
     for (CURL* easy : shared_->idle) curl_easy_cleanup(easy);
     shared_->idle.clear();
+    for (X509_STORE* store : shared_->stores) X509_STORE_free(store);
+    shared_->stores.clear();
   }
   curl_share_cleanup(shared_->share);
 }
@@ -240,9 +280,8 @@ absl::StatusOr<HttpResponse> CurlTransport::RoundTrip(const HttpRequest& request
           }
         }
       }
-      if (!extra_cas.empty()) {
-        found.ca_blob = absl::StrCat(ReadWholeFile(options_.system_ca_bundle), "\n", extra_cas);
-      }
+      found.store = BuildStore(options_.system_ca_bundle, extra_cas);
+      if (found.store != nullptr) shared_->stores.push_back(found.store);
       it = shared_->tls.emplace(host, std::move(found)).first;
     }
     tls = it->second;
@@ -313,12 +352,12 @@ absl::StatusOr<HttpResponse> CurlTransport::RoundTrip(const HttpRequest& request
     if (insecure) {
       curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
       curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
-    } else if (!tls.ca_blob.empty()) {
-      struct curl_blob blob;
-      blob.data = tls.ca_blob.data();
-      blob.len = tls.ca_blob.size();
-      blob.flags = CURL_BLOB_COPY;
-      curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
+    } else if (tls.store != nullptr) {
+      // curl loads no CA file itself; the callback installs the shared store.
+      curl_easy_setopt(easy, CURLOPT_CAINFO, nullptr);
+      curl_easy_setopt(easy, CURLOPT_CAPATH, nullptr);
+      curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, &SslCtxCallback);
+      curl_easy_setopt(easy, CURLOPT_SSL_CTX_DATA, tls.store);
     }
     if (!tls.client_cert.empty()) {
       curl_easy_setopt(easy, CURLOPT_SSLCERT, tls.client_cert.c_str());
