@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -19,6 +20,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "base/env.h"
+#include "base/scoped_fd.h"
 #include "base/scoped_temp_dir.h"
 #include "base/status_macros.h"
 #include "builder/dockerfile/parser.h"
@@ -143,6 +145,7 @@ class Executor {
   oci::Platform platform_;
   int64_t epoch_ = 0;
   std::optional<BuildContext> context_;
+  bool context_filtered_ = false;  // .dockerignore has patterns
   std::unique_ptr<StatCache> stat_cache_;
   std::unique_ptr<runner::LayerCache> layer_cache_;
   std::vector<std::shared_future<absl::StatusOr<State>>> futures_;
@@ -486,10 +489,39 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
         }
         ASSIGN_OR_RETURN(CopyPlan plan, PlanCopy(in));
         absl::StrAppend(&extra, "bind ", target, " ", plan.content_digest.str(), "\n");
-        // Materialise what the mount shows (the step cannot change the source).
+        // A read-only bind of the context, when no .dockerignore pattern hides anything, shows the
+        // context folder itself (the same files the walk saw; nothing is copied). The resolved
+        // source must stay inside the context.
+        if (m.from.empty() && m.read_only && !context_filtered_) {
+          std::string rel = CleanRel(m.source.empty() ? "/" : m.source);
+          std::string wanted = rel.empty() ? o_.context_dir : absl::StrCat(o_.context_dir, "/", rel);
+          char real[PATH_MAX], real_ctx[PATH_MAX];
+          if (realpath(wanted.c_str(), real) != nullptr &&
+              realpath(o_.context_dir.c_str(), real_ctx) != nullptr &&
+              (std::string(real) == real_ctx ||
+               absl::StartsWith(real, absl::StrCat(real_ctx, "/")))) {
+            mounts.push_back({real, target, true});
+            break;
+          }
+        }
+        // Otherwise materialise what the mount shows in the step's temp dir (so the step cannot
+        // change the source; `rw` writes land in the copy and are thrown away with it).
         RETURN_IF_ERROR(base::Env::Default()->CreateDirs(host, 0755));
+        // A file source is mounted as that file; a directory (even one holding a single file) as
+        // the directory.
         std::string root = host;
-        if (plan.entries.size() == 1 && plan.entries[0].type == oci::LayerEntry::Type::kFile) {
+        std::string rel = CleanRel(m.source.empty() ? "/" : m.source);
+        bool source_is_file = false;
+        if (in.from != nullptr) {
+          ASSIGN_OR_RETURN(std::optional<FsView::Hit> hit, in.from->Stat(rel));
+          source_is_file = hit.has_value() && !S_ISDIR(hit->info.st_mode);
+        } else if (!rel.empty()) {
+          struct stat sst;
+          source_is_file = stat(absl::StrCat(o_.context_dir, "/", rel).c_str(), &sst) == 0 &&
+                           !S_ISDIR(sst.st_mode);
+        }
+        if (source_is_file && plan.entries.size() == 1 &&
+            plan.entries[0].type == oci::LayerEntry::Type::kFile) {
           root = absl::StrCat(host, "/", plan.entries[0].path);
         }
         for (const oci::LayerEntry& e : plan.entries) {
@@ -501,12 +533,15 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
           } else {
             std::string data = e.content;
             if (!e.source_path.empty()) {
-      ASSIGN_OR_RETURN(data, base::Env::Default()->ReadFile(e.source_path));
-    }
-            RETURN_IF_ERROR(base::Env::Default()->WriteFileAtomically(p, data, e.mode));
+              ASSIGN_OR_RETURN(data, base::Env::Default()->ReadFile(e.source_path));
+            }
+            // A throwaway copy: no fsync.
+            ASSIGN_OR_RETURN(base::ScopedFd out, base::Env::Default()->Open(
+                                                     p, O_WRONLY | O_CREAT | O_EXCL, e.mode));
+            RETURN_IF_ERROR(base::WriteAll(out.get(), data));
+            if (fchmod(out.get(), e.mode) != 0) return base::ErrnoError(errno, "fchmod");
           }
         }
-        // A private copy: `rw` writes land in it and are thrown away with the step's temp dir.
         mounts.push_back({root, target, m.read_only});
         break;
       }
@@ -868,6 +903,7 @@ absl::StatusOr<BuildResult> Executor::Run() {
   ASSIGN_OR_RETURN(BuildContext ctx, BuildContext::Load(o_.context_dir, files.patterns,
                                                         stat_cache_.get()));
   context_ = std::move(ctx);
+  context_filtered_ = !files.patterns.empty();
   layer_cache_ = std::make_unique<runner::LayerCache>(absl::StrCat(cache_.dir(), "/layers"),
                                                       geteuid() != 0);
   RETURN_IF_ERROR(base::Env::Default()->CreateDirs(absl::StrCat(cache_.dir(), "/tmp")));

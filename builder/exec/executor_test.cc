@@ -540,5 +540,31 @@ TEST_F(ExecutorTest, SshMountForwardsTheAgentSocket) {
                                      HasSubstr("Dockerfile:2: RUN: no SSH key deploy forwarded")));
 }
 
+// A read-only bind of the context shows the context's own files (same inode: nothing copied) when
+// no .dockerignore pattern hides anything; with patterns, the ignored files stay invisible.
+TEST_F(ExecutorTest, ContextBindMountsWithoutCopying) {
+  std::string ctx = tmp_.path() + "/ctx-bind";
+  base::Env* env = base::Env::Default();
+  ASSERT_OK(env->CreateDirs(ctx + "/dir"));
+  ASSERT_OK(env->WriteFileAtomically(ctx + "/dir/in.txt", "bound\n"));
+  ASSERT_OK(env->WriteFileAtomically(ctx + "/dir/hidden.key", "nope\n"));
+  std::string df = tmp_.path() + "/Dockerfile.bind";
+  ASSERT_OK(env->WriteFileAtomically(
+      df, "FROM base\nRUN --mount=type=bind,source=dir,target=/mnt stat -c %i /mnt/in.txt > /ino && "
+          "ls /mnt > /ls\n"));
+  BuildOptions o;
+  o.dockerfile_path = df;
+  ASSERT_OK_AND_ASSIGN(BuildResult r, BuildCase("bind", o, "", ctx));
+  std::string f = Flatten(r);
+  EXPECT_EQ(Read(f + "/ino"), absl::StrCat(Lstat(ctx + "/dir/in.txt").st_ino, "\n"));
+  EXPECT_EQ(Read(f + "/ls"), "hidden.key\nin.txt\n");
+
+  // With a .dockerignore, the directory (one file left in it) is still mounted as a directory.
+  ASSERT_OK(env->WriteFileAtomically(ctx + "/.dockerignore", "**/*.key\n"));
+  ASSERT_OK_AND_ASSIGN(BuildResult filtered, BuildCase("bind", o, "", ctx));
+  f = Flatten(filtered);
+  EXPECT_EQ(Read(f + "/ls"), "in.txt\n");
+}
+
 }  // namespace
 }  // namespace builder
