@@ -821,7 +821,19 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, Scope* scope, Command* out)
     for (size_t i = 0; i + 1 < n.args.size(); ++i) {
       size_t doc;
       if (!n.json && IsHeredocWord(n.args[i], n.heredocs, &doc) && doc >= next_doc) {
-        copy.source_contents.push_back(n.heredocs[doc]);
+        dockerfile::Heredoc h = n.heredocs[doc];
+        if (h.expand) {
+          // An unquoted delimiter expands variables in the content, as BuildKit does; quotes and
+          // escape characters in the file's text stay as written.
+          shell::LexOptions raw = ctx.lexer.options();
+          raw.raw_quotes = true;
+          raw.raw_escapes = true;
+          absl::StatusOr<shell::ProcessResult> r = shell::Lexer(raw).Process(h.content, *scope);
+          if (!r.ok()) return r.status();
+          scope->NoteArgs(r->matched, &used);
+          h.content = std::move(r->word);
+        }
+        copy.source_contents.push_back(std::move(h));
         next_doc = doc + 1;
         continue;
       }

@@ -33,6 +33,18 @@ TEST(ArgScopingTest, GlobalArgOnlyInFrom) {
   EXPECT_THAT(df.stages[0].commands[0].args_used, ElementsAre(Pair("V", "3.18")));
 }
 
+TEST(CopyHeredocTest, UnquotedDelimiterExpandsVariablesAndKeepsQuotes) {
+  ASSERT_OK_AND_ASSIGN(Dockerfile df,
+                       LoadText("FROM x\nARG NAME=world\n"
+                                "COPY <<EOF <<'RAW' /dst/\nhello \"$NAME\" \\n ${NAME}\nEOF\n"
+                                "keep $NAME\nRAW\n"));
+  const auto& copy = std::get<CopyCmd>(df.stages[0].commands[2].payload);
+  ASSERT_EQ(copy.source_contents.size(), 2u);
+  EXPECT_EQ(copy.source_contents[0].content, "hello \"world\" \\n world\n");
+  EXPECT_EQ(copy.source_contents[1].content, "keep $NAME\n");
+  EXPECT_THAT(df.stages[0].commands[2].args_used, ElementsAre(Pair("NAME", "world")));
+}
+
 TEST(ArgScopingTest, RedeclaredGlobalArgTakesItsDefault) {
   ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("ARG V=1\nFROM x\nARG V\nENV X=$V\nRUN make\n"));
   EXPECT_EQ(EnvOf(df, "X"), "1");
