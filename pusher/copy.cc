@@ -1,7 +1,11 @@
 #include "pusher/copy.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
+#include "base/scoped_temp_dir.h"
 #include "base/status_macros.h"
+#include "oci/layout/docker_archive.h"
 #include "oci/layout/layout.h"
 #include "pusher/errors.h"
 
@@ -43,8 +47,9 @@ absl::StatusOr<CopyResult> CopyImage(Session& session, const oci::ImageLocation&
                                      const oci::ImageLocation& destination,
                                      TransferOptions options) {
   using Kind = oci::ImageLocation::Kind;
-  if (source.kind == Kind::kDockerArchive || destination.kind == Kind::kDockerArchive) {
-    return absl::UnimplementedError("docker-archive: is not supported by copy; use oci: instead");
+  if (destination.kind == Kind::kDockerArchive) {
+    return absl::UnimplementedError(
+        "docker-archive: is not supported as a destination here; use `slipway save`");
   }
   CopyResult result;
 
@@ -69,6 +74,24 @@ absl::StatusOr<CopyResult> CopyImage(Session& session, const oci::ImageLocation&
         destination.kind == Kind::kLocalStore ? "local:" : "oci:",
         destination.kind == Kind::kLocalStore ? destination.name : destination.path, " (",
         options.tag, ")");
+  }
+
+  // A `docker save` archive: loaded (layers verified against the config's diff_ids) into a
+  // scratch layout removed on return, then read from there by digest. The config bytes are kept,
+  // so the image ID is Docker's; layers keep the archive's media types.
+  if (source.kind == Kind::kDockerArchive) {
+    ASSIGN_OR_RETURN(base::ScopedTempDir scratch, base::ScopedTempDir::Create("docker-archive-"));
+    ASSIGN_OR_RETURN(std::unique_ptr<oci::Layout> layout,
+                     oci::Layout::Open(scratch.path() + "/layout"));
+    absl::StatusOr<oci::LoadedImage> loaded = oci::ReadDockerArchive(source.path, "", *layout);
+    if (!loaded.ok()) {
+      return base::Annotate(loaded.status(),
+                            absl::StrCat("reading `docker-archive:", source.path, "`"));
+    }
+    std::unique_ptr<ImageSource> src = LayoutSource(layout.get(), loaded->manifest.digest.str());
+    result.served_by = absl::StrCat("docker-archive:", source.path);
+    ASSIGN_OR_RETURN(result.transfer, Transfer(*src, *sink, options));
+    return result;
   }
 
   // Layout sources.

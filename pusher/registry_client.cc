@@ -503,11 +503,15 @@ absl::StatusOr<std::vector<std::string>> Registry::ListPaged(
 }
 
 absl::StatusOr<std::vector<std::string>> Registry::ListTags(const std::string& repo) {
-  return ListPaged(absl::StrCat("/v2/", repo, "/tags/list"), "tags", {RepoScope(repo, "pull")});
+  const std::string n =
+      options_.list_page_size > 0 ? absl::StrCat("?n=", options_.list_page_size) : "";
+  return ListPaged(absl::StrCat("/v2/", repo, "/tags/list", n), "tags", {RepoScope(repo, "pull")});
 }
 
 absl::StatusOr<std::vector<std::string>> Registry::Catalog() {
-  return ListPaged("/v2/_catalog", "repositories", {"registry:catalog:*"});
+  const std::string n =
+      options_.list_page_size > 0 ? absl::StrCat("?n=", options_.list_page_size) : "";
+  return ListPaged(absl::StrCat("/v2/_catalog", n), "repositories", {"registry:catalog:*"});
 }
 
 }  // namespace pusher

@@ -47,6 +47,10 @@ struct RegistryOptions {
   // Pause before a resume or restart (times the attempt number). Default: 200 ms.
   std::function<void(absl::Duration)> sleep;
   absl::Duration resume_delay = absl::Milliseconds(200);
+  // Entries asked for per page of tags/list and _catalog (`?n=`); 0 lets the registry choose.
+  // Every page is followed through `Link` either way (docker-registry 2.8 pages the catalog when
+  // asked, but always answers tags/list in one page).
+  int list_page_size = 0;
 };
 
 // A manifest or index exactly as the registry sent it.

@@ -199,6 +199,24 @@ TEST_F(RegistryTest, PlainPushPullRepushAndTags) {
   EXPECT_EQ(head.digest, manifest.digest);
   EXPECT_THAT(r->GetManifest("team/app", "nope"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("MANIFEST_UNKNOWN")));
+
+  // Pagination against the real registry: with ?n=2 it answers the catalog in pages linked by
+  // `Link: <…?last=…&n=2>; rel="next"`, and every page is followed (5 repositories: 3 pages).
+  // tags/list ignores n in docker-registry 2.8 (one page), so both paths are checked.
+  for (const char* repo : {"team/b", "team/c", "team/d", "zz/e"}) {
+    ASSERT_OK(Push(*session, src->dir(), absl::StrCat(reg->host(), "/", repo, ":1")).status());
+  }
+  counting_->Reset();
+  RegistryOptions ro;
+  ro.transport = session->transport();
+  ro.scheme = "http";
+  ro.list_page_size = 2;
+  Registry paged(reg->host(), ro);
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> all, paged.Catalog());
+  EXPECT_THAT(all, ::testing::ElementsAre("team/app", "team/b", "team/c", "team/d", "zz/e"));
+  EXPECT_GE(counting_->Count("GET other"), 3);  // one page only would be 1, plus at most a ping
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> paged_tags, paged.ListTags("team/app"));
+  EXPECT_THAT(paged_tags, ::testing::UnorderedElementsAre("1.0", "2.0"));
 }
 
 TEST_F(RegistryTest, ChunkedUploadAndCrossRepoMount) {

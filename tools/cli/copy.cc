@@ -17,8 +17,9 @@ constexpr char kUsage[] = R"(Usage: slipway copy [OPTIONS] SRC DEST
 
 Copies an image by digest (nothing is rebuilt; every platform of an index is kept unless
 --platform picks one). SRC and DEST are registry references, `oci:DIR[:TAG]` or
-`local:NAME[:TAG]`. Within one registry, blobs are mounted instead of transferred. Pulls from a
-registry use its configured mirrors. The digest is printed last.
+`local:NAME[:TAG]`; SRC may also be `docker-archive:FILE` (a `docker save` tarball, one image).
+Within one registry, blobs are mounted instead of transferred. Pulls from a registry use its
+configured mirrors. The digest is printed last.
 
 Options:
   --platform OS/ARCH[/VARIANT]  copy only this platform's manifest out of an index

@@ -15,8 +15,9 @@ namespace {
 
 constexpr char kUsage[] = R"(Usage: slipway push [OPTIONS] SRC [DEST]
 
-Pushes an image to a registry. SRC is `local:NAME[:TAG]`, `oci:DIR[:TAG]`, a name the local store
-holds (as `build -t` wrote it), or a registry reference. DEST is a registry reference
+Pushes an image to a registry. SRC is `local:NAME[:TAG]`, `oci:DIR[:TAG]`, `docker-archive:FILE`
+(a `docker save` tarball holding one image), a name the local store holds (as `build -t` wrote
+it), or a registry reference. DEST is a registry reference
 (`host:port/repo:tag`); without DEST, SRC names both. Blobs the registry already has are skipped,
 blobs in another repository of the same registry are mounted. The image digest is printed last.
 

@@ -246,6 +246,45 @@ TEST_F(CliTest, TokenRegistryNeverPrintsTokens) {
   EXPECT_EQ(Slipway(absl::StrCat("logout ", h)).status, 1);
 }
 
+// `docker save` tarballs (made by skopeo, the peer) as the source of push and copy: the config
+// bytes are kept, so skopeo sees the same image ID (config digest) in the registry.
+TEST_F(CliTest, PushAndCopyFromDockerArchive) {
+  ASSERT_OK_AND_ASSIGN(auto reg, RegistryServer::Start(Kind::kPlain));
+  const std::string h = reg->host();
+  ASSERT_EQ(Sh("skopeo copy -q oci:img:v1 docker-archive:img.tar:arch/app:5").status, 0);
+  CmdResult config = Sh("skopeo inspect --config docker-archive:img.tar");
+  ASSERT_EQ(config.status, 0) << config.out;
+
+  CmdResult push = Slipway(absl::StrCat("push --progress plain docker-archive:img.tar ", h,
+                                        "/arch/app:5"));
+  ASSERT_EQ(push.status, 0) << push.out;
+  const std::string digest = LastLine(push.out);
+  ASSERT_TRUE(absl::StartsWith(digest, "sha256:")) << push.out;
+  CmdResult inspect = Sh(absl::StrCat("skopeo inspect --tls-verify=false --format '{{.Digest}}' docker://",
+                                      h, "/arch/app:5"));
+  EXPECT_EQ(LastLine(inspect.out), digest);
+  CmdResult remote_config =
+      Sh(absl::StrCat("skopeo inspect --config --tls-verify=false docker://", h, "/arch/app:5"));
+  EXPECT_EQ(remote_config.out, config.out);  // same config bytes: same image ID
+  // skopeo can copy everything back out (every blob verified).
+  EXPECT_EQ(Sh(absl::StrCat("skopeo copy -q --src-tls-verify=false docker://", h,
+                            "/arch/app:5 oci:back:1")).status, 0);
+
+  // copy into an oci: folder gives the same manifest digest; a second push moves nothing.
+  CmdResult copy = Slipway("copy --progress plain docker-archive:img.tar oci:fromarch:1");
+  ASSERT_EQ(copy.status, 0) << copy.out;
+  EXPECT_EQ(LastLine(copy.out), digest);
+  CmdResult again = Slipway(absl::StrCat("push --progress plain docker-archive:img.tar ", h,
+                                         "/arch/app:5"));
+  EXPECT_EQ(again.status, 0) << again.out;
+  EXPECT_THAT(again.out, HasSubstr("0 blobs uploaded"));
+  // A file that is not an archive is the user's error, named.
+  ASSERT_EQ(Sh("echo nope > bad.tar").status, 0);
+  CmdResult bad = Slipway(absl::StrCat("push docker-archive:bad.tar ", h, "/arch/bad:1"));
+  EXPECT_NE(bad.status, 0);
+  EXPECT_THAT(bad.out, HasSubstr("bad.tar"));
+}
+
 class CliRunTest : public CliTest {
  protected:
   void SetUp() override {
