@@ -11,7 +11,7 @@
 # and a webhook receiver. Each job gets its own store, cache and state folders, as separate CI jobs
 # would. Then the negative paths (a failing unit test in the Dockerfile's `test` stage, a failing
 # structure test: exit 1, the failed step named, nothing in prod) and kill -9 at several points
-# (base pull, mid-RUN, push, copy) followed by a rerun: same digests, every blob in the local store
+# (base pull, mid-RUN, push, copy, test's own pull) followed by a rerun: same digests, every blob in the local store
 # and the cache verifies, both registries serve the image (skopeo copy verifies every blob).
 #
 # A step whose verb or flag the binary lacks runs in the closest form that exists and prints
@@ -417,6 +417,19 @@ sw kill-copy.rerun copy --progress plain "$DEV/app@$D" "$PROD/app-k:1.0" --notif
 expect_eq "rerun after a kill in the copy" "$?" 0
 expect_eq "same digest" "$(last_line kill-copy.rerun)" "$D"
 expect_eq "webhook: event after the rerun" "$(events "$PROD/app-k" 1.0 | tail -n 1)" "$D application/json True"
+
+# d2) during `slipway test`'s own pull of DEV/app@D (a blob download stalled), in a fresh job
+job kill-testpull
+proxy reset >/dev/null
+proxy faults '[{"match": "GET /v2/app/blobs/sha256:", "action": "stall", "seconds": 20, "times": 1}]' >/dev/null
+kill_when kill-testpull 1 test "$DEV/app@$D" --spec "$SPEC"
+expect_eq "killed during test's pull" "$?" 0
+proxy faults '[]' >/dev/null
+sw kill-testpull.rerun test "$DEV/app@$D" --spec "$SPEC"
+expect_eq "rerun of test after a kill in its pull" "$?" 0
+expect_match "rerun: structure tests passed" "$LOGS/kill-testpull.rerun.out" "^7 tests: 7 passed, 0 failed"
+verify_store "$XDG_DATA_HOME" "$XDG_CACHE_HOME" >"$LOGS/kill-testpull.verify" 2>&1
+expect_eq "store and cache verify: $(cat "$LOGS/kill-testpull.verify")" "$?" 0
 
 # e) both registries consistent: skopeo copies every image out of them, verifying every blob.
 check_registry_image() {  # NAME SKOPEO_SRC_FLAGS... -- REF
