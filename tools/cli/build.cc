@@ -36,6 +36,7 @@
 #include "oci/reference.h"
 #include "pusher/cli_support.h"
 #include "pusher/copy.h"
+#include "pusher/notify.h"
 #include "pusher/progress.h"
 #include "pusher/session.h"
 #include "pusher/transfer.h"
@@ -226,7 +227,7 @@ constexpr char kUsage[] =
     "                     [--no-cache] [--cache-dir DIR] [--secret id=ID,src=PATH]...\n"
     "                     [--ssh ID[=SOCKET]]...\n"
     "                     [--timestamp now] [--progress auto|tty|plain|json]\n"
-    "                     [--metadata-file F] [--push] [--insecure-registry HOST]...\n"
+    "                     [--metadata-file F] [--push] [--notify URL] [--insecure-registry HOST]...\n"
     "                     [--config FILE] [--cache-from REF]... [--cache-to REF]... CONTEXT\n"
     "\n"
     "Builds the Dockerfile (default CONTEXT/Dockerfile) into a reproducible OCI image. -t NAME[:TAG]\n"
@@ -234,7 +235,8 @@ constexpr char kUsage[] =
     "the registry it names (a plain name means Docker Hub). FROM names the local store lacks are\n"
     "pulled from their registries (mirrors from --config first). --cache-to REF pushes the steps this\n"
     "build used (records and layers) to a registry; --cache-from REF imports them first (a cache\n"
-    "that cannot be read is a warning). The image digest is printed last.\n";
+    "that cannot be read is a warning). --notify URL POSTs {repository, tag, digest, time} as JSON for\n"
+    "each tag --push pushed. The image digest is printed last.\n";
 
 absl::Status DoBuild(const std::vector<std::string>& args) {
   FlagSet flags;
@@ -258,6 +260,8 @@ absl::Status DoBuild(const std::vector<std::string>& args) {
   flags.String("progress", 0, &progress);
   flags.String("metadata-file", 0, &metadata_file);
   flags.Bool("push", 0, &push);
+  std::string notify;
+  flags.String("notify", 0, &notify);
   pusher::SessionFlags sf;
   flags.Repeated("insecure-registry", 0, &sf.insecure_registries);
   flags.String("config", 0, &sf.config_path);
@@ -278,6 +282,7 @@ absl::Status DoBuild(const std::vector<std::string>& args) {
     cache_to_refs.push_back(r);
   }
   if (push && tags.empty()) return UsageError("--push needs at least one -t REF");
+  if (!notify.empty() && !push) return UsageError("--notify needs --push");
   builder::BuildOptions o;
   o.context_dir = positional[0];
   char real[PATH_MAX];
@@ -409,6 +414,15 @@ absl::Status DoBuild(const std::vector<std::string>& args) {
                        PushBuilt(*s, cache->layout(), built->manifest, ref, push_progress.get()));
       push_progress->Message(absl::StrCat("pushed ", where, "@", built->manifest.digest.str()));
       pushed.push_back(where);
+      if (!notify.empty()) {
+        // One event per pushed tag, as `slipway push --notify` sends after its push.
+        pusher::PushEvent event;
+        event.repository = absl::StrCat(ref.registry, "/", ref.repository);
+        event.tag = ref.tag;
+        event.digest = built->manifest.digest.str();
+        event.time = absl::Now();
+        RETURN_IF_ERROR_CTX(pusher::Notify(s->plain_transport(), notify, event), "--notify");
+      }
     }
   }
   for (const oci::Reference& ref : cache_to_refs) {
