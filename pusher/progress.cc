@@ -165,7 +165,9 @@ std::string HumanBytes(int64_t bytes) {
 
 std::unique_ptr<Progress> NewProgress(ProgressMode mode, FILE* out, absl::Duration interval) {
   if (mode == ProgressMode::kAuto) {
-    mode = isatty(fileno(out)) ? ProgressMode::kTty : ProgressMode::kPlain;
+    // Live redrawing only when both the progress stream and standard output are terminals: a CI
+    // step that captures stdout (the digest) gets plain lines.
+    mode = isatty(fileno(out)) && isatty(STDOUT_FILENO) ? ProgressMode::kTty : ProgressMode::kPlain;
   }
   switch (mode) {
     case ProgressMode::kQuiet:

@@ -210,7 +210,9 @@ class JsonProgress : public Progress {
 
 absl::StatusOr<ProgressMode> ParseProgressMode(absl::string_view text, FILE* out) {
   if (text == "auto" || text.empty()) {
-    return isatty(fileno(out)) ? ProgressMode::kTty : ProgressMode::kPlain;
+    // Live redrawing only when both the progress stream and standard output are terminals: a CI
+    // step that captures stdout (the digest) gets plain lines.
+    return isatty(fileno(out)) && isatty(STDOUT_FILENO) ? ProgressMode::kTty : ProgressMode::kPlain;
   }
   if (text == "plain") return ProgressMode::kPlain;
   if (text == "tty") return ProgressMode::kTty;
