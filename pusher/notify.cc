@@ -31,4 +31,14 @@ absl::Status Notify(HttpTransport* transport, const std::string& url, const Push
   return absl::OkStatus();
 }
 
+absl::Status NotifyPushed(HttpTransport* transport, const std::string& url, const oci::Reference& ref,
+                          const oci::Digest& digest) {
+  PushEvent event;
+  event.repository = absl::StrCat(ref.registry, "/", ref.repository);
+  event.tag = ref.tag;
+  event.digest = digest.str();
+  event.time = absl::Now();
+  return Notify(transport, url, event);
+}
+
 }  // namespace pusher

@@ -8,6 +8,8 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "oci/digest.h"
+#include "oci/reference.h"
 #include "pusher/transport/http.h"
 
 namespace pusher {
@@ -23,6 +25,10 @@ struct PushEvent {
 std::string EncodePushEvent(const PushEvent& event);
 // POSTs the event to `url` through `transport` (not owned).
 absl::Status Notify(HttpTransport* transport, const std::string& url, const PushEvent& event);
+// Notify with the event for `digest` having just been pushed to `ref` (repository and tag from it,
+// time now): what push, copy and build --push send.
+absl::Status NotifyPushed(HttpTransport* transport, const std::string& url, const oci::Reference& ref,
+                          const oci::Digest& digest);
 
 }  // namespace pusher
 

@@ -416,12 +416,9 @@ absl::Status DoBuild(const std::vector<std::string>& args) {
       pushed.push_back(where);
       if (!notify.empty()) {
         // One event per pushed tag, as `slipway push --notify` sends after its push.
-        pusher::PushEvent event;
-        event.repository = absl::StrCat(ref.registry, "/", ref.repository);
-        event.tag = ref.tag;
-        event.digest = built->manifest.digest.str();
-        event.time = absl::Now();
-        RETURN_IF_ERROR_CTX(pusher::Notify(s->plain_transport(), notify, event), "--notify");
+        RETURN_IF_ERROR_CTX(
+            pusher::NotifyPushed(s->plain_transport(), notify, ref, built->manifest.digest),
+            "--notify");
       }
     }
   }

@@ -72,12 +72,8 @@ int RunPush(const std::vector<std::string>& args) {
                                  pusher::HumanBytes(st.bytes_moved), "), ", st.blobs_mounted,
                                  " mounted, ", st.blobs_present, " already present"));
   if (!notify.empty()) {
-    pusher::PushEvent ev;
-    ev.repository = absl::StrCat(dst->registry_ref.registry, "/", dst->registry_ref.repository);
-    ev.tag = dst->registry_ref.tag;
-    ev.digest = r->transfer.root.digest.str();
-    ev.time = absl::Now();
-    absl::Status s = pusher::Notify((*session)->plain_transport(), notify, ev);
+    absl::Status s = pusher::NotifyPushed((*session)->plain_transport(), notify, dst->registry_ref,
+                                          r->transfer.root.digest);
     if (!s.ok()) return ReportError("push", s);
   }
   std::cout << r->transfer.root.digest.str() << std::endl;
