@@ -32,4 +32,16 @@ Compression LayerCompression(absl::string_view media_type) {
   return Compression::kNone;
 }
 
+absl::string_view OciLayerMediaType(Compression compression) {
+  switch (compression) {
+    case Compression::kGzip:
+      return kOciLayerGzip;
+    case Compression::kZstd:
+      return kOciLayerZstd;
+    case Compression::kNone:
+      break;
+  }
+  return kOciLayer;
+}
+
 }  // namespace oci

@@ -36,6 +36,8 @@ bool IsLayer(absl::string_view media_type);
 enum class Compression { kNone, kGzip, kZstd };
 // The compression a layer media type implies; kNone for unknown types.
 Compression LayerCompression(absl::string_view media_type);
+// The OCI layer media type for a compression: tar, tar+gzip or tar+zstd.
+absl::string_view OciLayerMediaType(Compression compression);
 
 }  // namespace oci
 

@@ -29,6 +29,15 @@ TEST(MediaTypesTest, Layers) {
   EXPECT_FALSE(IsLayer("application/vnd.oci.image.layer.v1.tar+gzip "));
 }
 
+TEST(MediaTypesTest, OciLayerMediaTypeRoundTripsThroughLayerCompression) {
+  EXPECT_EQ(OciLayerMediaType(Compression::kNone), kOciLayer);
+  EXPECT_EQ(OciLayerMediaType(Compression::kGzip), kOciLayerGzip);
+  EXPECT_EQ(OciLayerMediaType(Compression::kZstd), kOciLayerZstd);
+  for (Compression c : {Compression::kNone, Compression::kGzip, Compression::kZstd}) {
+    EXPECT_EQ(LayerCompression(OciLayerMediaType(c)), c);
+  }
+}
+
 TEST(MediaTypesTest, Compression) {
   EXPECT_EQ(LayerCompression(kOciLayer), Compression::kNone);
   EXPECT_EQ(LayerCompression(kOciLayerGzip), Compression::kGzip);

@@ -64,18 +64,6 @@ Compression Sniff(absl::string_view head) {
   return Compression::kNone;
 }
 
-absl::string_view LayerMediaType(Compression c) {
-  switch (c) {
-    case Compression::kGzip:
-      return kOciLayerGzip;
-    case Compression::kZstd:
-      return kOciLayerZstd;
-    case Compression::kNone:
-      break;
-  }
-  return kOciLayer;
-}
-
 // Reads a layout blob through libarchive's decompressors (raw format: the bytes, not tar members)
 // and hands the decompressed bytes to `out`.
 struct BlobSource {
@@ -343,7 +331,7 @@ absl::StatusOr<ImportedLayer> ImportLayerFile(const std::string& path, Layout& l
   ImportedLayer out;
   out.descriptor.size = writer->size();
   ASSIGN_OR_RETURN(out.descriptor.digest, writer->Commit(Digest()));
-  out.descriptor.media_type = std::string(LayerMediaType(c));
+  out.descriptor.media_type = std::string(OciLayerMediaType(c));
   absl::StatusOr<Digest> diff_id = LayerDiffId(layout, out.descriptor);
   if (!diff_id.ok()) return base::Annotate(diff_id.status(), absl::StrCat("layer `", path, "`"));
   out.diff_id = *diff_id;
@@ -592,7 +580,7 @@ absl::StatusOr<LoadedImage> ReadDockerArchive(const std::string& path, absl::str
       Stored s;
       s.compression = Sniff(head);
       s.descriptor.size = writer->size();
-      s.descriptor.media_type = std::string(LayerMediaType(s.compression));
+      s.descriptor.media_type = std::string(OciLayerMediaType(s.compression));
       ASSIGN_OR_RETURN(s.descriptor.digest, writer->Commit(Digest()));
       stored[name] = s;
     }

@@ -73,18 +73,6 @@ absl::StatusOr<std::string> TarPath(const LayerEntry& e) {
   return e.path;
 }
 
-absl::string_view MediaTypeFor(Compression c) {
-  switch (c) {
-    case Compression::kGzip:
-      return kOciLayerGzip;
-    case Compression::kZstd:
-      return kOciLayerZstd;
-    case Compression::kNone:
-      break;
-  }
-  return kOciLayer;
-}
-
 // The tar stream's destination: hashes the uncompressed bytes (diff_id) and feeds the compressor,
 // whose output is hashed (blob digest), counted and written to the sink.
 class Pipeline {
@@ -331,7 +319,7 @@ absl::StatusOr<LayerResult> WriteLayer(std::vector<LayerEntry> entries,
   LayerResult result;
   result.diff_id = pipeline.diff_hash().Finish();
   result.uncompressed_size = pipeline.uncompressed_size();
-  result.descriptor.media_type = std::string(MediaTypeFor(options.compression));
+  result.descriptor.media_type = std::string(OciLayerMediaType(options.compression));
   result.descriptor.digest = pipeline.blob_hash().Finish();
   result.descriptor.size = pipeline.compressed_size();
   return result;
