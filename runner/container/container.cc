@@ -35,8 +35,10 @@
 #include "oci/layout/layout.h"
 #include "runner/rootfs/rootfs.h"
 #include "runner/sandbox/in_root.h"
+#include "runner/sandbox/capabilities.h"
 #include "runner/sandbox/process.h"
 #include "runner/sandbox/sandbox.h"
+#include "runner/sandbox/seccomp.h"
 
 namespace runner {
 namespace {
@@ -307,6 +309,16 @@ absl::StatusOr<int> ParseSignal(const std::string& name) {
 
 absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::ostream& diag) {
   base::Env* env = base::Env::Default();
+  // Compiling the seccomp filter (~1 ms) overlaps opening the image and preparing the rootfs. The
+  // thread is joined before this process forks or clones.
+  std::thread seccomp_warmup([] { (void)SeccompFilterFor(DefaultCapabilities()); });
+  struct Joiner {
+    std::thread& thread;
+    void Join() {
+      if (thread.joinable()) thread.join();
+    }
+    ~Joiner() { Join(); }
+  } seccomp_joiner{seccomp_warmup};
   std::string state_root = o.state_root.empty() ? DefaultStateRoot() : o.state_root;
   bool rootless = geteuid() != 0;
 
@@ -455,6 +467,7 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
     info.cgroup_version = cg->version();
   }
 
+  seccomp_joiner.Join();
   // Detached: a monitor process owns the container; we wait until it says the command started.
   int report_pipe[2] = {-1, -1};
   if (o.detach) {

@@ -40,6 +40,7 @@ struct ChildArgs {
   int sync_write;
   int error_read;
   int error_write;
+  const SeccompProgram* seccomp;  // null: no filter
 };
 
 // Reports `code` and `message` to the parent through the error pipe and exits.
@@ -168,12 +169,13 @@ int ChildMain(void* raw) {
 
   const std::vector<int>& caps = DefaultCapabilities();
   check(DropBoundingCapabilities(caps), "capabilities");
-  if (spec.seccomp && !p.no_new_privs) check(LoadSeccompFilter(caps), "seccomp");
+  if (a->seccomp != nullptr && !p.no_new_privs)
+    check(InstallSeccompFilter(*a->seccomp), "seccomp");
   check(SetUser(p, spec.user_namespace), "user");
   check(ApplyCapabilities(caps, p.uid == 0), "capabilities");
   if (p.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     check(base::ErrnoError(errno, "prctl(PR_SET_NO_NEW_PRIVS)"), "no_new_privs");
-  if (spec.seccomp && p.no_new_privs) check(LoadSeccompFilter(caps), "seccomp");
+  if (a->seccomp != nullptr && p.no_new_privs) check(InstallSeccompFilter(*a->seccomp), "seccomp");
 
   std::vector<char*> argv, envp;
   for (const std::string& s : p.args) argv.push_back(const_cast<char*>(s.c_str()));
@@ -265,6 +267,10 @@ absl::Status WriteIdMappings(pid_t pid, const SandboxSpec& spec) {
 
 absl::StatusOr<StartResult> StartSandbox(const SandboxSpec& spec, const AttachFn& attach) {
   if (spec.process.args.empty()) return absl::InvalidArgumentError("no command to run");
+  std::shared_ptr<const SeccompProgram> seccomp;
+  if (spec.seccomp) {
+    ASSIGN_OR_RETURN(seccomp, SeccompFilterFor(DefaultCapabilities()));
+  }
   int sync_pipe[2], error_pipe[2];
   if (pipe2(sync_pipe, O_CLOEXEC) < 0) return base::ErrnoError(errno, "pipe");
   base::ScopedFd sync_read(sync_pipe[0]), sync_write(sync_pipe[1]);
@@ -277,7 +283,8 @@ absl::StatusOr<StartResult> StartSandbox(const SandboxSpec& spec, const AttachFn
   void* stack = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return base::ErrnoError(errno, "mmap for the clone stack");
-  ChildArgs args{&spec, sync_read.get(), sync_write.get(), error_read.get(), error_write.get()};
+  ChildArgs args{&spec,           sync_read.get(),  sync_write.get(),
+                 error_read.get(), error_write.get(), seccomp.get()};
   pid_t pid = clone(ChildMain, static_cast<char*>(stack) + kStackSize, flags, &args);
   int clone_errno = errno;
   munmap(stack, kStackSize);

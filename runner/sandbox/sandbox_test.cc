@@ -116,6 +116,19 @@ TEST_F(SandboxTest, CapabilitiesAreDockersDefault) {
   EXPECT_THAT(o.output, HasSubstr("Seccomp:\t2"));
 }
 
+// `--security-opt no-new-privileges=false`: the filter is still installed (while CAP_SYS_ADMIN is
+// held), but no_new_privs stays off so setuid binaries work as in Docker.
+TEST_F(SandboxTest, SeccompWithoutNoNewPrivs) {
+  spec_.process.no_new_privs = false;
+  Outcome o = Run({"sh", "-c", "grep -E 'NoNewPrivs|Seccomp:' /proc/self/status"});
+  EXPECT_EQ(o.status, 0);
+  EXPECT_THAT(o.output, HasSubstr("NoNewPrivs:\t0"));
+  EXPECT_THAT(o.output, HasSubstr("Seccomp:\t2"));
+  // The filter is the real one: an unprivileged user namespace needs no capability, but Docker's
+  // profile refuses unshare without CAP_SYS_ADMIN.
+  EXPECT_NE(Run({"unshare", "-U", "true"}).status, 0);
+}
+
 TEST_F(SandboxTest, EscapesFail) {
   EXPECT_NE(Run({"mount", "-t", "tmpfs", "x", "/tmp"}).status, 0);
   EXPECT_NE(Run({"hostname", "evil"}).status, 0);

@@ -2,13 +2,20 @@
 
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "base/scoped_fd.h"
 #include "base/status_macros.h"
 
 namespace runner {
@@ -122,7 +129,25 @@ int SeccompAllowlistSizeForTesting() {
   return n;
 }
 
-absl::Status LoadSeccompFilter(const std::vector<int>& capabilities) {
+namespace {
+
+// Reads back what libseccomp would load: seccomp_export_bpf writes the program to a file.
+absl::StatusOr<SeccompProgram> ExportProgram(scmp_filter_ctx ctx) {
+  base::ScopedFd memfd(memfd_create("slipway-seccomp", MFD_CLOEXEC));
+  if (!memfd.valid()) return base::ErrnoError(errno, "memfd_create for the seccomp filter");
+  int rc = seccomp_export_bpf(ctx, memfd.get());
+  if (rc < 0) return base::ErrnoError(-rc, "compiling the seccomp filter");
+  off_t size = lseek(memfd.get(), 0, SEEK_END);
+  if (size <= 0 || size % sizeof(sock_filter) != 0 || size / sizeof(sock_filter) > BPF_MAXINSNS)
+    return absl::InternalError(absl::StrCat("seccomp filter of unexpected size ", size));
+  SeccompProgram program;
+  program.instructions.resize(size / sizeof(sock_filter));
+  if (pread(memfd.get(), program.instructions.data(), size, 0) != size)
+    return base::ErrnoError(errno, "reading back the seccomp filter");
+  return program;
+}
+
+absl::StatusOr<SeccompProgram> CompileSeccompFilter(const std::vector<int>& capabilities) {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
   if (ctx == nullptr) return absl::InternalError("seccomp_init failed");
   struct Releaser {
@@ -161,8 +186,31 @@ absl::Status LoadSeccompFilter(const std::vector<int>& capabilities) {
   scmp_arg_cmp not_vsock = SCMP_A0(SCMP_CMP_NE, static_cast<uint64_t>(kAfVsock));
   RETURN_IF_ERROR(add("socket", SCMP_ACT_ALLOW, 1, &not_vsock));
 
-  int rc = seccomp_load(ctx);
-  if (rc < 0) return base::ErrnoError(-rc, "loading the seccomp filter");
+  return ExportProgram(ctx);
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const SeccompProgram>> SeccompFilterFor(
+    const std::vector<int>& capabilities) {
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* cache = new std::map<std::vector<int>, std::shared_ptr<const SeccompProgram>>();
+  std::vector<int> key = capabilities;
+  std::sort(key.begin(), key.end());
+  absl::MutexLock lock(&mu);
+  auto it = cache->find(key);
+  if (it != cache->end()) return it->second;
+  ASSIGN_OR_RETURN(SeccompProgram program, CompileSeccompFilter(key));
+  auto shared = std::make_shared<const SeccompProgram>(std::move(program));
+  cache->emplace(std::move(key), shared);
+  return shared;
+}
+
+absl::Status InstallSeccompFilter(const SeccompProgram& program) {
+  sock_fprog fprog = {static_cast<unsigned short>(program.instructions.size()),
+                      const_cast<sock_filter*>(program.instructions.data())};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) < 0)
+    return base::ErrnoError(errno, "loading the seccomp filter");
   return absl::OkStatus();
 }
 
