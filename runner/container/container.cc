@@ -373,6 +373,8 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
     ASSIGN_OR_RETURN(PreparedRootfs prepared, PrepareRootfs(*image->opened.layout, image->ref, cache, info.dir));
     spec.rootfs = prepared.rootfs;
     spec.overlay = prepared.overlay;
+    if (!prepared.skeleton_dir.empty())
+      spec.overlay.lower_dirs.insert(spec.overlay.lower_dirs.begin(), prepared.skeleton_dir);
     read_dirs = prepared.read_dirs;
   } else {
     char real[PATH_MAX];
@@ -440,13 +442,10 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
                           ? env->ReadFile("/etc/hosts").value_or("127.0.0.1\tlocalhost\n")
                           : absl::StrCat("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
                                          "ip6-loopback\n127.0.1.1\t", spec.hostname, "\n");
-  RETURN_IF_ERROR(WriteRuntimeFile(info.dir + "/hosts", hosts));
-  RETURN_IF_ERROR(WriteRuntimeFile(info.dir + "/hostname", spec.hostname + "\n"));
-  RETURN_IF_ERROR(WriteRuntimeFile(info.dir + "/resolv.conf",
-                                           env->ReadFile("/etc/resolv.conf").value_or("")));
-  spec.mounts.push_back({info.dir + "/hosts", "/etc/hosts", o.read_only});
-  spec.mounts.push_back({info.dir + "/hostname", "/etc/hostname", o.read_only});
-  spec.mounts.push_back({info.dir + "/resolv.conf", "/etc/resolv.conf", o.read_only});
+  spec.files.push_back({"/etc/hosts", hosts, o.read_only});
+  spec.files.push_back({"/etc/hostname", spec.hostname + "\n", o.read_only});
+  spec.files.push_back(
+      {"/etc/resolv.conf", env->ReadFile("/etc/resolv.conf").value_or(""), o.read_only});
   for (const BindMount& m : volumes) spec.mounts.push_back(m);
 
   // Cgroup: only for limits. Without one the PID namespace still bounds the container: when its

@@ -1,10 +1,12 @@
 // Container lifecycle: run (foreground or detached), ps, logs, stop and rm, with state on disk.
 //
 // Each container has a directory `<state_root>/<id>` (state_root: /run/slipway for root, else
-// $XDG_RUNTIME_DIR/slipway) holding state.json, the log of a detached run, the per-container
-// /etc/hosts, /etc/hostname and /etc/resolv.conf, and the overlay's upper/work directories. The
-// rootfs is mounted only inside the container's mount namespace, so nothing appears in the host's
-// mount table; the cgroup is the only other kernel object, and rm/--rm remove it with the directory.
+// $XDG_RUNTIME_DIR/slipway) holding state.json, the log of a detached run and the overlay's
+// upper/work directories. The rootfs is mounted only inside the container's mount namespace (on a
+// mount point shared by all containers, under the layer cache), so nothing appears in the host's
+// mount table; /etc/hosts, /etc/hostname and /etc/resolv.conf live in the container's in-memory
+// /dev (spec.h, GeneratedFile). The cgroup is the only other kernel object, and rm/--rm remove it
+// with the directory.
 //
 // A foreground run is monitored by the calling process: stdio passes straight through, SIGINT,
 // SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded, and `timeout_seconds` sends SIGTERM

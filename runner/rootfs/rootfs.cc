@@ -22,6 +22,7 @@
 #include "base/scoped_fd.h"
 #include "base/status_macros.h"
 #include "oci/tar/layer_extractor.h"
+#include "runner/rootfs/mount_skeleton.h"
 
 namespace runner {
 namespace {
@@ -108,6 +109,16 @@ absl::StatusOr<std::string> LayerCache::Ensure(const oci::Digest& diff_id,
   return final_dir;
 }
 
+absl::StatusOr<std::string> LayerCache::MountPoint() {
+  std::string dir = absl::StrCat(dir_, "/.mnt");
+  if (mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST) {
+    RETURN_IF_ERROR(base::Env::Default()->CreateDirs(dir_, 0700));
+    if (mkdir(dir.c_str(), 0755) < 0 && errno != EEXIST)
+      return base::ErrnoError(errno, absl::StrCat("mkdir `", dir, "`"));
+  }
+  return dir;
+}
+
 bool LayerCache::OverlaySupported() {
   base::Env* env = base::Env::Default();
   std::string ok_marker = absl::StrCat(dir_, "/.overlay-ok");
@@ -146,14 +157,20 @@ absl::StatusOr<PreparedRootfs> PrepareRootfs(const oci::Layout& layout, const oc
         "image has ", layers.size(), " layers but its config lists ", diff_ids.size(),
         " diff_ids"));
   PreparedRootfs out;
-  out.rootfs = absl::StrCat(container_dir, "/rootfs");
-  RETURN_IF_ERROR(env->CreateDirs(out.rootfs, 0755));
   if (cache.OverlaySupported()) {
     for (size_t i = 0; i < layers.size(); ++i) {
       ASSIGN_OR_RETURN(std::string dir,
                        cache.Ensure(diff_ids[i], layout.BlobPath(layers[i].digest), layers[i].digest));
       out.overlay.lower_dirs.insert(out.overlay.lower_dirs.begin(), dir);
     }
+    // The overlay is only ever mounted inside a private mount namespace, so every container can
+    // use the same mount point: nothing to create or delete per container.
+    ASSIGN_OR_RETURN(out.rootfs, cache.MountPoint());
+    ASSIGN_OR_RETURN(out.skeleton_dir,
+                     EnsureMountPointSkeleton(
+                         cache.dir(), SafeSkeletonEntries(out.overlay.lower_dirs,
+                                                          geteuid() != 0 ? "user.overlay.opaque"
+                                                                         : "trusted.overlay.opaque")));
     if (out.overlay.lower_dirs.empty()) {
       // An image with no layers: an empty lower keeps overlayfs happy.
       std::string empty = absl::StrCat(container_dir, "/empty");
@@ -170,6 +187,8 @@ absl::StatusOr<PreparedRootfs> PrepareRootfs(const oci::Layout& layout, const oc
   }
   // No overlayfs: a private copy, every layer applied in order (whiteouts delete).
   out.private_copy = true;
+  out.rootfs = absl::StrCat(container_dir, "/rootfs");
+  RETURN_IF_ERROR(env->CreateDirs(out.rootfs, 0755));
   for (size_t i = 0; i < layers.size(); ++i) {
     ASSIGN_OR_RETURN(base::ScopedFd blob, OpenBlobFile(layout.BlobPath(layers[i].digest)));
     RETURN_IF_ERROR(VerifyBlob(blob.get(), layers[i].digest, layout.BlobPath(layers[i].digest)));

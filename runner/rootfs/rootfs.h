@@ -7,7 +7,8 @@
 // removes, never a half-made layer behind a name. Thread-compatible; safe across processes.
 //
 // PrepareRootfs: an overlay spec (read-only lowers from the cache, a fresh upper and work dir per
-// container, mounted later inside the container's mount namespace) or, where overlayfs is not
+// container, mounted later inside the container's mount namespace on the cache's shared mount
+// point) or, where overlayfs is not
 // permitted, a private copy made by applying every layer into the container's directory.
 #ifndef SLIPWAY_RUNNER_ROOTFS_ROOTFS_H_
 #define SLIPWAY_RUNNER_ROOTFS_ROOTFS_H_
@@ -42,6 +43,10 @@ class LayerCache {
   // namespace, and remembered in the cache dir).
   bool OverlaySupported();
 
+  // `<dir>/.mnt`, created if missing: the mount point of every container's overlay. Each mounts
+  // it in its own private mount namespace, so they never see one another's.
+  absl::StatusOr<std::string> MountPoint();
+
  private:
   std::string dir_;
   bool rootless_;
@@ -50,12 +55,16 @@ class LayerCache {
 struct PreparedRootfs {
   std::string rootfs;    // the mount point / directory that becomes `/`
   OverlaySpec overlay;   // empty lower_dirs when `private_copy`
+  // For a container (not for inspecting): the mount-point skeleton to put on top of
+  // `overlay.lower_dirs` (mount_skeleton.h); empty when none is needed.
+  std::string skeleton_dir;
   bool private_copy = false;
   // Directories to search (top-most first) for files of the image such as /etc/passwd.
   std::vector<std::string> read_dirs;
 };
 
-// Lays out `<container_dir>/{rootfs,upper,work}` for `image` from `layout`.
+// Lays out `<container_dir>/{upper,work}` (overlay) or `<container_dir>/rootfs` (private copy) for
+// `image` from `layout`.
 absl::StatusOr<PreparedRootfs> PrepareRootfs(const oci::Layout& layout, const oci::ImageRef& image,
                                              LayerCache& cache, const std::string& container_dir);
 

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/env.h"
 #include "base/scoped_fd.h"
 #include "base/status_macros.h"
 #include "runner/sandbox/in_root.h"
@@ -131,6 +132,31 @@ absl::Status MaskAndProtect(int root_fd) {
   return absl::OkStatus();
 }
 
+absl::Status MountGeneratedFiles(int root_fd, const std::vector<GeneratedFile>& files) {
+  if (files.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(base::ScopedFd devfd, OpenInRoot(root_fd, "/dev", O_DIRECTORY | O_RDONLY));
+  for (size_t i = 0; i < files.size(); ++i) {
+    const GeneratedFile& f = files[i];
+    // Staged under a name the container never sees: it is unlinked before anything runs there.
+    std::string name = absl::StrCat(".slipway-file-", i);
+    int raw = openat(devfd.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (raw < 0) return base::ErrnoError(errno, absl::StrCat("creating `/dev/", name, "`"));
+    base::ScopedFd staged(raw);
+    RETURN_IF_ERROR_CTX(base::WriteAll(staged.get(), f.content),
+                        absl::StrCat("writing the content of `", f.destination, "`"));
+    ASSIGN_OR_RETURN(base::ScopedFd dst, CreateInRoot(root_fd, f.destination, false));
+    std::string what = absl::StrCat("`", f.destination, "`");
+    RETURN_IF_ERROR(Mount(FdPath(staged.get()), FdPath(dst.get()), nullptr, MS_BIND, "", what));
+    if (unlinkat(devfd.get(), name.c_str(), 0) < 0)
+      return base::ErrnoError(errno, absl::StrCat("unlinking `/dev/", name, "`"));
+    if (f.read_only) {
+      ASSIGN_OR_RETURN(base::ScopedFd top, OpenInRoot(root_fd, f.destination, O_PATH));
+      RETURN_IF_ERROR(RemountReadOnly(FdPath(top.get()), what));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status BindMounts(int root_fd, const std::vector<BindMount>& mounts) {
   for (const BindMount& m : mounts) {
     struct stat st;
@@ -202,6 +228,7 @@ absl::Status SetUpMountsAndPivot(const SandboxSpec& spec) {
                         "`/proc`"));
   RETURN_IF_ERROR(SetUpDev(root.get(), spec.user_namespace));
   RETURN_IF_ERROR(SetUpSys(root.get()));
+  RETURN_IF_ERROR(MountGeneratedFiles(root.get(), spec.files));
   RETURN_IF_ERROR(BindMounts(root.get(), spec.mounts));
   RETURN_IF_ERROR(MaskAndProtect(root.get()));
   RETURN_IF_ERROR(PivotInto(spec.rootfs));

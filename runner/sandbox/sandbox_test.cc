@@ -129,6 +129,20 @@ TEST_F(SandboxTest, SeccompWithoutNoNewPrivs) {
   EXPECT_NE(Run({"unshare", "-U", "true"}).status, 0);
 }
 
+TEST_F(SandboxTest, GeneratedFilesAreMountedAndLeaveNothingInDev) {
+  spec_.files.push_back({"/etc/hosts", "127.0.0.1\tlocalhost\n", false});
+  spec_.files.push_back({"/etc/hostname", "box\n", true});
+  Outcome o = Run({"sh", "-c",
+                   "cat /etc/hosts /etc/hostname; ls -a /dev | grep -c slipway; "
+                   "echo x >> /etc/hosts && echo hosts-writable; "
+                   "echo x >> /etc/hostname || echo hostname-read-only"});
+  EXPECT_THAT(o.output, HasSubstr("127.0.0.1\tlocalhost\nbox\n0\n"));
+  EXPECT_THAT(o.output, HasSubstr("hosts-writable"));
+  EXPECT_THAT(o.output, HasSubstr("hostname-read-only"));
+  // The rootfs is used in place here: the mount points exist, but nothing was written to them.
+  EXPECT_EQ(base::Env::Default()->ReadFile(rootfs_ + "/etc/hostname").value_or("?"), "");
+}
+
 TEST_F(SandboxTest, EscapesFail) {
   EXPECT_NE(Run({"mount", "-t", "tmpfs", "x", "/tmp"}).status, 0);
   EXPECT_NE(Run({"hostname", "evil"}).status, 0);

@@ -22,6 +22,15 @@ struct BindMount {
   bool read_only = false;
 };
 
+// A small file made for one container (/etc/hosts, /etc/hostname, /etc/resolv.conf). The sandbox
+// writes it into the container's in-memory /dev, bind-mounts it onto `destination` and unlinks it
+// from /dev: no disk I/O, nothing left behind, gone with the container's mount namespace.
+struct GeneratedFile {
+  std::string destination;
+  std::string content;
+  bool read_only = false;
+};
+
 // One line of /proc/PID/uid_map or gid_map.
 struct IdMapping {
   uint32_t container_id = 0;
@@ -61,7 +70,9 @@ struct SandboxSpec {
   bool readonly_rootfs = false;
   std::string hostname = "slipway";
   NetworkMode network = NetworkMode::kNone;
-  // Mounted after /proc, /dev and /sys, in order.
+  // Mounted after /proc, /dev and /sys, before `mounts`.
+  std::vector<GeneratedFile> files;
+  // Mounted after `files`, in order.
   std::vector<BindMount> mounts;
   ProcessSpec process;
   // Run a small init as PID 1 that reaps zombies and forwards signals to the command.
