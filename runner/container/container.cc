@@ -36,6 +36,7 @@
 #include "runner/rootfs/rootfs.h"
 #include "runner/sandbox/in_root.h"
 #include "runner/sandbox/capabilities.h"
+#include "runner/sandbox/id_mapping.h"
 #include "runner/sandbox/process.h"
 #include "runner/sandbox/sandbox.h"
 #include "runner/sandbox/seccomp.h"
@@ -145,29 +146,6 @@ absl::Status WriteState(const ContainerInfo& c) {
   return WriteRuntimeFile(absl::StrCat(c.dir, "/state.json"), ToJson(c).dump(2) + "\n");
 }
 
-// The subordinate id range of the user `id` (by name or number) in /etc/subuid or /etc/subgid,
-// mapped at container id 1 (0 is the user itself). nullopt when the file or an entry is missing.
-std::optional<IdMapping> SubordinateRange(const char* file, uint32_t id) {
-  absl::StatusOr<std::string> text = base::Env::Default()->ReadFile(file);
-  if (!text.ok()) return std::nullopt;
-  std::string name;
-  if (struct passwd* pw = getpwuid(geteuid()); pw != nullptr) name = pw->pw_name;
-  if (absl::string_view(file) == "/etc/subgid") {
-    struct group* gr = getgrgid(id);
-    name = gr != nullptr ? gr->gr_name : name;
-  }
-  for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
-    std::vector<absl::string_view> f = absl::StrSplit(line, ':');
-    uint32_t start = 0, count = 0, owner = 0;
-    if (f.size() != 3 || !absl::SimpleAtoi(f[1], &start) || !absl::SimpleAtoi(f[2], &count) ||
-        count == 0)
-      continue;
-    bool mine = (!name.empty() && f[0] == name) || (absl::SimpleAtoi(f[0], &owner) && owner == id);
-    if (mine) return IdMapping{1, start, count};
-  }
-  return std::nullopt;
-}
-
 // Sends `sig` to every process in the PID namespace whose init is `init_pid` (found by comparing
 // /proc/PID/ns/pid), for containers without a cgroup. Killing PID 1 with SIGKILL already kills
 // the rest; this is for signals the tree should see (SIGTERM at a timeout).
@@ -264,9 +242,6 @@ absl::StatusOr<std::vector<BindMount>> ParseVolumes(const std::vector<std::strin
   return out;
 }
 
-absl::Status RemoveDirContents(const std::string& dir) {
-  return base::Env::Default()->RemoveAll(dir);
-}
 
 }  // namespace
 
@@ -321,6 +296,7 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
   } seccomp_joiner{seccomp_warmup};
   std::string state_root = o.state_root.empty() ? DefaultStateRoot() : o.state_root;
   bool rootless = geteuid() != 0;
+  const IdMappings mappings = rootless ? RootlessMappings() : IdMappings{};
 
   oci::ContainerConfig image_config;
   std::shared_ptr<const RunImage> image = o.opened_image;
@@ -357,19 +333,20 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
   // From here on, a failure must leave nothing behind.
   struct Cleanup {
     std::string dir;
+    const IdMappings& mappings;
     std::optional<Cgroup> cgroup;
     bool armed = true;
     ~Cleanup() {
       if (!armed) return;
       if (cgroup) (void)cgroup->Destroy();
-      (void)base::Env::Default()->RemoveAll(dir);
+      (void)RemoveAllMapped(dir, mappings);
     }
-  } cleanup{info.dir, std::nullopt};
+  } cleanup{info.dir, mappings, std::nullopt};
 
   SandboxSpec spec;
   std::vector<std::string> read_dirs;
   if (o.rootfs_dir.empty()) {
-    LayerCache cache(o.cache_dir.empty() ? DefaultLayerCacheDir() : o.cache_dir, rootless);
+    LayerCache cache = LayerCache::ForThisUser(o.cache_dir);
     ASSIGN_OR_RETURN(PreparedRootfs prepared, PrepareRootfs(*image->opened.layout, image->ref, cache, info.dir));
     spec.rootfs = prepared.rootfs;
     spec.overlay = prepared.overlay;
@@ -410,27 +387,14 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
   }
   if (rootless) {
     spec.user_namespace = true;
-    spec.uid_mappings = {{0, static_cast<uint32_t>(geteuid()), 1}};
-    spec.gid_mappings = {{0, static_cast<uint32_t>(getegid()), 1}};
-    // With subordinate ranges (and the setuid helpers that may use them), ids 1..N map to them.
-    std::optional<IdMapping> sub_uid = SubordinateRange("/etc/subuid", geteuid());
-    std::optional<IdMapping> sub_gid = SubordinateRange("/etc/subgid", getegid());
-    bool helpers = access("/usr/bin/newuidmap", X_OK) == 0 && access("/usr/bin/newgidmap", X_OK) == 0;
-    if (sub_uid && sub_gid && helpers) {
-      spec.uid_mappings.push_back(*sub_uid);
-      spec.gid_mappings.push_back(*sub_gid);
-    }
-    auto mapped = [](const std::vector<IdMapping>& maps, uint32_t id) {
-      for (const IdMapping& m : maps)
-        if (id >= m.container_id && id - m.container_id < m.size) return true;
-      return false;
-    };
+    spec.uid_mappings = mappings.uids;
+    spec.gid_mappings = mappings.gids;
     // Supplementary groups outside the mapping cannot be set: leave them out.
     std::vector<gid_t> groups;
     for (gid_t g : spec.process.additional_gids)
-      if (mapped(spec.gid_mappings, g)) groups.push_back(g);
+      if (mappings.MapsGid(g)) groups.push_back(g);
     spec.process.additional_gids = groups;
-    if (!mapped(spec.uid_mappings, resolved.uid) || !mapped(spec.gid_mappings, resolved.gid))
+    if (!mappings.MapsUid(resolved.uid) || !mappings.MapsGid(resolved.gid))
       return absl::FailedPreconditionError(absl::StrCat(
           "rootless: user `", user, "` (uid ", resolved.uid, ", gid ", resolved.gid,
           ") is not mapped into the container's user namespace; only root is, unless /etc/subuid "
@@ -577,11 +541,12 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
   if (cgroup != nullptr) (void)cgroup->Destroy();
   cleanup.cgroup.reset();
   info.cgroup_dirs.clear();
-  (void)RemoveDirContents(info.dir + "/upper");
-  (void)RemoveDirContents(info.dir + "/work");
+  // Files of subordinate ids (a non-root container user's) need the user namespace to go.
   if (o.remove) {
-    (void)env->RemoveAll(info.dir);
+    (void)RemoveAllMapped(info.dir, mappings);
   } else {
+    (void)RemoveAllMapped(info.dir + "/upper", mappings);
+    (void)RemoveAllMapped(info.dir + "/work", mappings);
     (void)WriteState(info);
   }
   cleanup.armed = false;
@@ -657,7 +622,7 @@ absl::Status RemoveContainer(const std::string& state_root, const std::string& r
     Cgroup cg(c.cgroup_version, c.cgroup_dirs, "");
     RETURN_IF_ERROR(cg.Destroy());
   }
-  return base::Env::Default()->RemoveAll(c.dir);
+  return RemoveAllMapped(c.dir, geteuid() != 0 ? RootlessMappings() : IdMappings{});
 }
 
 absl::StatusOr<std::string> LogPath(const std::string& state_root, const std::string& ref) {

@@ -23,6 +23,7 @@
 #include "base/status_macros.h"
 #include "oci/tar/layer_extractor.h"
 #include "runner/rootfs/mount_skeleton.h"
+#include "runner/sandbox/id_mapping.h"
 
 namespace runner {
 namespace {
@@ -61,51 +62,63 @@ std::string DefaultLayerCacheDir() {
   return absl::StrCat(home != nullptr && *home ? home : "/root", "/.cache/slipway/layers");
 }
 
+LayerCache LayerCache::ForThisUser(std::string dir) {
+  if (dir.empty()) dir = DefaultLayerCacheDir();
+  if (geteuid() == 0) return LayerCache(std::move(dir), false);
+  return LayerCache(std::move(dir), true, RootlessMappings());
+}
+
+std::string LayerCache::LayersDir() const {
+  // Unpacked with their owners inside a user namespace, files belong to host ids of the mapping:
+  // such layers are only valid with that same mapping, so they get a folder of their own.
+  return mappings_.ranged() ? absl::StrCat(dir_, "/", mappings_.Key()) : dir_;
+}
+
 absl::StatusOr<std::string> LayerCache::Ensure(const oci::Digest& diff_id,
                                                const std::string& blob_path,
                                                const oci::Digest& blob_digest) {
   base::Env* env = base::Env::Default();
   std::string hex(diff_id.hex());
-  std::string final_dir = absl::StrCat(dir_, "/", hex);
+  std::string layers_dir = LayersDir();
+  std::string final_dir = absl::StrCat(layers_dir, "/", hex);
   if (env->IsDirectory(final_dir)) return final_dir;
-  RETURN_IF_ERROR(env->CreateDirs(dir_, 0700));
+  RETURN_IF_ERROR(env->CreateDirs(layers_dir, 0700));
   ASSIGN_OR_RETURN(base::ScopedFd lock,
-                   env->Open(absl::StrCat(dir_, "/.lock-", hex), O_RDWR | O_CREAT, 0600));
+                   env->Open(absl::StrCat(layers_dir, "/.lock-", hex), O_RDWR | O_CREAT, 0600));
   while (flock(lock.get(), LOCK_EX) < 0) {
     if (errno != EINTR) return base::ErrnoError(errno, absl::StrCat("locking layer ", hex));
   }
   if (env->IsDirectory(final_dir)) return final_dir;  // another process unpacked it meanwhile
-  // Leftovers of a crashed unpack of this layer (we hold its lock, so nobody is writing them).
-  ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(dir_));
-  for (const std::string& n : names)
-    if (absl::StartsWith(n, absl::StrCat(".tmp-", hex)))
-      RETURN_IF_ERROR(env->RemoveAll(absl::StrCat(dir_, "/", n)));
-  std::string tmpl = absl::StrCat(dir_, "/.tmp-", hex, "-XXXXXX");
-  if (mkdtemp(tmpl.data()) == nullptr)
-    return base::ErrnoError(errno, absl::StrCat("mkdtemp `", tmpl, "`"));
-  chmod(tmpl.c_str(), 0755);
   ASSIGN_OR_RETURN(base::ScopedFd blob, OpenBlobFile(blob_path));
-  if (!blob_digest.empty()) {
-    absl::Status verified = VerifyBlob(blob.get(), blob_digest, blob_path);
-    if (!verified.ok()) {
+  if (!blob_digest.empty()) RETURN_IF_ERROR(VerifyBlob(blob.get(), blob_digest, blob_path));
+  bool in_user_namespace = rootless_ && mappings_.ranged();
+  auto unpack = [&]() -> absl::Status {
+    // Leftovers of a crashed unpack of this layer (we hold its lock, so nobody is writing them).
+    ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(layers_dir));
+    for (const std::string& n : names)
+      if (absl::StartsWith(n, absl::StrCat(".tmp-", hex)))
+        RETURN_IF_ERROR(env->RemoveAll(absl::StrCat(layers_dir, "/", n)));
+    std::string tmpl = absl::StrCat(layers_dir, "/.tmp-", hex, "-XXXXXX");
+    if (mkdtemp(tmpl.data()) == nullptr)
+      return base::ErrnoError(errno, absl::StrCat("mkdtemp `", tmpl, "`"));
+    chmod(tmpl.c_str(), 0755);
+    oci::ExtractOptions opts;
+    opts.whiteouts = oci::ExtractOptions::Whiteouts::kOverlay;
+    opts.overlay_xattr_prefix = rootless_ ? "user." : "trusted.";
+    // As root of a user namespace with subordinate ranges, owners inside the ranges are kept.
+    opts.preserve_owners = !rootless_ || in_user_namespace;
+    opts.allow_devices = !rootless_;
+    opts.expected_diff_id = diff_id;
+    absl::StatusOr<oci::ExtractStats> stats = oci::ApplyLayer(blob.get(), tmpl, opts);
+    if (!stats.ok()) {
       (void)env->RemoveAll(tmpl);
-      return verified;
+      return base::Annotate(stats.status(), absl::StrCat("unpacking layer ", diff_id.str(),
+                                                         " from `", blob_path, "`"));
     }
-  }
-  oci::ExtractOptions opts;
-  opts.whiteouts = oci::ExtractOptions::Whiteouts::kOverlay;
-  opts.overlay_xattr_prefix = rootless_ ? "user." : "trusted.";
-  opts.preserve_owners = !rootless_;
-  opts.allow_devices = !rootless_;
-  opts.expected_diff_id = diff_id;
-  absl::StatusOr<oci::ExtractStats> stats = oci::ApplyLayer(blob.get(), tmpl, opts);
-  if (!stats.ok()) {
-    (void)env->RemoveAll(tmpl);
-    return base::Annotate(stats.status(), absl::StrCat("unpacking layer ", diff_id.str(),
-                                                       " from `", blob_path, "`"));
-  }
-  sync();  // the unpacked files must be durable before the name makes them visible
-  RETURN_IF_ERROR(env->Rename(tmpl, final_dir));
+    sync();  // the unpacked files must be durable before the name makes them visible
+    return env->Rename(tmpl, final_dir);
+  };
+  RETURN_IF_ERROR(in_user_namespace ? RunInUserNamespace(mappings_, unpack) : unpack());
   return final_dir;
 }
 
@@ -121,18 +134,22 @@ absl::StatusOr<std::string> LayerCache::MountPoint() {
 
 bool LayerCache::OverlaySupported() {
   base::Env* env = base::Env::Default();
-  std::string ok_marker = absl::StrCat(dir_, "/.overlay-ok");
-  std::string no_marker = absl::StrCat(dir_, "/.overlay-no");
+  // (Named anew when the probe was fixed to map ids: older caches remember a wrong "no".)
+  std::string ok_marker = absl::StrCat(dir_, "/.overlay-supported");
+  std::string no_marker = absl::StrCat(dir_, "/.overlay-unsupported");
   if (env->Exists(ok_marker)) return true;
   if (env->Exists(no_marker)) return false;
   if (!env->CreateDirs(dir_, 0700).ok()) return false;
   std::string probe = absl::StrCat(dir_, "/.probe-XXXXXX");
   if (mkdtemp(probe.data()) == nullptr) return false;
   for (const char* d : {"/l", "/u", "/w", "/m"}) mkdir(absl::StrCat(probe, d).c_str(), 0755);
+  uint32_t uid = geteuid(), gid = getegid();
   pid_t pid = fork();
   if (pid == 0) {
     int flags = CLONE_NEWNS | (rootless_ ? CLONE_NEWUSER : 0);
     if (unshare(flags) < 0) _exit(1);
+    // Unmapped, we could not mount anything: map ourselves to root, as the containers are.
+    if (rootless_ && !MapSelfToRoot(uid, gid).ok()) _exit(1);
     mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
     std::string data = absl::StrCat("lowerdir=", probe, "/l,upperdir=", probe, "/u,workdir=",
                                      probe, "/w", rootless_ ? ",userxattr" : "");
@@ -234,15 +251,11 @@ absl::StatusOr<std::string> InspectImageRootfs(const oci::Layout& layout, const 
     };
     if (unshare(CLONE_NEWNS | (rootless ? CLONE_NEWUSER : 0)) < 0) fail("unshare");
     if (rootless) {
-      auto write_file = [&](const char* path, const std::string& text) {
-        int fd = open(path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-          fail(absl::StrCat("writing `", path, "`"));
-        close(fd);
-      };
-      write_file("/proc/self/setgroups", "deny");
-      write_file("/proc/self/uid_map", absl::StrCat("0 ", uid, " 1\n"));
-      write_file("/proc/self/gid_map", absl::StrCat("0 ", gid, " 1\n"));
+      absl::Status mapped = MapSelfToRoot(uid, gid);
+      if (!mapped.ok()) {
+        errno = 0;
+        fail(std::string(mapped.message()));
+      }
     }
     if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) fail("making `/` private");
     std::string data = absl::StrCat("lowerdir=", absl::StrJoin(prepared.overlay.lower_dirs, ":"),

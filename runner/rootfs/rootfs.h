@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "oci/digest.h"
 #include "oci/layout/layout.h"
+#include "runner/sandbox/id_mapping.h"
 #include "runner/sandbox/spec.h"
 
 namespace runner {
@@ -29,9 +30,19 @@ std::string DefaultLayerCacheDir();
 
 class LayerCache {
  public:
-  // `rootless` selects user.* overlay xattrs and no chown.
-  LayerCache(std::string dir, bool rootless) : dir_(std::move(dir)), rootless_(rootless) {}
+  // `rootless` selects user.* overlay xattrs and no chown. With ranged `mappings` (subordinate
+  // ids, id_mapping.h), rootless layers are unpacked as root of a user namespace with them, owners
+  // kept, into a folder of the cache for that mapping.
+  LayerCache(std::string dir, bool rootless, IdMappings mappings = {})
+      : dir_(std::move(dir)), rootless_(rootless), mappings_(std::move(mappings)) {}
+  // The cache as the calling user uses it: root, or rootless with RootlessMappings(). An empty
+  // `dir` means DefaultLayerCacheDir().
+  static LayerCache ForThisUser(std::string dir);
+
   const std::string& dir() const { return dir_; }
+  const IdMappings& mappings() const { return mappings_; }
+  // Where this cache's unpacked layers live: `dir`, or `dir/<mapping key>`.
+  std::string LayersDir() const;
 
   // The unpacked directory of the layer whose uncompressed digest is `diff_id`, unpacking the
   // blob at `blob_path` first if needed. When `blob_digest` is given, the blob's bytes are checked
@@ -50,6 +61,7 @@ class LayerCache {
  private:
   std::string dir_;
   bool rootless_;
+  IdMappings mappings_;
 };
 
 struct PreparedRootfs {

@@ -25,6 +25,7 @@
 #include "base/scoped_fd.h"
 #include "base/status_macros.h"
 #include "runner/sandbox/capabilities.h"
+#include "runner/sandbox/id_mapping.h"
 #include "runner/sandbox/mounts.h"
 #include "runner/sandbox/process.h"
 #include "runner/sandbox/seccomp.h"
@@ -203,66 +204,12 @@ int ChildMain(void* raw) {
        absl::StrCat("exec `", path, "`: ", std::strerror(err)));
 }
 
-absl::Status WriteProcFile(pid_t pid, const char* name, const std::string& data) {
-  std::string path = absl::StrCat("/proc/", pid, "/", name);
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return base::ErrnoError(errno, absl::StrCat("open `", path, "`"));
-  base::ScopedFd closer(fd);
-  if (write(fd, data.data(), data.size()) != static_cast<ssize_t>(data.size()))
-    return base::ErrnoError(errno, absl::StrCat("write `", path, "`"));
-  return absl::OkStatus();
-}
-
-absl::Status RunHelper(const std::vector<std::string>& argv) {
-  pid_t pid = fork();
-  if (pid < 0) return base::ErrnoError(errno, "fork");
-  if (pid == 0) {
-    std::vector<char*> args;
-    for (const std::string& s : argv) args.push_back(const_cast<char*>(s.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return absl::FailedPreconditionError(
-        absl::StrCat("`", argv[0], "` failed with status ", ExitStatusFromWait(status)));
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 int ExitStatusFromWait(int wait_status) {
   if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
   if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
   return 255;
-}
-
-absl::Status WriteIdMappings(pid_t pid, const SandboxSpec& spec) {
-  bool simple = spec.uid_mappings.size() == 1 && spec.gid_mappings.size() == 1 &&
-                spec.uid_mappings[0].size == 1 && spec.gid_mappings[0].size == 1 &&
-                spec.uid_mappings[0].host_id == geteuid() &&
-                spec.gid_mappings[0].host_id == getegid();
-  if (simple) {
-    RETURN_IF_ERROR(WriteProcFile(pid, "setgroups", "deny"));
-    RETURN_IF_ERROR(WriteProcFile(
-        pid, "uid_map",
-        absl::StrCat(spec.uid_mappings[0].container_id, " ", spec.uid_mappings[0].host_id, " 1\n")));
-    return WriteProcFile(
-        pid, "gid_map",
-        absl::StrCat(spec.gid_mappings[0].container_id, " ", spec.gid_mappings[0].host_id, " 1\n"));
-  }
-  std::vector<std::string> uid_cmd = {"newuidmap", absl::StrCat(pid)};
-  for (const IdMapping& m : spec.uid_mappings)
-    for (uint32_t v : {m.container_id, m.host_id, m.size}) uid_cmd.push_back(absl::StrCat(v));
-  std::vector<std::string> gid_cmd = {"newgidmap", absl::StrCat(pid)};
-  for (const IdMapping& m : spec.gid_mappings)
-    for (uint32_t v : {m.container_id, m.host_id, m.size}) gid_cmd.push_back(absl::StrCat(v));
-  RETURN_IF_ERROR_CTX(RunHelper(uid_cmd), "writing the uid map");
-  RETURN_IF_ERROR_CTX(RunHelper(gid_cmd), "writing the gid map");
-  return absl::OkStatus();
 }
 
 absl::StatusOr<StartResult> StartSandbox(const SandboxSpec& spec, const AttachFn& attach) {
@@ -299,7 +246,7 @@ absl::StatusOr<StartResult> StartSandbox(const SandboxSpec& spec, const AttachFn
     return s;
   };
   if (spec.user_namespace) {
-    absl::Status s = WriteIdMappings(pid, spec);
+    absl::Status s = WriteIdMappings(pid, IdMappings{spec.uid_mappings, spec.gid_mappings});
     if (!s.ok()) return abandon(s);
   }
   if (attach) {

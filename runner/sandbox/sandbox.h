@@ -37,10 +37,6 @@ using AttachFn = std::function<absl::Status(pid_t pid)>;
 // Starts the container. Set-up failures in the child come back as errors naming the step.
 absl::StatusOr<StartResult> StartSandbox(const SandboxSpec& spec, const AttachFn& attach);
 
-// Writes /proc/PID/{uid_map,setgroups,gid_map}, with newuidmap/newgidmap when the mappings need
-// more than our own id.
-absl::Status WriteIdMappings(pid_t pid, const SandboxSpec& spec);
-
 // The exit status a shell would report: the code, or 128+signal.
 int ExitStatusFromWait(int wait_status);
 

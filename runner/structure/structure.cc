@@ -364,7 +364,7 @@ absl::StatusOr<std::vector<TestResult>> RunStructureTests(const StructureTestSpe
 
   if (spec.file_existence_tests_size() + spec.file_content_tests_size() > 0) {
     auto start = std::chrono::steady_clock::now();
-    LayerCache cache(o.cache_dir.empty() ? DefaultLayerCacheDir() : o.cache_dir, geteuid() != 0);
+    LayerCache cache = LayerCache::ForThisUser(o.cache_dir);
     ASSIGN_OR_RETURN(base::ScopedTempDir scratch, base::ScopedTempDir::Create("slipway-test-"));
     auto check_all = [&spec](int root_fd) {
       Json out = Json::array();

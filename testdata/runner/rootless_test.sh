@@ -23,7 +23,8 @@ useradd -m -s /bin/sh "$U" || { echo "useradd failed"; exit 1; }
 chmod 755 "$T"; cp "$SLIPWAY" "$T/slipway"; chmod 755 "$T/slipway"
 mkdir -p "$T/r/bin" "$T/r/etc" "$T/r/tmp"; chmod 1777 "$T/r/tmp"
 cp "$BUSYBOX" "$T/r/bin/busybox"; chmod 755 "$T/r/bin/busybox"
-for a in sh id echo cat touch ls; do ln -s busybox "$T/r/bin/$a"; done
+for a in sh id echo cat touch ls mkdir stat; do ln -s busybox "$T/r/bin/$a"; done
+mkdir -p "$T/r/home/app"; chown 1000:1000 "$T/r/home/app"
 printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/:/bin/sh\n' >"$T/r/etc/passwd"
 printf 'root:x:0:\napp:x:1000:\n' >"$T/r/etc/group"
 umoci init --layout "$T/img" >/dev/null && umoci new --image "$T/img:latest" >/dev/null
@@ -38,6 +39,7 @@ I=oci:$T/img:latest
 sed -i "/^$U:/d" /etc/subuid /etc/subgid 2>/dev/null
 expect_eq "rootless id (root inside = the user)" "$(as_user "$T/slipway" run --rm "$I" id 2>&1)" "uid=0(root) gid=0(root) groups=0(root)"
 expect_eq "rootless echo" "$(as_user "$T/slipway" run --rm "$I" echo hello 2>&1)" "hello"
+expect_eq "rootless uses overlayfs" "$(as_user "$T/slipway" run --rm "$I" sh -c 'grep -c "^overlay / " /proc/mounts' 2>&1)" "1"
 expect_eq "rootless writes its upper layer" "$(as_user "$T/slipway" run --rm "$I" sh -c 'touch /tmp/x && ls /tmp' 2>&1)" "x"
 out=$(as_user "$T/slipway" run --rm -u app "$I" id 2>&1); rc=$?
 if [[ $rc -ne 0 && "$out" == *"not mapped"* ]]; then pass "-u without a range is refused clearly"; else fail "-u without range: rc=$rc [$out]"; fi
@@ -53,6 +55,10 @@ if [[ -d /home/$U/.cache/slipway/layers ]]; then pass "layer cache in the user's
 echo "$U:200000:65536" >>/etc/subuid; echo "$U:200000:65536" >>/etc/subgid
 expect_eq "rootless -u app via /etc/subuid" "$(as_user "$T/slipway" run --rm -u app "$I" id 2>&1)" "uid=1000(app) gid=1000(app) groups=1000(app)"
 expect_eq "rootless root still the user" "$(as_user "$T/slipway" run --rm "$I" id -u 2>&1)" "0"
+# Layers are unpacked as root of a user namespace with the same ranges: owners are kept.
+expect_eq "rootless with a range keeps owners" "$(as_user "$T/slipway" run --rm "$I" stat -c %u:%g /home/app 2>&1)" "1000:1000"
+# What the container's user wrote (host ids of the range) is still removed with the container.
+expect_eq "files of subordinate ids removed" "$(as_user "$T/slipway" run --rm -u app "$I" sh -c 'mkdir /tmp/d && touch /tmp/d/f && echo ok' 2>&1):$(ls "$XDG/slipway" | wc -l)" "ok:0"
 expect_eq "no mounts left" "$(grep -c "$T" /proc/self/mountinfo)" "0"
 expect_eq "no processes of the user left" "$(pgrep -u "$U" | wc -l)" "0"
 echo "failures: $failures"
