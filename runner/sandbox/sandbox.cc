@@ -168,7 +168,7 @@ int ChildMain(void* raw) {
     Fail(efd, kExitNotFound,
          absl::StrCat("exec: `", p.args[0], "`: executable file not found in $PATH"));
 
-  const std::vector<int>& caps = DefaultCapabilities();
+  const std::vector<int>& caps = spec.capabilities ? *spec.capabilities : DefaultCapabilities();
   check(DropBoundingCapabilities(caps), "capabilities");
   if (a->seccomp != nullptr && !p.no_new_privs)
     check(InstallSeccompFilter(*a->seccomp), "seccomp");
@@ -216,7 +216,8 @@ absl::StatusOr<StartResult> StartSandbox(const SandboxSpec& spec, const AttachFn
   if (spec.process.args.empty()) return absl::InvalidArgumentError("no command to run");
   std::shared_ptr<const SeccompProgram> seccomp;
   if (spec.seccomp) {
-    ASSIGN_OR_RETURN(seccomp, SeccompFilterFor(DefaultCapabilities()));
+    ASSIGN_OR_RETURN(seccomp, SeccompFilterFor(spec.capabilities ? *spec.capabilities
+                                                                 : DefaultCapabilities()));
   }
   int sync_pipe[2], error_pipe[2];
   if (pipe2(sync_pipe, O_CLOEXEC) < 0) return base::ErrnoError(errno, "pipe");

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,9 @@ struct SandboxSpec {
   std::vector<IdMapping> gid_mappings;
   // Apply the seccomp allowlist. Default: on.
   bool seccomp = true;
+  // The capabilities the process keeps (bounding, and effective/permitted for root), sorted.
+  // Default: unset, Docker's 14 defaults (capabilities.h).
+  std::optional<std::vector<int>> capabilities;
 };
 
 }  // namespace runner
