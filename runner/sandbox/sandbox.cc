@@ -29,6 +29,7 @@
 #include "runner/sandbox/mounts.h"
 #include "runner/sandbox/process.h"
 #include "runner/sandbox/seccomp.h"
+#include "runner/sandbox/ulimits.h"
 
 namespace runner {
 namespace {
@@ -153,6 +154,7 @@ int ChildMain(void* raw) {
     nofile = {1024, 1024};
     setrlimit(RLIMIT_NOFILE, &nofile);
   }
+  check(ApplyUlimits(spec.process.ulimits), "ulimits");
 
   const ProcessSpec& p = spec.process;
   if (chdir(p.cwd.c_str()) < 0) {

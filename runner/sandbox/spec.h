@@ -48,6 +48,15 @@ struct OverlaySpec {
   bool userxattr = false;  // rootless overlay (xattrs in the user. namespace)
 };
 
+// One resource limit (setrlimit) of the container's process, as `--ulimit NAME=SOFT[:HARD]` gives
+// it (ulimits.h parses it). RLIM_INFINITY stands for -1 (unlimited).
+struct Ulimit {
+  std::string name;  // Docker's name: "nofile"
+  int resource = 0;  // RLIMIT_NOFILE
+  uint64_t soft = 0;
+  uint64_t hard = 0;
+};
+
 struct ProcessSpec {
   std::vector<std::string> args;  // argv; args[0] is looked up in PATH from `env` if it has no '/'
   std::vector<std::string> env;   // "K=V"
@@ -62,6 +71,8 @@ struct ProcessSpec {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
+  // Resource limits set after Docker's default (nofile 1048576), in order. Default: none.
+  std::vector<Ulimit> ulimits;
 };
 
 struct SandboxSpec {
