@@ -29,6 +29,7 @@
 #include "runner/sandbox/mounts.h"
 #include "runner/sandbox/process.h"
 #include "runner/sandbox/seccomp.h"
+#include "runner/sandbox/terminal.h"
 #include "runner/sandbox/ulimits.h"
 
 namespace runner {
@@ -149,6 +150,11 @@ int ChildMain(void* raw) {
   if (sethostname(spec.hostname.data(), spec.hostname.size()) < 0)
     check(base::ErrnoError(errno, "sethostname"), "hostname");
   if (spec.network == NetworkMode::kNone) check(BringUpLoopback(), "network");
+  if (spec.process.terminal) {
+    absl::StatusOr<std::string> slave = SetUpContainerTerminal(spec.process);
+    check(slave.status(), "terminal");
+    check(BindConsole(*slave), "terminal");
+  }
   struct rlimit nofile = {1048576, 1048576};
   if (setrlimit(RLIMIT_NOFILE, &nofile) < 0) {
     nofile = {1024, 1024};
@@ -198,6 +204,8 @@ int ChildMain(void* raw) {
       close(efd);
       RunInit(child, all);
     }
+    // The command leads the terminal's foreground process group, so ^C reaches it, not the init.
+    if (p.terminal && setpgid(0, 0) == 0) (void)tcsetpgrp(0, getpid());
     sigprocmask(SIG_UNBLOCK, &all, nullptr);
   }
   execve(path.c_str(), argv.data(), envp.data());

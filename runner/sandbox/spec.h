@@ -73,6 +73,14 @@ struct ProcessSpec {
   int stderr_fd = -1;
   // Resource limits set after Docker's default (nofile 1048576), in order. Default: none.
   std::vector<Ulimit> ulimits;
+  // `-t`: the command gets a new terminal from the container's own devpts instance as its
+  // controlling terminal and stdin/stdout/stderr (overriding the fds above), and the terminal's
+  // master side is sent over `console_socket_fd` (a unix socket of the caller; not owned) with
+  // SCM_RIGHTS. `terminal_rows`/`terminal_cols`: its initial size (0: the kernel's default).
+  bool terminal = false;
+  int console_socket_fd = -1;
+  uint16_t terminal_rows = 0;
+  uint16_t terminal_cols = 0;
 };
 
 struct SandboxSpec {
