@@ -313,8 +313,9 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
   if (!o.hostname.empty()) RETURN_IF_ERROR(ValidateHostname(o.hostname));
   std::optional<std::vector<int>> capabilities;
   if (!o.cap_add.empty() || !o.cap_drop.empty()) {
-    ASSIGN_OR_RETURN(capabilities,
-                     ResolveCapabilities(o.cap_add, o.cap_drop, KernelLastCapability()));
+    ASSIGN_OR_RETURN(capabilities, ResolveCapabilities(o.cap_add, o.cap_drop,
+                                                       KernelLastCapability(),
+                                                       AvailableCapabilities()));
   }
   int stop_signal = SIGTERM;
   if (!image_config.stop_signal.empty()) {

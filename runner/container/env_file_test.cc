@@ -25,9 +25,8 @@ EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
 }
 
 TEST(ParseEnvFileTest, KeyValueLinesAreTakenVerbatim) {
-  auto env = ParseEnvFile("app.env",
-                          "A=1\nB=two words\nC=\"quoted\"\nD=\nE= padded \nF=x=y\nG=$HOME\n",
-                          FakeEnv({}));
+  auto env = ParseEnvFile(
+      "app.env", "A=1\nB=two words\nC=\"quoted\"\nD=\nE= padded \nF=x=y\nG=$HOME\n", FakeEnv({}));
   ASSERT_THAT(env, IsOk());
   EXPECT_THAT(*env, ElementsAre("A=1", "B=two words", "C=\"quoted\"", "D=", "E= padded ", "F=x=y",
                                 "G=$HOME"));
@@ -41,14 +40,17 @@ TEST(ParseEnvFileTest, CommentsBlankLinesAndLeadingWhitespaceAreSkipped) {
 }
 
 TEST(ParseEnvFileTest, KeyAloneCopiesFromTheEnvironmentOrIsDropped) {
-  auto env = ParseEnvFile("app.env", "HOME\nUNSET\nEMPTY\nX=1", FakeEnv({{"HOME", "/root"},
-                                                                          {"EMPTY", ""}}));
+  auto env = ParseEnvFile("app.env", "HOME\nUNSET\nEMPTY\nX=1",
+                          FakeEnv({{"HOME", "/root"}, {"EMPTY", ""}}));
   ASSERT_THAT(env, IsOk());
   EXPECT_THAT(*env, ElementsAre("HOME=/root", "EMPTY=", "X=1"));
 }
 
 TEST(ParseEnvFileTest, CrlfAndByteOrderMark) {
-  auto env = ParseEnvFile("win.env", "\xEF\xBB\xBF" "A=1\r\nB=2\r\n", FakeEnv({}));
+  auto env = ParseEnvFile("win.env",
+                          "\xEF\xBB\xBF"
+                          "A=1\r\nB=2\r\n",
+                          FakeEnv({}));
   ASSERT_THAT(env, IsOk());
   EXPECT_THAT(*env, ElementsAre("A=1", "B=2"));
 }

@@ -23,8 +23,9 @@ absl::StatusOr<ExtraHost> ParseExtraHost(absl::string_view flag) {
   if (h.name.empty() || h.name.find_first_of(": \t\n") != std::string::npos)
     return bad("expected HOST:IP with a host name before the `:`");
   if (ip == "host-gateway")
-    return bad("`host-gateway` names a bridge network's gateway; slipway run has no bridge "
-               "network (use --network host and 127.0.0.1)");
+    return bad(
+        "`host-gateway` names a bridge network's gateway; slipway run has no bridge "
+        "network (use --network host and 127.0.0.1)");
   if (ip.size() > 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
   std::string ip_text(ip);
   unsigned char addr[sizeof(struct in6_addr)];

@@ -39,8 +39,8 @@ TEST(ParseExtraHostTest, RejectsBadInput) {
   EXPECT_THAT(ParseExtraHost("nohost"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("--add-host `nohost`: expected HOST:IP")));
-  EXPECT_THAT(ParseExtraHost(":1.2.3.4"), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                   HasSubstr("with a host name")));
+  EXPECT_THAT(ParseExtraHost(":1.2.3.4"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("with a host name")));
   EXPECT_THAT(ParseExtraHost("a:1.2.3"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("`1.2.3` is not an IPv4 or IPv6 address")));
@@ -59,8 +59,8 @@ TEST(ValidateHostnameTest, AcceptsRfc1123Names) {
 }
 
 TEST(ValidateHostnameTest, RejectsOthers) {
-  for (const char* name : {"", "-web", "web-", "a..b", ".a", "a.", "under_score", "sp ace",
-                           "sl/ash"})
+  for (const char* name :
+       {"", "-web", "web-", "a..b", ".a", "a.", "under_score", "sp ace", "sl/ash"})
     EXPECT_THAT(ValidateHostname(name),
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid --hostname")))
         << name;

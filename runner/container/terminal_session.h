@@ -32,8 +32,8 @@ class TerminalSession {
   // socket, and the size of this process's terminal when stdout or stdin is one). `forward_stdin`
   // (-i): relay stdin to the container's terminal. `in_fd`/`out_fd`: this side's stdio (not owned).
   static absl::StatusOr<std::unique_ptr<TerminalSession>> Prepare(ProcessSpec* process,
-                                                                  bool forward_stdin,
-                                                                  int in_fd = 0, int out_fd = 1);
+                                                                  bool forward_stdin, int in_fd = 0,
+                                                                  int out_fd = 1);
   ~TerminalSession();
   TerminalSession(const TerminalSession&) = delete;
   TerminalSession& operator=(const TerminalSession&) = delete;
@@ -56,8 +56,8 @@ class TerminalSession {
   const int out_fd_;
   base::ScopedFd socket_host_, socket_container_;
   base::ScopedFd master_;
-  base::ScopedFd winch_fd_;              // signalfd for SIGWINCH
-  base::ScopedFd stop_read_, stop_write_;  // Finish() -> relay
+  base::ScopedFd winch_fd_;                      // signalfd for SIGWINCH
+  base::ScopedFd stop_read_, stop_write_;        // Finish() -> relay
   std::optional<struct termios> saved_termios_;  // set while this side is in raw mode
   std::optional<sigset_t> newly_blocked_;        // what Attach() blocked; Finish() unblocks it
   std::thread relay_;

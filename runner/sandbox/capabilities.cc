@@ -81,9 +81,18 @@ absl::StatusOr<int> ParseCapability(absl::string_view name, int last_cap) {
                    "` (capabilities(7) lists the names: NET_ADMIN, CAP_SYS_PTRACE, ...)"));
 }
 
+std::vector<int> AvailableCapabilities() {
+  std::vector<int> out;
+  int last = KernelLastCapability();
+  for (int cap = 0; cap <= last; ++cap)
+    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1) out.push_back(cap);
+  return out;
+}
+
 absl::StatusOr<std::vector<int>> ResolveCapabilities(const std::vector<std::string>& add,
                                                      const std::vector<std::string>& drop,
-                                                     int last_cap) {
+                                                     int last_cap,
+                                                     const std::vector<int>& available) {
   std::set<int> adds, drops;
   bool add_all = false, drop_all = false;
   auto collect = [last_cap](const std::vector<std::string>& names, const char* flag,
@@ -101,10 +110,16 @@ absl::StatusOr<std::vector<int>> ResolveCapabilities(const std::vector<std::stri
   };
   RETURN_IF_ERROR(collect(add, "--cap-add", &adds, &add_all));
   RETURN_IF_ERROR(collect(drop, "--cap-drop", &drops, &drop_all));
+  for (int cap : adds) {
+    if (std::find(available.begin(), available.end(), cap) == available.end())
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--cap-add: ", CapabilityName(cap),
+          " is not in slipway's own bounding set, so no container it starts can have it"));
+  }
   std::set<int> keep;
   if (add_all) {
-    // Adding takes precedence over dropping: ALL means every capability.
-    for (int cap = 0; cap <= std::min(last_cap, kLastKnownCapability); ++cap) keep.insert(cap);
+    // Adding takes precedence over dropping: ALL means every capability there is to give.
+    keep.insert(available.begin(), available.end());
   } else {
     if (!drop_all) {
       for (int cap : DefaultCapabilities())

@@ -33,14 +33,20 @@ std::string CapabilityName(int cap);
 // above `last_cap` (the running kernel's). `ALL` is not a capability here (see below).
 absl::StatusOr<int> ParseCapability(absl::string_view name, int last_cap);
 
+// The capabilities this process can hand on to a container: its bounding set, up to
+// KernelLastCapability(). (Less than every capability when slipway itself runs confined.)
+std::vector<int> AvailableCapabilities();
+
 // The capabilities a container keeps for `docker run --cap-add ... --cap-drop ...`: Docker's 14
 // defaults minus the drops plus the adds, where an add wins over a drop of the same capability,
 // `--cap-drop ALL` starts from nothing (only the adds), and `--cap-add ALL` keeps every capability
-// up to `last_cap` whatever is dropped. Sorted, without duplicates. InvalidArgument for an unknown
-// name, saying which flag gave it.
+// of `available` whatever is dropped. Sorted, without duplicates. InvalidArgument for an unknown
+// name (above `last_cap`), FailedPrecondition for an added capability outside `available`; both
+// say which flag gave it.
 absl::StatusOr<std::vector<int>> ResolveCapabilities(const std::vector<std::string>& add,
                                                      const std::vector<std::string>& drop,
-                                                     int last_cap);
+                                                     int last_cap,
+                                                     const std::vector<int>& available);
 
 // Drops every capability outside `keep` from the bounding set and clears the ambient set. Needs
 // CAP_SETPCAP, so call it before changing user.

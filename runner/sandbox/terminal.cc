@@ -78,8 +78,8 @@ absl::StatusOr<std::string> SetUpContainerTerminal(const ProcessSpec& p) {
     return base::ErrnoError(errno, absl::StrCat("chown `", slave_path, "` to ", p.uid));
   if (setsid() < 0) return base::ErrnoError(errno, "setsid");
   if (ioctl(slave.get(), TIOCSCTTY, 0) < 0)
-    return base::ErrnoError(errno, absl::StrCat("making `", slave_path,
-                                                "` the controlling terminal (TIOCSCTTY)"));
+    return base::ErrnoError(
+        errno, absl::StrCat("making `", slave_path, "` the controlling terminal (TIOCSCTTY)"));
   for (int target = 0; target < 3; ++target) {
     if (dup2(slave.get(), target) < 0)
       return base::ErrnoError(errno, absl::StrCat("dup2 `", slave_path, "` onto fd ", target));

@@ -45,11 +45,14 @@ TEST(ParseUlimitTest, MinusOneIsUnlimited) {
 
 TEST(ParseUlimitTest, EveryDockerNameMapsToItsResource) {
   const std::pair<const char*, int> want[] = {
-      {"core", RLIMIT_CORE},       {"cpu", RLIMIT_CPU},         {"data", RLIMIT_DATA},
-      {"fsize", RLIMIT_FSIZE},     {"locks", RLIMIT_LOCKS},     {"memlock", RLIMIT_MEMLOCK},
-      {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},     {"nofile", RLIMIT_NOFILE},
-      {"nproc", RLIMIT_NPROC},     {"rss", RLIMIT_RSS},         {"rtprio", RLIMIT_RTPRIO},
-      {"rttime", RLIMIT_RTTIME},   {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK}};
+      {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+      {"data", RLIMIT_DATA},         {"fsize", RLIMIT_FSIZE},
+      {"locks", RLIMIT_LOCKS},       {"memlock", RLIMIT_MEMLOCK},
+      {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+      {"nofile", RLIMIT_NOFILE},     {"nproc", RLIMIT_NPROC},
+      {"rss", RLIMIT_RSS},           {"rtprio", RLIMIT_RTPRIO},
+      {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+      {"stack", RLIMIT_STACK}};
   for (const auto& [name, resource] : want) {
     absl::StatusOr<Ulimit> u = ParseUlimit(std::string(name) + "=1");
     ASSERT_THAT(u, IsOk()) << name;
@@ -80,21 +83,19 @@ TEST(ParseUlimitTest, RejectsBadInput) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("the soft limit must not exceed the hard limit: 20 > 10")));
   EXPECT_THAT(ParseUlimit("nofile=-1:10"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("-1 (unlimited) > 10")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("-1 (unlimited) > 10")));
 }
 
 TEST(ParseUlimitsTest, LaterFlagForTheSameNameWins) {
-  absl::StatusOr<std::vector<Ulimit>> u =
-      ParseUlimits({"nofile=10:20", "nproc=5", "nofile=30:40"});
+  absl::StatusOr<std::vector<Ulimit>> u = ParseUlimits({"nofile=10:20", "nproc=5", "nofile=30:40"});
   ASSERT_THAT(u, IsOk());
   ASSERT_EQ(u->size(), 2u);
   EXPECT_EQ((*u)[0].name, "nofile");
   EXPECT_EQ((*u)[0].soft, 30u);
   EXPECT_EQ((*u)[0].hard, 40u);
   EXPECT_EQ((*u)[1].name, "nproc");
-  EXPECT_THAT(ParseUlimits({"nofile=1", "bad"}), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                          HasSubstr("--ulimit `bad`")));
+  EXPECT_THAT(ParseUlimits({"nofile=1", "bad"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--ulimit `bad`")));
 }
 
 TEST(ApplyUlimitsTest, SetsTheLimitInThisProcess) {

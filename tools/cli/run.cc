@@ -169,10 +169,14 @@ int RunRun(const std::vector<std::string>& args) {
     if (!host.ok()) return ReportError("run", UsageError(host.status().message()));
     o.extra_hosts.push_back(*host);
   }
-  if (absl::StatusOr<std::vector<int>> caps = runner::ResolveCapabilities(
-          o.cap_add, o.cap_drop, runner::KernelLastCapability());
+  if (absl::StatusOr<std::vector<int>> caps =
+          runner::ResolveCapabilities(o.cap_add, o.cap_drop, runner::KernelLastCapability(),
+                                      runner::AvailableCapabilities());
       !caps.ok()) {
-    return ReportError("run", UsageError(caps.status().message()));
+    // An unknown name is a usage error; one slipway cannot give is the environment's limit.
+    return ReportError("run", caps.status().code() == absl::StatusCode::kInvalidArgument
+                                  ? UsageError(caps.status().message())
+                                  : caps.status());
   }
   absl::StatusOr<std::vector<runner::Ulimit>> limits = runner::ParseUlimits(ulimits);
   if (!limits.ok()) return ReportError("run", UsageError(limits.status().message()));
