@@ -383,7 +383,10 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
   spec.readonly_rootfs = o.read_only;
   spec.init = o.init;
   spec.process.args = argv;
-  spec.process.env = BuildEnv(image_config.env, o.env, spec.hostname, resolved.home, host_env);
+  // As docker: a terminal comes with TERM=xterm, unless the image or -e says otherwise.
+  std::vector<std::string> base_env = image_config.env;
+  if (o.tty) base_env.insert(base_env.begin(), "TERM=xterm");
+  spec.process.env = BuildEnv(base_env, o.env, spec.hostname, resolved.home, host_env);
   spec.process.cwd = !o.workdir.empty() ? o.workdir
                      : !image_config.working_dir.empty() ? image_config.working_dir : "/";
   spec.process.uid = resolved.uid;

@@ -120,6 +120,7 @@ err-tty"
 expect_eq "no -t: stdin is no terminal even when slipway has one" "$(tty_run "$SLIPWAY run --rm $I sh -c 'test -t 0 || echo stdin-no-tty'")" "stdin-no-tty"
 expect_eq "-t: the terminal is the controlling one, also /dev/console" "$(tty_run "$SLIPWAY run --rm -t $I sh -c 'echo via-dev-tty >/dev/tty; ls -l /dev/console | cut -c1'")" "via-dev-tty
 c"
+expect_eq "-t sets TERM=xterm (as docker), -e overrides it" "$(run -t "$I" sh -c 'echo $TERM' | tr -d '\r') $(run -t -e TERM=vt100 "$I" sh -c 'echo $TERM' | tr -d '\r') [$(run "$I" sh -c 'echo $TERM')]" "xterm vt100 []"
 expect_eq "-t: exit status comes back" "$(tty_run "$SLIPWAY run --rm -t $I sh -c 'exit 7'; echo rc=\$?")" "rc=7"
 expect_eq "-t: initial size is the host terminal's" "$(tty_run "stty rows 40 cols 100; $SLIPWAY run --rm -t $I stty size")" "40 100"
 expect_eq "-t: SIGWINCH passes the new size on" "$(tty_run "stty rows 10 cols 20; $SLIPWAY run --rm -t $I sh -c 'stty size; sleep 2; stty size' & p=\$!; sleep 1; stty rows 50 cols 120; kill -WINCH \$p; wait \$p")" "10 20
