@@ -15,9 +15,8 @@
 #include "base/status_macros.h"
 
 namespace runner {
-namespace {
 
-absl::Status SendFd(int socket_fd, int fd) {
+absl::Status SendTerminalMaster(int socket_fd, int fd) {
   char byte = 'T';
   struct iovec iov = {&byte, 1};
   alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
@@ -38,8 +37,6 @@ absl::Status SendFd(int socket_fd, int fd) {
   if (n != 1) return base::ErrnoError(errno, "sending the terminal to the host (sendmsg)");
   return absl::OkStatus();
 }
-
-}  // namespace
 
 absl::StatusOr<ConsoleSocket> NewConsoleSocket() {
   int fds[2];
@@ -86,7 +83,7 @@ absl::StatusOr<std::string> SetUpContainerTerminal(const ProcessSpec& p) {
   }
   if (slave.get() <= 2) (void)slave.Release();  // it is one of the three now
   if (p.console_socket_fd >= 0) {
-    RETURN_IF_ERROR(SendFd(p.console_socket_fd, master.get()));
+    RETURN_IF_ERROR(SendTerminalMaster(p.console_socket_fd, master.get()));
     close(p.console_socket_fd);
   }
   return slave_path;

@@ -36,6 +36,9 @@ absl::StatusOr<std::string> SetUpContainerTerminal(const ProcessSpec& p);
 // the mount point. Runs inside the container's mount namespace, before capabilities are dropped.
 absl::Status BindConsole(const std::string& slave_path);
 
+// Sends the terminal `master_fd` over `socket_fd` (what SetUpContainerTerminal does with it).
+absl::Status SendTerminalMaster(int socket_fd, int master_fd);
+
 // Receives the master sent by SetUpContainerTerminal, without waiting (the container sends it
 // before it execs, so it is there once the command started). Returns the owned fd.
 absl::StatusOr<base::ScopedFd> ReceiveTerminalMaster(int socket_fd);
