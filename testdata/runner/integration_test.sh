@@ -100,6 +100,8 @@ run --cap-add net_admin "$I" ip link set lo mtu 1400; expect_eq "--cap-add net_a
 expect_eq "--cap-drop ALL: no capabilities" "$(run --cap-drop ALL "$I" sh -c 'grep -E "Cap(Eff|Prm|Bnd)" /proc/self/status | tr "\n" " "')" "CapPrm:	0000000000000000 CapEff:	0000000000000000 CapBnd:	0000000000000000 "
 expect_eq "--cap-drop ALL --cap-add CHOWN: only CHOWN" "$(run --cap-drop ALL --cap-add CHOWN "$I" grep CapEff /proc/self/status)" "CapEff:	0000000000000001"
 expect_eq "--cap-add CHOWN wins over --cap-drop CHOWN" "$(run --cap-add CHOWN --cap-drop CHOWN "$I" grep CapEff /proc/self/status)" "CapEff:	00000000a80425fb"
+# The seccomp filter follows the capabilities (as docker's profile): mount needs SYS_ADMIN.
+expect_eq "--cap-add SYS_ADMIN: mount allowed (capability and seccomp)" "$(run --cap-add SYS_ADMIN "$I" sh -c 'mount -t tmpfs none /tmp && grep -c " /tmp tmpfs " /proc/mounts')" "1"
 # ALL: every capability slipway has to give (its own bounding set; drops do not count).
 expect_eq "--cap-add ALL: slipway's own bounding set" "$(run --cap-add ALL --cap-drop KILL "$I" grep CapBnd /proc/self/status)" "$(grep CapBnd /proc/self/status)"
 err=$(run --cap-add NET_ADMINN "$I" true 2>&1); rc=$?
