@@ -33,6 +33,7 @@
 #include "base/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "oci/layout/layout.h"
+#include "runner/container/terminal_session.h"
 #include "runner/rootfs/rootfs.h"
 #include "runner/sandbox/in_root.h"
 #include "runner/sandbox/capabilities.h"
@@ -309,6 +310,13 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
   ASSIGN_OR_RETURN(std::vector<std::string> argv,
                    CombineCommand(image_config.entrypoint, image_config.cmd, o.entrypoint, o.args));
   ASSIGN_OR_RETURN(std::vector<BindMount> volumes, ParseVolumes(o.volumes));
+  if (!o.hostname.empty()) RETURN_IF_ERROR(ValidateHostname(o.hostname));
+  std::optional<std::vector<int>> capabilities;
+  if (!o.cap_add.empty() || !o.cap_drop.empty()) {
+    ASSIGN_OR_RETURN(capabilities, ResolveCapabilities(o.cap_add, o.cap_drop,
+                                                       KernelLastCapability(),
+                                                       AvailableCapabilities()));
+  }
   int stop_signal = SIGTERM;
   if (!image_config.stop_signal.empty()) {
     ASSIGN_OR_RETURN(stop_signal, ParseSignal(image_config.stop_signal));
@@ -364,14 +372,21 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
   ASSIGN_OR_RETURN(ResolvedUser resolved,
                    ResolveUser(user, ReadImageFile(read_dirs, "/etc/passwd"),
                                ReadImageFile(read_dirs, "/etc/group")));
-  spec.hostname = o.network == NetworkMode::kHost ? HostName() : info.id.substr(0, 12);
+  spec.hostname = !o.hostname.empty()                ? o.hostname
+                  : o.network == NetworkMode::kHost ? HostName()
+                                                    : info.id.substr(0, 12);
+  spec.capabilities = capabilities;
+  spec.process.ulimits = o.ulimits;
   std::vector<std::string> host_env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) host_env.emplace_back(*e);
   spec.network = o.network;
   spec.readonly_rootfs = o.read_only;
   spec.init = o.init;
   spec.process.args = argv;
-  spec.process.env = BuildEnv(image_config.env, o.env, spec.hostname, resolved.home, host_env);
+  // As docker: a terminal comes with TERM=xterm, unless the image or -e says otherwise.
+  std::vector<std::string> base_env = image_config.env;
+  if (o.tty) base_env.insert(base_env.begin(), "TERM=xterm");
+  spec.process.env = BuildEnv(base_env, o.env, spec.hostname, resolved.home, host_env);
   spec.process.cwd = !o.workdir.empty() ? o.workdir
                      : !image_config.working_dir.empty() ? image_config.working_dir : "/";
   spec.process.uid = resolved.uid;
@@ -379,9 +394,11 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
   spec.process.additional_gids = resolved.additional_gids;
   spec.process.no_new_privs = o.no_new_privs;
   base::ScopedFd null_stdin;
-  if (o.output_fd >= 0 && !o.detach) {
+  if ((o.output_fd >= 0 || !o.interactive) && !o.detach) {
     ASSIGN_OR_RETURN(null_stdin, env->Open("/dev/null", O_RDONLY));
     spec.process.stdin_fd = null_stdin.get();
+  }
+  if (o.output_fd >= 0 && !o.detach) {
     spec.process.stdout_fd = o.output_fd;
     spec.process.stderr_fd = o.output_fd;
   }
@@ -406,7 +423,7 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
                           ? env->ReadFile("/etc/hosts").value_or("127.0.0.1\tlocalhost\n")
                           : absl::StrCat("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
                                          "ip6-loopback\n127.0.1.1\t", spec.hostname, "\n");
-  spec.files.push_back({"/etc/hosts", hosts, o.read_only});
+  spec.files.push_back({"/etc/hosts", AppendExtraHosts(hosts, o.extra_hosts), o.read_only});
   spec.files.push_back({"/etc/hostname", spec.hostname + "\n", o.read_only});
   spec.files.push_back(
       {"/etc/resolv.conf", env->ReadFile("/etc/resolv.conf").value_or(""), o.read_only});
@@ -474,6 +491,13 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
     dup2(log_fd, 2);
   }
 
+  // -t: the terminal is made in the container and relayed from here (detached: to the log).
+  std::unique_ptr<TerminalSession> terminal;
+  if (o.tty) {
+    ASSIGN_OR_RETURN(terminal,
+                     TerminalSession::Prepare(&spec.process, o.interactive && !o.detach));
+  }
+
   // Signals: received through a signalfd, so none is lost between the start and the wait.
   sigset_t mask;
   sigemptyset(&mask);
@@ -521,8 +545,15 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
   info.status = "running";
   (void)WriteState(info);
   report("ok");
+  if (terminal != nullptr) {
+    if (absl::Status s = terminal->Attach(); !s.ok()) {
+      diag << "slipway run: " << s.message() << "\n";
+      kill(info.pid, SIGKILL);
+    }
+  }
 
   MonitorResult result = Monitor(info.pid, cgroup, o.timeout_seconds, o.stop_grace_seconds, sfd);
+  if (terminal != nullptr) terminal->Finish();  // the output first, and the terminal restored
   sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   int status = ExitStatusFromWait(result.wait_status);
   info.oom_killed = cgroup != nullptr && cgroup->OomKilled();

@@ -8,9 +8,10 @@
 // /dev (spec.h, GeneratedFile). The cgroup is the only other kernel object, and rm/--rm remove it
 // with the directory.
 //
-// A foreground run is monitored by the calling process: stdio passes straight through, SIGINT,
-// SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded, and `timeout_seconds` sends SIGTERM
-// to every process of the container, then SIGKILL after `stop_grace_seconds` (exit status 124).
+// A foreground run is monitored by the calling process: stdout and stderr pass straight through
+// (stdin only with `interactive`; with `tty` all three are a terminal relayed by TerminalSession),
+// SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded, and `timeout_seconds` sends
+// SIGTERM to every process of the container, then SIGKILL after `stop_grace_seconds` (exit 124).
 // A detached run forks a monitor that does the same with the output going to the log file.
 #ifndef SLIPWAY_RUNNER_CONTAINER_CONTAINER_H_
 #define SLIPWAY_RUNNER_CONTAINER_CONTAINER_H_
@@ -26,6 +27,7 @@
 #include "oci/layout/image_source.h"
 #include "oci/layout/layout.h"
 #include "runner/cgroup/cgroup.h"
+#include "runner/container/etc_hosts.h"
 #include "runner/sandbox/spec.h"
 
 namespace runner {
@@ -57,6 +59,19 @@ struct RunOptions {
   std::string workdir;                       // -w; default: the image's WorkingDir, else /
   std::string user;                          // -u; default: the image's User
   std::string name;                          // --name
+  // --hostname; default: the id's first 12 characters (the host's name with --network host).
+  std::string hostname;
+  std::vector<ExtraHost> extra_hosts;        // --add-host, appended to /etc/hosts
+  // --cap-add / --cap-drop, as Docker spells them (ResolveCapabilities in capabilities.h).
+  // Default: none, Docker's 14 default capabilities.
+  std::vector<std::string> cap_add;
+  std::vector<std::string> cap_drop;
+  std::vector<Ulimit> ulimits;               // --ulimit (ParseUlimits in ulimits.h)
+  // -t: the command runs on a terminal of its own (stdout and stderr both come through it).
+  bool tty = false;
+  // -i: the command reads this process's stdin (through the terminal with -t). Default: off, its
+  // stdin is /dev/null, as Docker's without -i. Ignored when detached.
+  bool interactive = false;
   NetworkMode network = NetworkMode::kNone;
   Resources resources;
   double timeout_seconds = 0;  // 0: none

@@ -29,6 +29,8 @@
 #include "runner/sandbox/mounts.h"
 #include "runner/sandbox/process.h"
 #include "runner/sandbox/seccomp.h"
+#include "runner/sandbox/terminal.h"
+#include "runner/sandbox/ulimits.h"
 
 namespace runner {
 namespace {
@@ -148,11 +150,17 @@ int ChildMain(void* raw) {
   if (sethostname(spec.hostname.data(), spec.hostname.size()) < 0)
     check(base::ErrnoError(errno, "sethostname"), "hostname");
   if (spec.network == NetworkMode::kNone) check(BringUpLoopback(), "network");
+  if (spec.process.terminal) {
+    absl::StatusOr<std::string> slave = SetUpContainerTerminal(spec.process);
+    check(slave.status(), "terminal");
+    check(BindConsole(*slave), "terminal");
+  }
   struct rlimit nofile = {1048576, 1048576};
   if (setrlimit(RLIMIT_NOFILE, &nofile) < 0) {
     nofile = {1024, 1024};
     setrlimit(RLIMIT_NOFILE, &nofile);
   }
+  check(ApplyUlimits(spec.process.ulimits), "ulimits");
 
   const ProcessSpec& p = spec.process;
   if (chdir(p.cwd.c_str()) < 0) {
@@ -168,7 +176,7 @@ int ChildMain(void* raw) {
     Fail(efd, kExitNotFound,
          absl::StrCat("exec: `", p.args[0], "`: executable file not found in $PATH"));
 
-  const std::vector<int>& caps = DefaultCapabilities();
+  const std::vector<int>& caps = spec.capabilities ? *spec.capabilities : DefaultCapabilities();
   check(DropBoundingCapabilities(caps), "capabilities");
   if (a->seccomp != nullptr && !p.no_new_privs)
     check(InstallSeccompFilter(*a->seccomp), "seccomp");
@@ -196,6 +204,8 @@ int ChildMain(void* raw) {
       close(efd);
       RunInit(child, all);
     }
+    // The command leads the terminal's foreground process group, so ^C reaches it, not the init.
+    if (p.terminal && setpgid(0, 0) == 0) (void)tcsetpgrp(0, getpid());
     sigprocmask(SIG_UNBLOCK, &all, nullptr);
   }
   execve(path.c_str(), argv.data(), envp.data());
@@ -216,7 +226,8 @@ absl::StatusOr<StartResult> StartSandbox(const SandboxSpec& spec, const AttachFn
   if (spec.process.args.empty()) return absl::InvalidArgumentError("no command to run");
   std::shared_ptr<const SeccompProgram> seccomp;
   if (spec.seccomp) {
-    ASSIGN_OR_RETURN(seccomp, SeccompFilterFor(DefaultCapabilities()));
+    ASSIGN_OR_RETURN(seccomp, SeccompFilterFor(spec.capabilities ? *spec.capabilities
+                                                                 : DefaultCapabilities()));
   }
   int sync_pipe[2], error_pipe[2];
   if (pipe2(sync_pipe, O_CLOEXEC) < 0) return base::ErrnoError(errno, "pipe");

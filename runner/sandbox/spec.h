@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,15 @@ struct OverlaySpec {
   bool userxattr = false;  // rootless overlay (xattrs in the user. namespace)
 };
 
+// One resource limit (setrlimit) of the container's process, as `--ulimit NAME=SOFT[:HARD]` gives
+// it (ulimits.h parses it). RLIM_INFINITY stands for -1 (unlimited).
+struct Ulimit {
+  std::string name;  // Docker's name: "nofile"
+  int resource = 0;  // RLIMIT_NOFILE
+  uint64_t soft = 0;
+  uint64_t hard = 0;
+};
+
 struct ProcessSpec {
   std::vector<std::string> args;  // argv; args[0] is looked up in PATH from `env` if it has no '/'
   std::vector<std::string> env;   // "K=V"
@@ -61,6 +71,16 @@ struct ProcessSpec {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
+  // Resource limits set after Docker's default (nofile 1048576), in order. Default: none.
+  std::vector<Ulimit> ulimits;
+  // `-t`: the command gets a new terminal from the container's own devpts instance as its
+  // controlling terminal and stdin/stdout/stderr (overriding the fds above), and the terminal's
+  // master side is sent over `console_socket_fd` (a unix socket of the caller; not owned) with
+  // SCM_RIGHTS. `terminal_rows`/`terminal_cols`: its initial size (0: the kernel's default).
+  bool terminal = false;
+  int console_socket_fd = -1;
+  uint16_t terminal_rows = 0;
+  uint16_t terminal_cols = 0;
 };
 
 struct SandboxSpec {
@@ -83,6 +103,9 @@ struct SandboxSpec {
   std::vector<IdMapping> gid_mappings;
   // Apply the seccomp allowlist. Default: on.
   bool seccomp = true;
+  // The capabilities the process keeps (bounding, and effective/permitted for root), sorted.
+  // Default: unset, Docker's 14 defaults (capabilities.h).
+  std::optional<std::vector<int>> capabilities;
 };
 
 }  // namespace runner

@@ -90,6 +90,86 @@ run "$I" sh -c 'unshare -m true' 2>/dev/null; expect_ne "unshare fails" "$?" 0
 run "$I" sh -c 'touch /proc/sysrq-trigger' 2>/dev/null; expect_ne "sysrq-trigger read-only" "$?" 0
 run --read-only "$I" touch /x 2>/dev/null; expect_ne "--read-only" "$?" 0
 
+# --- docker run flags: capabilities, ulimits, terminal, stdin, host names, env files ----------
+run "$I" sh -c 'touch /tmp/f && chown 1000 /tmp/f'; expect_eq "chown works by default (control)" "$?" 0
+run --cap-drop CHOWN "$I" sh -c 'touch /tmp/f && chown 1000 /tmp/f' 2>/dev/null; expect_ne "--cap-drop CHOWN: chown fails" "$?" 0
+run --cap-drop cap_chown "$I" sh -c 'touch /tmp/f && chown 1000 /tmp/f' 2>/dev/null; expect_ne "--cap-drop cap_chown (any spelling)" "$?" 0
+expect_eq "--cap-add NET_ADMIN: CapEff has bit 12" "$(run --cap-add NET_ADMIN "$I" grep CapEff /proc/self/status)" "CapEff:	00000000a80435fb"
+run "$I" ip link set lo mtu 1400 2>/dev/null; expect_ne "ip link set fails without NET_ADMIN" "$?" 0
+run --cap-add net_admin "$I" ip link set lo mtu 1400; expect_eq "--cap-add net_admin: ip link set works" "$?" 0
+expect_eq "--cap-drop ALL: no capabilities" "$(run --cap-drop ALL "$I" sh -c 'grep -E "Cap(Eff|Prm|Bnd)" /proc/self/status | tr "\n" " "')" "CapPrm:	0000000000000000 CapEff:	0000000000000000 CapBnd:	0000000000000000 "
+expect_eq "--cap-drop ALL --cap-add CHOWN: only CHOWN" "$(run --cap-drop ALL --cap-add CHOWN "$I" grep CapEff /proc/self/status)" "CapEff:	0000000000000001"
+expect_eq "--cap-add CHOWN wins over --cap-drop CHOWN" "$(run --cap-add CHOWN --cap-drop CHOWN "$I" grep CapEff /proc/self/status)" "CapEff:	00000000a80425fb"
+# The seccomp filter follows the capabilities (as docker's profile): mount needs SYS_ADMIN.
+expect_eq "--cap-add SYS_ADMIN: mount allowed (capability and seccomp)" "$(run --cap-add SYS_ADMIN "$I" sh -c 'mount -t tmpfs none /tmp && grep -c " /tmp tmpfs " /proc/mounts')" "1"
+# ALL: every capability slipway has to give (its own bounding set; drops do not count).
+expect_eq "--cap-add ALL: slipway's own bounding set" "$(run --cap-add ALL --cap-drop KILL "$I" grep CapBnd /proc/self/status)" "$(grep CapBnd /proc/self/status)"
+err=$(run --cap-add NET_ADMINN "$I" true 2>&1); rc=$?
+expect_eq "unknown capability is a usage error" "$rc" 2
+if [[ "$err" == *"unknown capability \`CAP_NET_ADMINN\`"* ]]; then pass "unknown capability named"; else fail "unknown capability message: [$err]"; fi
+expect_eq "--ulimit nofile=512:1024" "$(run --ulimit nofile=512:1024 "$I" sh -c 'echo $(ulimit -n) $(ulimit -Hn)')" "512 1024"
+expect_eq "--ulimit soft only sets both" "$(run --ulimit nofile=300 "$I" sh -c 'echo $(ulimit -n) $(ulimit -Hn)')" "300 300"
+expect_eq "--ulimit -1 is unlimited, a later flag wins" "$(run --ulimit core=0 --ulimit core=-1 --ulimit nproc=50:60 "$I" sh -c 'echo $(ulimit -c) $(ulimit -u) $(ulimit -Hu)')" "unlimited 50 60"
+run --ulimit nofile=20:10 "$I" true 2>/dev/null; expect_eq "--ulimit soft > hard is a usage error" "$?" 2
+run --ulimit files=10 "$I" true 2>/dev/null; expect_eq "--ulimit unknown name is a usage error" "$?" 2
+# A terminal, through script(1) so that slipway itself runs on one.
+tty_run() { script -qec "$1" /dev/null | tr -d '\r'; }
+expect_eq "-t: tty, stdin and stdout are the terminal" "$(tty_run "$SLIPWAY run --rm -t $I sh -c 'tty; test -t 0 && echo in-tty; test -t 1 && echo out-tty; test -t 2 && echo err-tty'")" "/dev/pts/0
+in-tty
+out-tty
+err-tty"
+# Without -t stdout and stderr are slipway's own (here script's terminal; a pipe under docker).
+expect_eq "no -t: stdin is no terminal even when slipway has one" "$(tty_run "$SLIPWAY run --rm $I sh -c 'test -t 0 || echo stdin-no-tty'")" "stdin-no-tty"
+expect_eq "-t: the terminal is the controlling one, also /dev/console" "$(tty_run "$SLIPWAY run --rm -t $I sh -c 'echo via-dev-tty >/dev/tty; ls -l /dev/console | cut -c1'")" "via-dev-tty
+c"
+expect_eq "-t sets TERM=xterm (as docker), -e overrides it" "$(run -t "$I" sh -c 'echo $TERM' | tr -d '\r') $(run -t -e TERM=vt100 "$I" sh -c 'echo $TERM' | tr -d '\r') [$(run "$I" sh -c 'echo $TERM')]" "xterm vt100 []"
+expect_eq "-t: exit status comes back" "$(tty_run "$SLIPWAY run --rm -t $I sh -c 'exit 7'; echo rc=\$?")" "rc=7"
+expect_eq "-t: initial size is the host terminal's" "$(tty_run "stty rows 40 cols 100; $SLIPWAY run --rm -t $I stty size")" "40 100"
+expect_eq "-t: SIGWINCH passes the new size on" "$(tty_run "stty rows 10 cols 20; $SLIPWAY run --rm -t $I sh -c 'stty size; sleep 2; stty size' & p=\$!; sleep 1; stty rows 50 cols 120; kill -WINCH \$p; wait \$p")" "10 20
+50 120"
+expect_eq "-t -u app: the terminal belongs to the user" "$(tty_run "$SLIPWAY run --rm -t -u app $I sh -c 'stat -c %u \$(tty)'")" "1000"
+# -it: keystrokes go in (raw mode: ^C is a byte the container's terminal turns into SIGINT), the
+# host terminal's settings are the same afterwards.
+start=$(date +%s)
+out=$( (sleep 1; printf 'echo in-$((6*7))\n'; sleep 0.5; printf 'sleep 30; echo not-$((1+1))-interrupted\n'; sleep 0.7; printf '\003'; sleep 0.5; printf 'exit 3\n'; sleep 1.5) |
+  tty_run "stty -g >$T/stty.before; $SLIPWAY run --rm -it $I sh; echo exit=\$?; stty -g >$T/stty.after")
+secs=$(( $(date +%s) - start ))
+if [[ "$out" == *"in-42"* ]]; then pass "-it: input reaches the shell"; else fail "-it input: [$out]"; fi
+if [[ "$out" != *"not-2-interrupted"* ]] && (( secs < 20 )); then pass "-it: ^C interrupts the container's command (${secs}s)"; else fail "-it ^C (${secs}s): [$out]"; fi
+if [[ "$out" == *"exit=3"* ]]; then pass "-it: exit status"; else fail "-it exit: [$out]"; fi
+if [[ -s $T/stty.before ]] && cmp -s "$T/stty.before" "$T/stty.after"; then pass "-it: host terminal restored"; else fail "-it: terminal settings changed: $(cat "$T/stty.before") -> $(cat "$T/stty.after" 2>/dev/null)"; fi
+# Killed by --timeout while in raw mode: the terminal is still restored.
+tty_run "stty -g >$T/stty.before; $SLIPWAY run --rm -it --timeout 1 --stop-timeout 1 $I sleep 30; stty -g >$T/stty.after" </dev/null >/dev/null
+if cmp -s "$T/stty.before" "$T/stty.after"; then pass "-it --timeout: host terminal restored"; else fail "-it --timeout: terminal settings changed"; fi
+echo x | "$SLIPWAY" run --rm -it "$I" true 2>/dev/null; expect_eq "-it without a terminal on stdin: usage error" "$?" 2
+expect_eq "no -i: stdin is /dev/null" "$(echo piped | run "$I" cat)" ""
+expect_eq "-i: stdin is passed on" "$(echo piped | run -i "$I" cat)" "piped"
+id=$("$SLIPWAY" run -d -t "$I" sh -c 'tty; echo detached')
+sleep 0.5
+expect_eq "-d -t: the terminal's output is logged" "$("$SLIPWAY" logs "$id" | tr -d '\r')" "/dev/pts/0
+detached"
+"$SLIPWAY" rm -f "$id" >/dev/null
+expect_eq "--hostname" "$(run --hostname web.example "$I" sh -c 'hostname; cat /etc/hostname; echo $HOSTNAME; grep -c "web.example" /etc/hosts')" "web.example
+web.example
+web.example
+1"
+expect_eq "-h NAME" "$(run -h short "$I" hostname)" "short"
+run --hostname bad_name "$I" true 2>/dev/null; expect_eq "invalid --hostname is a usage error" "$?" 2
+expect_eq "--add-host appends to /etc/hosts" "$(run --add-host db:10.1.2.3 --add-host v6:2001:db8::1 "$I" tail -2 /etc/hosts)" "10.1.2.3	db
+2001:db8::1	v6"
+expect_eq "--add-host with --network host" "$(run --network host --add-host db.example:10.9.9.9 "$I" tail -1 /etc/hosts)" "10.9.9.9	db.example"
+run --add-host db:not-an-ip "$I" true 2>/dev/null; expect_eq "--add-host with a bad IP is a usage error" "$?" 2
+printf '# settings for CI\n\nPLAIN=1\nSPACED= a b \nQUOTED="q"\n  INDENTED=yes\nFROM_HOST\nNOT_SET_ANYWHERE\nOVERRIDDEN=file\n' >"$T/ci.env"
+export FROM_HOST=host-value
+expect_eq "--env-file: Docker's format, -e wins" "$(run --env-file "$T/ci.env" -e OVERRIDDEN=flag "$I" sh -c 'echo "[$PLAIN][$SPACED][$QUOTED][$INDENTED][$FROM_HOST][${NOT_SET_ANYWHERE-unset}][$OVERRIDDEN]"')" "[1][ a b ][\"q\"][yes][host-value][unset][flag]"
+unset FROM_HOST
+printf 'GOOD=1\nBAD KEY=2\n' >"$T/bad.env"
+err=$(run --env-file "$T/bad.env" "$I" true 2>&1); rc=$?
+expect_eq "--env-file bad line: the user's error" "$rc" 1
+if [[ "$err" == *"$T/bad.env:2: variable \`BAD KEY\` contains whitespace"* ]]; then pass "--env-file names the file and line"; else fail "--env-file message: [$err]"; fi
+run --env-file "$T/missing.env" "$I" true 2>/dev/null; expect_eq "--env-file missing file: the user's error" "$?" 1
+expect_eq "docker run flags: no containers left" "$(ls "$SLIPWAY_STATE_ROOT" | wc -l)" "0"
+
 # --- limits -------------------------------------------------------------------------------------
 host_pids=$(ls /proc | grep -c '^[0-9]')
 # Spawn 100 sleepers under --pids-limit 20 and count the container's processes from the host.

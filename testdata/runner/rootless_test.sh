@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rootless `slipway run` / `slipway test`: as root, creates a throwaway user and runs the real binary
 # as that user (setpriv), with the state under $XDG_RUNTIME_DIR/slipway: busybox id/echo, a file
-# written in the container, -u of another user through /etc/subuid ranges (newuidmap), the error
+# written in the container, a terminal (-t), -u of another user through /etc/subuid ranges (newuidmap), the error
 # for limits without a delegated cgroup, and nothing left behind. Skips when not root.
 set -uo pipefail
 export PATH=$PATH:/usr/sbin:/sbin:/usr/bin:/bin
@@ -23,7 +23,7 @@ useradd -m -s /bin/sh "$U" || { echo "useradd failed"; exit 1; }
 chmod 755 "$T"; cp "$SLIPWAY" "$T/slipway"; chmod 755 "$T/slipway"
 mkdir -p "$T/r/bin" "$T/r/etc" "$T/r/tmp"; chmod 1777 "$T/r/tmp"
 cp "$BUSYBOX" "$T/r/bin/busybox"; chmod 755 "$T/r/bin/busybox"
-for a in sh id echo cat touch ls mkdir stat; do ln -s busybox "$T/r/bin/$a"; done
+for a in sh id echo cat touch ls mkdir stat tty; do ln -s busybox "$T/r/bin/$a"; done
 mkdir -p "$T/r/home/app"; chown 1000:1000 "$T/r/home/app"
 printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/:/bin/sh\n' >"$T/r/etc/passwd"
 printf 'root:x:0:\napp:x:1000:\n' >"$T/r/etc/group"
@@ -40,6 +40,9 @@ sed -i "/^$U:/d" /etc/subuid /etc/subgid 2>/dev/null
 expect_eq "rootless id (root inside = the user)" "$(as_user "$T/slipway" run --rm "$I" id 2>&1)" "uid=0(root) gid=0(root) groups=0(root)"
 expect_eq "rootless echo" "$(as_user "$T/slipway" run --rm "$I" echo hello 2>&1)" "hello"
 expect_eq "rootless uses overlayfs" "$(as_user "$T/slipway" run --rm "$I" sh -c 'grep -c "^overlay / " /proc/mounts' 2>&1)" "1"
+# -t: the terminal comes from the devpts instance mounted in the container's user namespace.
+expect_eq "rootless -t" "$(as_user script -qec "$T/slipway run --rm -t $I sh -c 'tty; test -t 0 && echo in-tty'" /dev/null 2>&1 | tr -d '\r')" "/dev/pts/0
+in-tty"
 expect_eq "rootless writes its upper layer" "$(as_user "$T/slipway" run --rm "$I" sh -c 'touch /tmp/x && ls /tmp' 2>&1)" "x"
 out=$(as_user "$T/slipway" run --rm -u app "$I" id 2>&1); rc=$?
 if [[ $rc -ne 0 && "$out" == *"not mapped"* ]]; then pass "-u without a range is refused clearly"; else fail "-u without range: rc=$rc [$out]"; fi

@@ -71,7 +71,8 @@ absl::StatusOr<std::vector<std::string>> FlagSet::Parse(const std::vector<std::s
       positional.insert(positional.end(), args.begin() + i + 1, args.end());
       break;
     }
-    if (arg == "--help" || arg == "-h") {
+    // `-h` is help unless the command gives it a meaning (`run -h NAME`, Docker's --hostname).
+    if (arg == "--help" || (arg == "-h" && FindShort('h') == nullptr)) {
       help_ = true;
       continue;
     }
@@ -98,8 +99,31 @@ absl::StatusOr<std::vector<std::string>> FlagSet::Parse(const std::vector<std::s
       flag = Find(name);
       shown = absl::StrCat("--", name);
     } else {
-      // -t VALUE, -tVALUE, -t=VALUE
       flag = FindShort(arg[1]);
+      if (flag != nullptr && flag->is_bool && arg.size() > 2 && arg[2] != '=') {
+        // Grouped short flags, as getopt reads them: `-it` is `-i -t`; a flag that takes a value
+        // ends the group and takes the rest (`-dp80`) or the next argument.
+        for (size_t j = 1; j < arg.size(); ++j) {
+          const Flag* f = FindShort(arg[j]);
+          std::string name = absl::StrCat("-", std::string(1, arg[j]));
+          if (f == nullptr) return UsageError(absl::StrCat("unknown flag: ", name, " (in ", arg, ")"));
+          if (f->is_bool) {
+            RETURN_IF_ERROR(f->set(""));
+            continue;
+          }
+          std::string v;
+          if (j + 1 < arg.size()) {
+            v = arg.substr(arg[j + 1] == '=' ? j + 2 : j + 1);
+          } else {
+            if (i + 1 >= args.size()) return UsageError(absl::StrCat("flag needs a value: ", name));
+            v = args[++i];
+          }
+          RETURN_IF_ERROR(f->set(v));
+          break;
+        }
+        continue;
+      }
+      // -t VALUE, -tVALUE, -t=VALUE
       shown = arg.substr(0, 2);
       if (arg.size() > 2) {
         value = arg.substr(arg[2] == '=' ? 3 : 2);

@@ -1,6 +1,7 @@
 // A small command-line flag parser for the subcommands: `--name=value`, `--name value`, short
-// aliases (`-t`), boolean flags (`--rm`, `--rm=false`), repeated flags, `--` ending the flags, and
-// positional arguments. Flags stop at the first positional argument when `stop_at_positional` is set
+// aliases (`-t`), boolean flags (`--rm`, `--rm=false`) that may be grouped (`-it` = `-i -t`),
+// repeated flags, `--` ending the flags, and positional arguments. `-h` means --help unless a flag
+// has it as its short name. Flags stop at the first positional argument when `stop_at_positional` is set
 // (for `run IMAGE CMD...`, where the command's own flags must not be read as ours).
 //
 // Usage:

@@ -39,6 +39,55 @@ TEST(FlagSetTest, StopAtPositionalKeepsCommandFlags) {
   EXPECT_THAT(pos, ElementsAre("img", "ls", "--rm", "-l"));
 }
 
+TEST(FlagSetTest, GroupedShortBoolFlags) {
+  FlagSet flags;
+  bool i = false, t = false, d = false;
+  std::string name;
+  flags.Bool("interactive", 'i', &i);
+  flags.Bool("tty", 't', &t);
+  flags.Bool("detach", 'd', &d);
+  flags.String("name", 'n', &name);
+  flags.StopAtPositional();
+  ASSERT_OK_AND_ASSIGN(auto pos, flags.Parse({"-it", "img", "-d"}));
+  EXPECT_TRUE(i);
+  EXPECT_TRUE(t);
+  EXPECT_FALSE(d);  // after the image: the command's
+  EXPECT_THAT(pos, ElementsAre("img", "-d"));
+  // A value flag ends the group: its value is the rest, or the next argument.
+  FlagSet more;
+  bool a = false, b = false;
+  std::string v;
+  more.Bool("a", 'a', &a);
+  more.Bool("b", 'b', &b);
+  more.String("value", 'v', &v);
+  ASSERT_OK_AND_ASSIGN(pos, more.Parse({"-abvX"}));
+  EXPECT_TRUE(a && b);
+  EXPECT_EQ(v, "X");
+  ASSERT_OK_AND_ASSIGN(pos, more.Parse({"-av", "Y", "pos"}));
+  EXPECT_EQ(v, "Y");
+  EXPECT_THAT(pos, ElementsAre("pos"));
+  auto bad = more.Parse({"-az"});
+  EXPECT_TRUE(IsUsageError(bad.status()));
+  EXPECT_THAT(bad.status().message(), ::testing::HasSubstr("unknown flag: -z"));
+  // `-a=false` still sets a boolean's value.
+  ASSERT_OK_AND_ASSIGN(pos, more.Parse({"-a=false"}));
+  EXPECT_FALSE(a);
+}
+
+TEST(FlagSetTest, DashHIsHelpUnlessAFlagOwnsIt) {
+  FlagSet plain;
+  ASSERT_OK_AND_ASSIGN(auto pos, plain.Parse({"-h"}));
+  EXPECT_TRUE(plain.help_requested());
+  FlagSet run;
+  std::string hostname;
+  run.String("hostname", 'h', &hostname);
+  ASSERT_OK_AND_ASSIGN(pos, run.Parse({"-h", "web"}));
+  EXPECT_FALSE(run.help_requested());
+  EXPECT_EQ(hostname, "web");
+  ASSERT_OK_AND_ASSIGN(pos, run.Parse({"--help"}));
+  EXPECT_TRUE(run.help_requested());
+}
+
 TEST(FlagSetTest, UnknownFlagIsUsageError) {
   FlagSet flags;
   auto pos = flags.Parse({"--nope"});
