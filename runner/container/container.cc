@@ -285,9 +285,17 @@ absl::StatusOr<int> ParseSignal(const std::string& name) {
 
 absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::ostream& diag) {
   base::Env* env = base::Env::Default();
-  // Compiling the seccomp filter (~1 ms) overlaps opening the image and preparing the rootfs. The
-  // thread is joined before this process forks or clones.
-  std::thread seccomp_warmup([] { (void)SeccompFilterFor(DefaultCapabilities()); });
+  std::optional<std::vector<int>> capabilities;
+  if (!o.cap_add.empty() || !o.cap_drop.empty()) {
+    ASSIGN_OR_RETURN(capabilities, ResolveCapabilities(o.cap_add, o.cap_drop,
+                                                       KernelLastCapability(),
+                                                       AvailableCapabilities()));
+  }
+  // Compiling the seccomp filter for those capabilities (~1 ms) overlaps opening the image and
+  // preparing the rootfs. The thread is joined before this process forks or clones.
+  std::thread seccomp_warmup([&capabilities] {
+    (void)SeccompFilterFor(capabilities ? *capabilities : DefaultCapabilities());
+  });
   struct Joiner {
     std::thread& thread;
     void Join() {
@@ -311,12 +319,6 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
                    CombineCommand(image_config.entrypoint, image_config.cmd, o.entrypoint, o.args));
   ASSIGN_OR_RETURN(std::vector<BindMount> volumes, ParseVolumes(o.volumes));
   if (!o.hostname.empty()) RETURN_IF_ERROR(ValidateHostname(o.hostname));
-  std::optional<std::vector<int>> capabilities;
-  if (!o.cap_add.empty() || !o.cap_drop.empty()) {
-    ASSIGN_OR_RETURN(capabilities, ResolveCapabilities(o.cap_add, o.cap_drop,
-                                                       KernelLastCapability(),
-                                                       AvailableCapabilities()));
-  }
   int stop_signal = SIGTERM;
   if (!image_config.stop_signal.empty()) {
     ASSIGN_OR_RETURN(stop_signal, ParseSignal(image_config.stop_signal));
