@@ -16,9 +16,10 @@ namespace {
 constexpr char kUsage[] = R"(Usage: slipway copy [OPTIONS] SRC DEST
 
 Copies an image by digest (nothing is rebuilt; every platform of an index is kept unless
---platform picks one). SRC and DEST are registry references, `oci:DIR[:TAG]` or
-`local:NAME[:TAG]`; SRC may also be `docker-archive:FILE` (a `docker save` tarball, one image).
-Within one registry, blobs are mounted instead of transferred. Pulls from a registry use its
+--platform picks one). SRC and DEST are registry references, `oci:DIR[:TAG]`, `local:NAME[:TAG]`
+or `docker-archive:FILE[:REF]` (a `docker save` tarball, one image: as SRC, REF picks it; as DEST,
+the image for --platform, default this machine's, is written as `slipway save` writes it, named
+REF). Within one registry, blobs are mounted instead of transferred. Pulls from a registry use its
 configured mirrors. The digest is printed last.
 
 Options:
@@ -45,7 +46,8 @@ absl::Status Copy(const std::vector<std::string>& args) {
   pusher::TransferOptions to = registry.TransferOptions(progress.get());
   to.all_platforms = !platform.has_value();
   if (platform) to.platform = &*platform;
-  ASSIGN_OR_RETURN(pusher::CopyResult r, pusher::CopyImage(*session, src, dst, to));
+  ASSIGN_OR_RETURN(oci::DockerArchiveOptions archive, ArchiveOptions(dst));
+  ASSIGN_OR_RETURN(pusher::CopyResult r, pusher::CopyImage(*session, src, dst, to, archive));
   const pusher::TransferStats& st = r.transfer.stats;
   progress->Message(absl::StrCat("copied ", r.served_by, " -> ", r.destination, ": ",
                                  st.blobs_moved, " blobs transferred (",

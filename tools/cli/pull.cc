@@ -16,10 +16,12 @@ namespace {
 constexpr char kUsage[] = R"(Usage: slipway pull [OPTIONS] REF
 
 Pulls REF (a registry reference) into the local store, tagged as Docker would name it
-(`busybox:latest`; by digest `HOST/NAME@sha256:...`), or into --output (`oci:DIR[:TAG]` or
-`local:NAME[:TAG]`). From an index, the manifest for --platform (default: this machine's) is pulled. Every blob is checked against its
-digest; nothing that does not match is kept. Configured mirrors are tried first; the output says
-which endpoint served. The digest of the stored manifest is printed last.
+(`busybox:latest`; by digest `HOST/NAME@sha256:...`), or into --output (`oci:DIR[:TAG]`,
+`local:NAME[:TAG]`, or `docker-archive:FILE[:REF]`: a `docker load` tarball, as `slipway save`
+writes it, naming the image REF). From an index, the manifest for --platform (default: this
+machine's) is pulled. Every blob is checked against its digest; nothing that does not match is
+kept. Configured mirrors are tried first; the output says which endpoint served. The digest of
+the stored manifest is printed last.
 
 Options:
   --output DEST, -o DEST    where to store the image
@@ -56,7 +58,10 @@ absl::Status Pull(const std::vector<std::string>& args) {
   } else {
     ASSIGN_OR_RETURN(dst, oci::ImageLocation::Parse(output));
     if (dst.kind == oci::ImageLocation::Kind::kRegistry) {
-      return UsageError("--output must be oci:DIR[:TAG] or local:NAME[:TAG]");
+      return UsageError("--output must be oci:DIR[:TAG], local:NAME[:TAG] or docker-archive:FILE[:REF]");
+    }
+    if (dst.kind == oci::ImageLocation::Kind::kDockerArchive && all) {
+      return UsageError("--all-platforms: a docker-archive: holds one image; pick it with --platform");
     }
   }
   ASSIGN_OR_RETURN(std::unique_ptr<pusher::Session> session, registry.OpenSession(progress.get()));
@@ -64,7 +69,8 @@ absl::Status Pull(const std::vector<std::string>& args) {
   pusher::TransferOptions to = registry.TransferOptions(progress.get());
   to.all_platforms = all;
   if (platform) to.platform = &*platform;
-  ASSIGN_OR_RETURN(pusher::CopyResult r, pusher::CopyImage(*session, src, dst, to));
+  ASSIGN_OR_RETURN(oci::DockerArchiveOptions archive, ArchiveOptions(dst));
+  ASSIGN_OR_RETURN(pusher::CopyResult r, pusher::CopyImage(*session, src, dst, to, archive));
   const pusher::TransferStats& st = r.transfer.stats;
   progress->Message(absl::StrCat("pulled ", pos[0], " from ", r.served_by, " into ",
                                  output.empty() ? absl::StrCat("the local store as ", dst.tag)

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "base/status_macros.h"
+#include "oci/tar/layer_writer.h"
 #include "pusher/notify.h"
 #include "tools/cli/command.h"
 
@@ -44,6 +45,14 @@ absl::Status NotifyAndPrintDigest(pusher::Session& session, const std::string& n
   }
   std::cout << result.transfer.root.digest.str() << std::endl;
   return absl::OkStatus();
+}
+
+absl::StatusOr<oci::DockerArchiveOptions> ArchiveOptions(const oci::ImageLocation& destination) {
+  oci::DockerArchiveOptions options;
+  if (destination.kind == oci::ImageLocation::Kind::kDockerArchive) {
+    ASSIGN_OR_RETURN(options.mtime, oci::SourceDateEpoch());
+  }
+  return options;
 }
 
 absl::StatusOr<std::optional<oci::Platform>> ParsePlatformFlag(const std::string& text) {

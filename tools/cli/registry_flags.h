@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "oci/descriptor.h"
+#include "oci/layout/docker_archive.h"
 #include "pusher/auth/credentials.h"
 #include "oci/reference.h"
 #include "pusher/cli_support.h"
@@ -65,6 +66,11 @@ class RegistryFlags {
 absl::Status NotifyAndPrintDigest(pusher::Session& session, const std::string& notify_url,
                                   const oci::ImageLocation& destination,
                                   const pusher::CopyResult& result);
+
+// How copy and pull write a `docker-archive:` destination: as `slipway save` does, every member's
+// mtime from SOURCE_DATE_EPOCH (default 0). Other destinations ignore it, so an unusable
+// SOURCE_DATE_EPOCH is an error only for a docker-archive destination.
+absl::StatusOr<oci::DockerArchiveOptions> ArchiveOptions(const oci::ImageLocation& destination);
 
 // Parses a --platform value (`os/arch[/variant]`): nullopt when `text` is empty, a usage error when
 // it does not parse.

@@ -1,5 +1,7 @@
 #include "tools/cli/registry_flags.h"
 
+#include <cstdlib>
+
 #include "absl/strings/str_cat.h"
 #include "base/env.h"
 #include "base/scoped_temp_dir.h"
@@ -62,6 +64,23 @@ TEST(RegistryFlagsTest, SessionJoinsTheConfigsAndTheFlagsInsecureRegistries) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<pusher::Session> session, registry.OpenSession(nullptr));
   EXPECT_THAT(session->options().insecure_registries,
               UnorderedElementsAre("from-config:5000", "from-flag:5000"));
+}
+
+TEST(ArchiveOptionsTest, MtimeFromSourceDateEpochOnlyForDockerArchives) {
+  ASSERT_OK_AND_ASSIGN(oci::ImageLocation archive, oci::ImageLocation::Parse("docker-archive:a.tar"));
+  ASSERT_OK_AND_ASSIGN(oci::ImageLocation layout, oci::ImageLocation::Parse("oci:/x:1"));
+  ASSERT_EQ(setenv("SOURCE_DATE_EPOCH", "1700000000", 1), 0);
+  ASSERT_OK_AND_ASSIGN(oci::DockerArchiveOptions options, ArchiveOptions(archive));
+  EXPECT_EQ(options.mtime, 1700000000);
+  ASSERT_EQ(unsetenv("SOURCE_DATE_EPOCH"), 0);
+  ASSERT_OK_AND_ASSIGN(options, ArchiveOptions(archive));
+  EXPECT_EQ(options.mtime, 0);
+  // An unusable value fails a docker-archive write only.
+  ASSERT_EQ(setenv("SOURCE_DATE_EPOCH", "yesterday", 1), 0);
+  EXPECT_THAT(ArchiveOptions(archive), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                HasSubstr("SOURCE_DATE_EPOCH")));
+  EXPECT_OK(ArchiveOptions(layout));
+  ASSERT_EQ(unsetenv("SOURCE_DATE_EPOCH"), 0);
 }
 
 TEST(ParsePlatformFlagTest, EmptyMeansNoneAndBadIsAUsageError) {
