@@ -286,8 +286,19 @@ absl::StatusOr<ImageLocation> ImageLocation::Parse(absl::string_view text) {
     return loc;
   }
   if (absl::ConsumePrefix(&text, "docker-archive:")) {
+    // docker-archive:FILE[:REF], REF a Docker reference without a digest (skopeo's syntax).
     loc.kind = Kind::kDockerArchive;
     if (text.empty()) return invalid("missing file after `docker-archive:`");
+    if (text.back() == ':') return invalid("empty reference after `:`");
+    size_t colon = text.find(':');
+    if (colon != absl::string_view::npos && colon > 0) {
+      absl::StatusOr<Reference> ref = Reference::Parse(text.substr(colon + 1));
+      if (ref.ok() && ref->digest.empty()) {
+        loc.path = std::string(text.substr(0, colon));
+        loc.tag = std::string(text.substr(colon + 1));
+        return loc;
+      }
+    }
     loc.path = std::string(text);
     return loc;
   }
@@ -323,7 +334,8 @@ std::string ImageLocation::ToString() const {
     case Kind::kOciLayout:
       return tag.empty() ? absl::StrCat("oci:", path) : absl::StrCat("oci:", path, ":", tag);
     case Kind::kDockerArchive:
-      return absl::StrCat("docker-archive:", path);
+      return tag.empty() ? absl::StrCat("docker-archive:", path)
+                         : absl::StrCat("docker-archive:", path, ":", tag);
     case Kind::kLocalStore:
       return absl::StrCat("local:", name, ":", tag.empty() ? "latest" : tag);
     case Kind::kRegistry:

@@ -2,7 +2,8 @@
 // (github.com/distribution/reference): `busybox` -> `docker.io/library/busybox:latest`,
 // `localhost:5000/a/b:t`, `repo@sha256:…`, `repo:tag@sha256:…`. Invalid names are refused with the reason.
 //
-// Also parses slipway's transport prefixes: `oci:DIR[:TAG]`, `docker-archive:FILE`, `local:NAME[:TAG]`.
+// Also parses slipway's transport prefixes: `oci:DIR[:TAG]`, `docker-archive:FILE[:REF]`,
+// `local:NAME[:TAG]`.
 #ifndef SLIPWAY_OCI_REFERENCE_H_
 #define SLIPWAY_OCI_REFERENCE_H_
 
@@ -49,13 +50,16 @@ struct ImageLocation {
   Reference registry_ref;  // kRegistry
   std::string path;        // kOciLayout: directory; kDockerArchive: file
   std::string name;        // kLocalStore: repository name ("app"); kOciLayout: tag (may be empty)
-  std::string tag;         // kLocalStore: tag ("latest" by default); kOciLayout: tag (may be empty)
+  std::string tag;         // kLocalStore: tag ("latest" by default); kOciLayout: tag (may be empty);
+                           // kDockerArchive: REF, the image's name in the archive (may be empty)
 
-  // `oci:DIR[:TAG]`, `docker-archive:FILE`, `local:NAME[:TAG]`, otherwise a registry reference
-  // (an optional `docker://` prefix is accepted). For `oci:`, the text after the last `:` is the tag
-  // only if it is a valid tag and DIR before it is non-empty; otherwise the whole text is DIR
-  // (`oci:/a:b/c` is the folder `/a:b/c`). A trailing `:` is refused. `local:` NAME must be a
-  // lowercase repository path; its tag defaults to "latest".
+  // `oci:DIR[:TAG]`, `docker-archive:FILE[:REF]`, `local:NAME[:TAG]`, otherwise a registry
+  // reference (an optional `docker://` prefix is accepted). For `oci:`, the text after the last `:`
+  // is the tag only if it is a valid tag and DIR before it is non-empty; otherwise the whole text is
+  // DIR (`oci:/a:b/c` is the folder `/a:b/c`). A trailing `:` is refused. For `docker-archive:`, as
+  // skopeo reads it, FILE ends at the first `:` when what follows is a Docker reference without a
+  // digest (`app:1.0`, `host:5000/team/app:1.0`, `app`), otherwise the whole text is FILE. `local:`
+  // NAME must be a lowercase repository path; its tag defaults to "latest".
   static absl::StatusOr<ImageLocation> Parse(absl::string_view text);
   std::string ToString() const;
 };

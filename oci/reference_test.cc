@@ -1,5 +1,6 @@
 #include "oci/reference.h"
 
+#include "absl/strings/str_cat.h"
 #include "base/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -183,8 +184,31 @@ TEST(ImageLocationTest, Transports) {
   EXPECT_EQ(archive.kind, ImageLocation::Kind::kDockerArchive);
   EXPECT_EQ(archive.path, "/x/img.tar");
   EXPECT_EQ(archive.ToString(), "docker-archive:/x/img.tar");
+  EXPECT_EQ(archive.tag, "");
   EXPECT_THAT(ImageLocation::Parse("docker-archive:"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("missing file")));
+  // docker-archive:FILE:REF names the image in the archive, as skopeo reads it.
+  ASSERT_OK_AND_ASSIGN(ImageLocation named, ImageLocation::Parse("docker-archive:/x/img.tar:app:1.0"));
+  EXPECT_EQ(named.path, "/x/img.tar");
+  EXPECT_EQ(named.tag, "app:1.0");
+  EXPECT_EQ(named.ToString(), "docker-archive:/x/img.tar:app:1.0");
+  ASSERT_OK_AND_ASSIGN(ImageLocation hosted,
+                       ImageLocation::Parse("docker-archive:img.tar:localhost:5000/team/app:2"));
+  EXPECT_EQ(hosted.path, "img.tar");
+  EXPECT_EQ(hosted.tag, "localhost:5000/team/app:2");
+  ASSERT_OK_AND_ASSIGN(ImageLocation bare, ImageLocation::Parse("docker-archive:img.tar:app"));
+  EXPECT_EQ(bare.path, "img.tar");
+  EXPECT_EQ(bare.tag, "app");
+  // What follows the colon is not a reference without a digest: all of it is the file.
+  ASSERT_OK_AND_ASSIGN(ImageLocation upper, ImageLocation::Parse("docker-archive:/x/a:B.tar"));
+  EXPECT_EQ(upper.path, "/x/a:B.tar");
+  EXPECT_EQ(upper.tag, "");
+  ASSERT_OK_AND_ASSIGN(ImageLocation digest,
+                       ImageLocation::Parse(absl::StrCat("docker-archive:f.tar:app@sha256:",
+                                                         std::string(64, 'a'))));
+  EXPECT_EQ(digest.path, absl::StrCat("f.tar:app@sha256:", std::string(64, 'a')));
+  EXPECT_THAT(ImageLocation::Parse("docker-archive:img.tar:"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("empty reference")));
 
   ASSERT_OK_AND_ASSIGN(ImageLocation local, ImageLocation::Parse("local:app"));
   EXPECT_EQ(local.kind, ImageLocation::Kind::kLocalStore);

@@ -6,6 +6,7 @@
 #include "base/scoped_temp_dir.h"
 #include "base/status_macros.h"
 #include "oci/layout/docker_archive.h"
+#include "oci/layout/image_source.h"
 #include "oci/layout/layout.h"
 #include "pusher/errors.h"
 
@@ -41,15 +42,38 @@ std::string SourceTag(const oci::ImageLocation& loc) {
   }
 }
 
+// A docker-archive destination: the image (one platform) is copied into a scratch layout, removed
+// on return, and the archive is written from there.
+absl::StatusOr<CopyResult> CopyToDockerArchive(Session& session, const oci::ImageLocation& source,
+                                               const oci::ImageLocation& destination,
+                                               TransferOptions options,
+                                               const oci::DockerArchiveOptions& archive) {
+  ASSIGN_OR_RETURN(base::ScopedTempDir scratch, base::ScopedTempDir::Create("docker-archive-out-"));
+  oci::ImageLocation staging;
+  staging.kind = oci::ImageLocation::Kind::kOciLayout;
+  staging.path = scratch.path() + "/layout";
+  staging.tag = "archive";
+  options.all_platforms = false;
+  ASSIGN_OR_RETURN(CopyResult result, CopyImage(session, source, staging, options));
+  ASSIGN_OR_RETURN(std::unique_ptr<oci::Layout> layout, OpenLayout(staging, /*create=*/false));
+  oci::DockerArchiveImage image;
+  image.manifest = result.transfer.root;
+  if (!destination.tag.empty()) image.repo_tags.push_back(destination.tag);
+  RETURN_IF_ERROR_CTX(oci::WriteDockerArchive(*layout, {image}, destination.path, archive),
+                      "writing `", destination.ToString(), "`");
+  result.destination = destination.ToString();
+  return result;
+}
+
 }  // namespace
 
 absl::StatusOr<CopyResult> CopyImage(Session& session, const oci::ImageLocation& source,
                                      const oci::ImageLocation& destination,
-                                     TransferOptions options) {
+                                     TransferOptions options,
+                                     const oci::DockerArchiveOptions& archive) {
   using Kind = oci::ImageLocation::Kind;
   if (destination.kind == Kind::kDockerArchive) {
-    return absl::UnimplementedError(
-        "docker-archive: is not supported as a destination here; use `slipway save`");
+    return CopyToDockerArchive(session, source, destination, std::move(options), archive);
   }
   CopyResult result;
 
@@ -80,16 +104,12 @@ absl::StatusOr<CopyResult> CopyImage(Session& session, const oci::ImageLocation&
   // scratch layout removed on return, then read from there by digest. The config bytes are kept,
   // so the image ID is Docker's; layers keep the archive's media types.
   if (source.kind == Kind::kDockerArchive) {
-    ASSIGN_OR_RETURN(base::ScopedTempDir scratch, base::ScopedTempDir::Create("docker-archive-"));
-    ASSIGN_OR_RETURN(std::unique_ptr<oci::Layout> layout,
-                     oci::Layout::Open(scratch.path() + "/layout"));
-    absl::StatusOr<oci::LoadedImage> loaded = oci::ReadDockerArchive(source.path, "", *layout);
-    if (!loaded.ok()) {
-      return base::Annotate(loaded.status(),
-                            absl::StrCat("reading `docker-archive:", source.path, "`"));
+    absl::StatusOr<oci::OpenedImage> opened = oci::OpenImageForRead(source);
+    if (!opened.ok()) {
+      return base::Annotate(opened.status(), absl::StrCat("reading `", source.ToString(), "`"));
     }
-    std::unique_ptr<ImageSource> src = LayoutSource(layout.get(), loaded->manifest.digest.str());
-    result.served_by = absl::StrCat("docker-archive:", source.path);
+    std::unique_ptr<ImageSource> src = LayoutSource(opened->layout.get(), opened->tag_or_digest);
+    result.served_by = source.ToString();
     ASSIGN_OR_RETURN(result.transfer, Transfer(*src, *sink, options));
     return result;
   }

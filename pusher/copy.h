@@ -1,7 +1,10 @@
 // CopyImage: moves an image between any two of a registry, an `oci:` folder and the local store,
 // by digest (the manifest bytes are kept, so the destination has the same digest). This is push
 // (layout -> registry), pull (registry -> layout) and promotion (registry -> registry, mounting
-// blobs when both are repositories of the same registry).
+// blobs when both are repositories of the same registry). A `docker-archive:` file can be the
+// source (one image, loaded and verified) or the destination: a `docker load` archive holds image
+// manifests, not an index, so one platform is copied and the archive is written as `slipway save`
+// writes it (oci::WriteDockerArchive), named REF of `docker-archive:FILE:REF` when given.
 //
 // Registry sources use the mirrors configured for their registry: each mirror is tried in order
 // and the registry itself last (unless `no-fallback`); a mirror that errs (5xx, timeout, refused)
@@ -12,6 +15,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "oci/layout/docker_archive.h"
 #include "oci/reference.h"
 #include "pusher/session.h"
 #include "pusher/transfer.h"
@@ -31,10 +35,13 @@ struct CopyResult {
 
 // `options.tag` is ignored: the destination location names the tag (or, for layouts without one,
 // the source's tag, else "latest"). `options.all_platforms` applies to registry/layout sources
-// alike.
+// alike, except that a docker-archive destination always gets one platform (`options.platform`,
+// else the host's). `archive` says how such a destination is written (member mtimes); the file
+// appears only once complete.
 absl::StatusOr<CopyResult> CopyImage(Session& session, const oci::ImageLocation& source,
                                      const oci::ImageLocation& destination,
-                                     TransferOptions options);
+                                     TransferOptions options,
+                                     const oci::DockerArchiveOptions& archive = {});
 
 }  // namespace pusher
 

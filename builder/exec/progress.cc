@@ -21,6 +21,34 @@ std::string Header(const StepInfo& s) {
   return absl::StrCat("[", s.stage, " ", s.index, "/", s.total, "] ", s.text);
 }
 
+// Cuts each step's output into whole lines; an unterminated last line waits for more output or for
+// the step's end. Not thread-safe: the printers call it under their own mutex.
+class StepLines {
+ public:
+  // Adds `data` to step `id`'s output and calls `emit` with each line it completes (no newline).
+  template <typename Emit>
+  void Append(int id, absl::string_view data, Emit emit) {
+    std::string& partial = partial_[id];
+    partial.append(data.data(), data.size());
+    size_t nl;
+    while ((nl = partial.find('\n')) != std::string::npos) {
+      emit(absl::string_view(partial).substr(0, nl));
+      partial.erase(0, nl + 1);
+    }
+  }
+  // The step ended: returns its unterminated last line ("" when none) and forgets the step.
+  std::string TakeRest(int id) {
+    auto it = partial_.find(id);
+    if (it == partial_.end()) return "";
+    std::string rest = std::move(it->second);
+    partial_.erase(it);
+    return rest;
+  }
+
+ private:
+  std::map<int, std::string> partial_;
+};
+
 class LineProgress : public Progress {
  public:
   LineProgress(FILE* out, bool tty) : out_(out), tty_(tty) {}
@@ -30,22 +58,14 @@ class LineProgress : public Progress {
   }
   void Output(const StepInfo& s, absl::string_view data) override {
     absl::MutexLock lock(&mu_);
-    std::string& partial = partial_[s.id];
-    partial.append(data.data(), data.size());
-    size_t nl;
-    while ((nl = partial.find('\n')) != std::string::npos) {
-      Print(absl::StrCat("#", s.id, " ", partial.substr(0, nl)));
-      partial.erase(0, nl + 1);
-    }
+    lines_.Append(s.id, data,
+                  [&](absl::string_view line) { Print(absl::StrCat("#", s.id, " ", line)); });
   }
   void Finished(const StepInfo& s, bool cached, absl::Duration elapsed,
                 const absl::Status& status) override {
     absl::MutexLock lock(&mu_);
-    auto it = partial_.find(s.id);
-    if (it != partial_.end()) {
-      if (!it->second.empty()) Print(absl::StrCat("#", s.id, " ", it->second));
-      partial_.erase(it);
-    }
+    const std::string rest = lines_.TakeRest(s.id);
+    if (!rest.empty()) Print(absl::StrCat("#", s.id, " ", rest));
     std::string id = "#" + std::to_string(s.id);
     if (!status.ok()) {
       Print(absl::StrCat(Colour(id, "31"), " ERROR: ", status.message()));
@@ -70,7 +90,7 @@ class LineProgress : public Progress {
   FILE* out_;
   bool tty_;
   absl::Mutex mu_;
-  std::map<int, std::string> partial_;
+  StepLines lines_;
 };
 
 // The terminal view: finished steps (DONE with their time, CACHED, ERROR) and RUN output scroll up
@@ -103,24 +123,17 @@ class TtyProgress : public Progress {
   }
   void Output(const StepInfo& s, absl::string_view data) override {
     absl::MutexLock lock(&mu_);
-    std::string& partial = partial_[s.id];
-    partial.append(data.data(), data.size());
-    size_t nl;
-    while ((nl = partial.find('\n')) != std::string::npos) {
-      pending_.push_back(absl::StrCat("\033[2m#", s.id, " ", partial.substr(0, nl), "\033[0m"));
-      partial.erase(0, nl + 1);
-    }
+    lines_.Append(s.id, data, [&](absl::string_view line) {
+      pending_.push_back(absl::StrCat("\033[2m#", s.id, " ", line, "\033[0m"));
+    });
     Redraw();
   }
   void Finished(const StepInfo& s, bool cached, absl::Duration elapsed,
                 const absl::Status& status) override {
     absl::MutexLock lock(&mu_);
     running_.erase(s.id);
-    auto it = partial_.find(s.id);
-    if (it != partial_.end()) {
-      if (!it->second.empty()) pending_.push_back(absl::StrCat("#", s.id, " ", it->second));
-      partial_.erase(it);
-    }
+    const std::string rest = lines_.TakeRest(s.id);
+    if (!rest.empty()) pending_.push_back(absl::StrCat("#", s.id, " ", rest));
     std::string id = "#" + std::to_string(s.id);
     if (!status.ok()) {
       pending_.push_back(absl::StrCat("\033[31m", id, " ERROR\033[0m ", Header(s), ": ",
@@ -169,7 +182,7 @@ class TtyProgress : public Progress {
   FILE* out_;
   absl::Mutex mu_;
   std::map<int, Running> running_ ABSL_GUARDED_BY(mu_);
-  std::map<int, std::string> partial_ ABSL_GUARDED_BY(mu_);
+  StepLines lines_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> pending_ ABSL_GUARDED_BY(mu_);
   int drawn_ ABSL_GUARDED_BY(mu_) = 0;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

@@ -50,7 +50,8 @@ TEST(ProgressTest, PlainLines) {
   {
     std::unique_ptr<Progress> p = NewProgress(ProgressMode::kPlain, c.file());
     p->Started(Step(1, "RUN make"));
-    p->Output(Step(1, "RUN make"), "compiling\npartial");
+    p->Output(Step(1, "RUN make"), "comp");
+    p->Output(Step(1, "RUN make"), "iling\npartial");
     p->Finished(Step(1, "RUN make"), false, absl::Milliseconds(1200), absl::OkStatus());
     p->Finished(Step(2, "COPY . /src"), true, absl::ZeroDuration(), absl::OkStatus());
   }
@@ -72,14 +73,16 @@ TEST(ProgressTest, TtyRedrawsRunningStepsWithElapsedTime) {
     // Nothing was reported since the CACHED line: only the ticker can have redrawn the live line.
     std::string mid = c.Text();
     EXPECT_THAT(mid.substr(mid.find("CACHED")), ContainsRegex(" 0[.][1-9]s\n"));
-    p->Output(Step(1, "RUN sleep"), "tick\n");
+    p->Output(Step(1, "RUN sleep"), "tick\nto");
+    p->Output(Step(1, "RUN sleep"), "ck");
     p->Finished(Step(1, "RUN sleep"), false, absl::Milliseconds(400), absl::OkStatus());
   }
   std::string out = c.Text();
   EXPECT_THAT(out, HasSubstr("#1 [build 1/3] RUN sleep\033[0m 0.0s\n"));
   EXPECT_THAT(out, HasSubstr("\033[1A\r\033[J"));    // the live region is erased in place
   EXPECT_THAT(out, HasSubstr("#2 CACHED\033[0m [build 2/3] COPY a b\n"));
-  EXPECT_THAT(out, HasSubstr("#1 tick"));
+  EXPECT_THAT(out, HasSubstr("\033[2m#1 tick\033[0m\n"));
+  EXPECT_THAT(out, HasSubstr("#1 tock\n"));  // the unterminated rest, flushed at the step's end
   EXPECT_THAT(out, HasSubstr("#1 DONE 0.4s\033[0m [build 1/3] RUN sleep\n"));
   // The last thing written erases the live lines and draws none.
   std::string tail = out.substr(out.rfind("DONE 0.4s"));

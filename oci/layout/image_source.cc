@@ -52,7 +52,7 @@ absl::StatusOr<OpenedImage> OpenImageForRead(const ImageLocation& location) {
     case ImageLocation::Kind::kDockerArchive: {
       ASSIGN_OR_RETURN(base::ScopedTempDir scratch, base::ScopedTempDir::Create("docker-archive-"));
       ASSIGN_OR_RETURN(out.layout, Layout::Open(scratch.path() + "/layout"));
-      ASSIGN_OR_RETURN(LoadedImage loaded, ReadDockerArchive(location.path, "", *out.layout));
+      ASSIGN_OR_RETURN(LoadedImage loaded, ReadDockerArchive(location.path, location.tag, *out.layout));
       out.tag_or_digest = loaded.manifest.digest.str();
       out.scratch.emplace(std::move(scratch));
       return out;

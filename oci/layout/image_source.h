@@ -23,7 +23,8 @@ struct OpenedImage {
   std::optional<base::ScopedTempDir> scratch;
 };
 
-// Opens `location` for reading. `oci:DIR` without a tag picks the layout's only index entry
+// Opens `location` for reading. `docker-archive:FILE:REF` picks the image named REF in the archive
+// (one without REF must hold a single image). `oci:DIR` without a tag picks the layout's only index entry
 // (InvalidArgument listing the tags if there are several). A registry reference is looked up in
 // the local store under its familiar name ("busybox:latest"); if it is not there, Unimplemented
 // (registry reads are wired in by the CLI's registry support).

@@ -2,7 +2,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -29,6 +28,7 @@
 #include "base/scoped_fd.h"
 #include "base/status_macros.h"
 #include "oci/digest.h"
+#include "oci/tar/dir_listing.h"
 
 namespace oci {
 namespace {
@@ -362,25 +362,10 @@ class Root {
 absl::Status RemoveAllAt(int parent, const std::string& name, const std::string& shown) {
   if (unlinkat(parent, name.c_str(), 0) == 0 || errno == ENOENT) return absl::OkStatus();
   if (errno != EISDIR && errno != EPERM) return base::ErrnoError(errno, absl::StrCat("remove `", shown, "`"));
-  int fd = openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return base::ErrnoError(errno, absl::StrCat("open `", shown, "`"));
-  DIR* dir = fdopendir(fd);
-  if (dir == nullptr) {
-    close(fd);
-    return base::ErrnoError(errno, absl::StrCat("fdopendir `", shown, "`"));
+  ASSIGN_OR_RETURN(DirListing dir, OpenAndListDirAt(parent, name, O_NOFOLLOW, shown));
+  for (const std::string& n : dir.names) {
+    RETURN_IF_ERROR(RemoveAllAt(dir.fd.get(), n, absl::StrCat(shown, "/", n)));
   }
-  std::vector<std::string> names;
-  while (struct dirent* d = readdir(dir)) {
-    std::string n = d->d_name;
-    if (n != "." && n != "..") names.push_back(std::move(n));
-  }
-  absl::Status status;
-  for (const std::string& n : names) {
-    status = RemoveAllAt(dirfd(dir), n, absl::StrCat(shown, "/", n));
-    if (!status.ok()) break;
-  }
-  closedir(dir);
-  RETURN_IF_ERROR(status);
   if (unlinkat(parent, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
     return base::ErrnoError(errno, absl::StrCat("rmdir `", shown, "`"));
   }
@@ -629,39 +614,23 @@ class Extractor {
   // Opaque directory: removes every child that this layer did not write (they came from earlier
   // layers), descending into directories this layer did write.
   absl::Status ClearLowerChildren(int dir_path_fd, const std::string& prefix) {
-    int fd = openat(dir_path_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return base::ErrnoError(errno, absl::StrCat("open `", prefix, "/`"));
-    DIR* dir = fdopendir(fd);
-    if (dir == nullptr) {
-      close(fd);
-      return base::ErrnoError(errno, absl::StrCat("fdopendir `", prefix, "/`"));
-    }
-    std::vector<std::string> names;
-    while (struct dirent* d = readdir(dir)) {
-      std::string n = d->d_name;
-      if (n != "." && n != "..") names.push_back(std::move(n));
-    }
-    absl::Status status;
-    for (const std::string& n : names) {
+    ASSIGN_OR_RETURN(DirListing dir,
+                     OpenAndListDirAt(dir_path_fd, ".", 0, absl::StrCat(prefix, "/")));
+    for (const std::string& n : dir.names) {
       const std::string path = prefix.empty() ? n : absl::StrCat(prefix, "/", n);
       if (touched_.count(path) == 0) {
-        status = RemoveAllAt(dirfd(dir), n, path);
-      } else {
-        struct stat st;
-        if (fstatat(dirfd(dir), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
-          int sub = openat(dirfd(dir), n.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-          if (sub < 0) {
-            status = base::ErrnoError(errno, absl::StrCat("open `", path, "`"));
-          } else {
-            base::ScopedFd subfd(sub);
-            status = ClearLowerChildren(subfd.get(), path);
-          }
-        }
+        RETURN_IF_ERROR(RemoveAllAt(dir.fd.get(), n, path));
+        continue;
       }
-      if (!status.ok()) break;
+      struct stat st;
+      if (fstatat(dir.fd.get(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+        int sub = openat(dir.fd.get(), n.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0) return base::ErrnoError(errno, absl::StrCat("open `", path, "`"));
+        base::ScopedFd subfd(sub);
+        RETURN_IF_ERROR(ClearLowerChildren(subfd.get(), path));
+      }
     }
-    closedir(dir);
-    return status;
+    return absl::OkStatus();
   }
 
   absl::Status CopyData(int fd, int64_t size, const std::string& shown) {

@@ -30,15 +30,6 @@ std::vector<std::string> MergeScopes(const std::vector<std::string>& a, absl::st
 
 }  // namespace
 
-std::string UrlHost(absl::string_view url) {
-  size_t scheme = url.find("://");
-  absl::string_view rest = scheme == absl::string_view::npos ? url : url.substr(scheme + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  size_t at = rest.rfind('@');
-  if (at != absl::string_view::npos) rest = rest.substr(at + 1);
-  return std::string(rest);
-}
-
 std::string PercentEncode(absl::string_view s) {
   static const char kHex[] = "0123456789ABCDEF";
   std::string out;

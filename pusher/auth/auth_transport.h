@@ -59,8 +59,6 @@ class AuthTransport : public HttpTransport {
   int token_fetches_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-// "https://host:port/path?q" -> "host:port".
-std::string UrlHost(absl::string_view url);
 // application/x-www-form-urlencoded / query escaping.
 std::string PercentEncode(absl::string_view s);
 

@@ -48,16 +48,6 @@ std::vector<std::string> ListDirSorted(const std::string& dir) {
   return out;
 }
 
-// "https://host:port/path" -> "host:port" (port kept only if present).
-std::string HostOf(absl::string_view url) {
-  size_t scheme = url.find("://");
-  absl::string_view rest = scheme == absl::string_view::npos ? url : url.substr(scheme + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  size_t at = rest.rfind('@');
-  if (at != absl::string_view::npos) rest = rest.substr(at + 1);
-  return std::string(rest);
-}
-
 struct Transfer {
   const HttpRequest* request = nullptr;
   HttpResponse* response = nullptr;
@@ -257,7 +247,7 @@ absl::StatusOr<HttpResponse> CurlTransport::RoundTrip(const HttpRequest& request
     return absl::InvalidArgumentError(
         absl::StrCat("unsupported URL `", RedactUrl(request.url), "`: want http:// or https://"));
   }
-  const std::string host = HostOf(request.url);
+  const std::string host = UrlHost(request.url);
 
   // TLS material for this host, looked up once.
   Shared::HostTls tls;

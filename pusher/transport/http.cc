@@ -74,6 +74,15 @@ std::vector<std::string> HttpResponse::HeaderValues(absl::string_view name) cons
   return out;
 }
 
+std::string UrlHost(absl::string_view url) {
+  size_t scheme = url.find("://");
+  absl::string_view rest = scheme == absl::string_view::npos ? url : url.substr(scheme + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  size_t at = rest.rfind('@');
+  if (at != absl::string_view::npos) rest = rest.substr(at + 1);
+  return std::string(rest);
+}
+
 std::string RedactUrl(absl::string_view url) {
   size_t cut = url.find_first_of("?#");
   std::string out(url.substr(0, cut));

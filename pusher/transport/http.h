@@ -133,6 +133,11 @@ class HttpTransport {
 // Strips the query and fragment from a URL for messages (upload URLs carry opaque state).
 std::string RedactUrl(absl::string_view url);
 
+// The host (and port, when the URL has one) a URL names, without scheme, userinfo, path, query or
+// fragment: "https://user@host:5000/v2/?q" -> "host:5000". The key for per-host state (TLS trust,
+// auth challenges and tokens).
+std::string UrlHost(absl::string_view url);
+
 }  // namespace pusher
 
 #endif  // SLIPWAY_PUSHER_TRANSPORT_HTTP_H_

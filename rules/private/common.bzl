@@ -75,6 +75,39 @@ def oci_location(layout, tag = None):
         return "oci:%s:%s" % (layout.path, tag)
     return "oci:%s" % layout.path
 
+def declare_image_outputs(ctx):
+    """Declares the outputs of an image rule: the layout directory `<name>/` and `<name>.digest`.
+
+    Returns:
+      (layout, digest): the two Files.
+    """
+    return ctx.actions.declare_directory(ctx.label.name), ctx.actions.declare_file(ctx.label.name + ".digest")
+
+def write_image(ctx, arguments, inputs, layout, digest, mnemonic, progress_message):
+    """Runs a slipway command that writes an image to `layout` and prints its digest last.
+
+    Args:
+      ctx: the rule context.
+      arguments: the slipway command line (Args objects), which must write `layout`.
+      inputs: the Files it reads.
+      layout, digest: the outputs from declare_image_outputs; `digest` gets standard output.
+      mnemonic: the action mnemonic.
+      progress_message: what Bazel shows while the action runs.
+
+    Returns:
+      The providers of the image rule (image_providers).
+    """
+    run_slipway(
+        ctx,
+        arguments = arguments,
+        inputs = inputs,
+        outputs = [layout, digest],
+        stdout = digest,
+        mnemonic = mnemonic,
+        progress_message = progress_message,
+    )
+    return image_providers(ctx, layout, digest)
+
 def image_providers(ctx, layout, digest, extra_files = []):
     """The providers every image rule returns."""
     return [

@@ -1,6 +1,6 @@
 """dockerfile_image: an existing Dockerfile built inside a Bazel action, with no network."""
 
-load(":common.bzl", "IMAGE_TAG", "SOURCE_DATE_EPOCH", "image_layout", "image_providers")
+load(":common.bzl", "IMAGE_TAG", "SOURCE_DATE_EPOCH", "declare_image_outputs", "image_layout", "image_providers")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE", "slipway_tool")
 
 _DOC = """Builds a Dockerfile with `slipway build` inside a Bazel action.
@@ -90,8 +90,7 @@ def _dockerfile_image_impl(ctx):
     slipway = slipway_tool(ctx)
     if ctx.attr.network not in ("none", "host"):
         fail("network: `%s` must be \"none\" or \"host\"" % ctx.attr.network)
-    layout = ctx.actions.declare_directory(ctx.label.name)
-    digest = ctx.actions.declare_file(ctx.label.name + ".digest")
+    layout, digest = declare_image_outputs(ctx)
 
     prefix = ctx.label.package + "/" if ctx.label.package else ""
     lines = []

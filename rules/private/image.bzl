@@ -1,6 +1,6 @@
 """oci_image: an image from a base (or nothing), layer tars and files, with its config set by attributes."""
 
-load(":common.bzl", "IMAGE_TAG", "image_layout", "image_providers", "oci_location", "run_slipway")
+load(":common.bzl", "IMAGE_TAG", "declare_image_outputs", "image_layout", "oci_location", "run_slipway", "write_image")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
 
 _DOC = """Builds an OCI image without a Dockerfile.
@@ -79,8 +79,7 @@ def _layer_entries(ctx):
     return lines, inputs
 
 def _oci_image_impl(ctx):
-    layout = ctx.actions.declare_directory(ctx.label.name)
-    digest = ctx.actions.declare_file(ctx.label.name + ".digest")
+    layout, digest = declare_image_outputs(ctx)
     args = ctx.actions.args()
     args.add("image")
     inputs = []
@@ -133,16 +132,7 @@ def _oci_image_impl(ctx):
     elif not ctx.attr.base:
         fail("platform: an image without a base needs a platform such as \"linux/amd64\", so that its digest does not depend on the machine that builds it")
     args.add("-t", oci_location(layout, IMAGE_TAG))
-    run_slipway(
-        ctx,
-        arguments = [args],
-        inputs = inputs,
-        outputs = [layout, digest],
-        stdout = digest,
-        mnemonic = "OCIImage",
-        progress_message = "Assembling OCI image %{label}",
-    )
-    return image_providers(ctx, layout, digest)
+    return write_image(ctx, [args], inputs, layout, digest, "OCIImage", "Assembling OCI image %{label}")
 
 oci_image = rule(
     implementation = _oci_image_impl,

@@ -1,6 +1,6 @@
 """oci_image_index: one multi-platform image index from single-platform images."""
 
-load(":common.bzl", "IMAGE_TAG", "image_layout", "image_providers", "oci_location", "run_slipway")
+load(":common.bzl", "IMAGE_TAG", "declare_image_outputs", "image_layout", "oci_location", "write_image")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
 
 _DOC = """Builds an OCI image index (a multi-platform image) from images built for one platform each.
@@ -17,8 +17,7 @@ oci_image_index(
 """
 
 def _oci_image_index_impl(ctx):
-    layout = ctx.actions.declare_directory(ctx.label.name)
-    digest = ctx.actions.declare_file(ctx.label.name + ".digest")
+    layout, digest = declare_image_outputs(ctx)
     args = ctx.actions.args()
     args.add("index")
     for k, v in sorted(ctx.attr.annotations.items()):
@@ -29,16 +28,7 @@ def _oci_image_index_impl(ctx):
         d = image_layout(image, "images")
         inputs.append(d)
         args.add(oci_location(d))
-    run_slipway(
-        ctx,
-        arguments = [args],
-        inputs = inputs,
-        outputs = [layout, digest],
-        stdout = digest,
-        mnemonic = "OCIIndex",
-        progress_message = "Assembling OCI image index %{label}",
-    )
-    return image_providers(ctx, layout, digest)
+    return write_image(ctx, [args], inputs, layout, digest, "OCIIndex", "Assembling OCI image index %{label}")
 
 oci_image_index = rule(
     implementation = _oci_image_index_impl,

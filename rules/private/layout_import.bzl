@@ -1,6 +1,6 @@
 """oci_layout_import: turns the files of an OCI layout fetched by oci_pull into an image target."""
 
-load(":common.bzl", "image_providers")
+load(":common.bzl", "declare_image_outputs", "image_providers")
 
 def _oci_layout_import_impl(ctx):
     index = [f for f in ctx.files.srcs if f.basename == "index.json"]
@@ -10,8 +10,7 @@ def _oci_layout_import_impl(ctx):
     for f in ctx.files.srcs:
         if not f.path.startswith(root + "/"):
             fail("srcs: %s is outside the layout folder %s" % (f.path, root))
-    layout = ctx.actions.declare_directory(ctx.label.name)
-    digest = ctx.actions.declare_file(ctx.label.name + ".digest")
+    layout, digest = declare_image_outputs(ctx)
     ctx.actions.write(digest, ctx.attr.digest + "\n")
     args = ctx.actions.args()
     args.add(layout.path)

@@ -1,7 +1,8 @@
 """oci_push: an executable target that pushes an image by digest, then tags it."""
 
 load(":common.bzl", "OciImageInfo", "image_layout")
-load(":toolchain.bzl", "TOOLCHAIN_TYPE", "slipway_tool")
+load(":launcher.bzl", "launcher_attrs", "sh_quote", "write_launcher")
+load(":toolchain.bzl", "TOOLCHAIN_TYPE")
 
 _DOC = """Pushes an image to a registry with `bazel run`.
 
@@ -22,9 +23,6 @@ oci_push(
 tags; `--insecure-registry HOST` and `--config FILE` are passed to slipway.
 """
 
-def _shell_quote(s):
-    return "'" + s.replace("'", "'\\''") + "'"
-
 def _oci_push_impl(ctx):
     layout = image_layout(ctx.attr.image, "image")
     if OciImageInfo in ctx.attr.image:
@@ -33,44 +31,32 @@ def _oci_push_impl(ctx):
         fail("image: %s has no digest file; use an oci_image, dockerfile_image, oci_image_index or oci_pull target" % ctx.attr.image.label)
     if ":" in ctx.attr.repository.split("/")[-1] or "@" in ctx.attr.repository:
         fail("repository: `%s` must not carry a tag or digest; use remote_tags" % ctx.attr.repository)
-    slipway = slipway_tool(ctx)
-    script = ctx.actions.declare_file(ctx.label.name + ".sh")
-    ctx.actions.expand_template(
-        template = ctx.file._template,
-        output = script,
-        is_executable = True,
+    return [write_launcher(
+        ctx,
+        layout,
         substitutions = {
-            "{workspace}": ctx.workspace_name,
-            "{slipway}": slipway.executable.short_path,
-            "{layout}": layout.short_path,
             "{digest}": digest.short_path,
             "{repository}": ctx.attr.repository,
-            "{tags}": " ".join([_shell_quote(t) for t in ctx.attr.remote_tags]),
+            "{tags}": " ".join([sh_quote(t) for t in ctx.attr.remote_tags]),
             "{label}": str(ctx.label),
         },
-    )
-    runfiles = ctx.runfiles(files = [layout, digest, slipway.executable])
-    return [DefaultInfo(executable = script, runfiles = runfiles)]
+        data = [digest],
+    )]
 
 oci_push = rule(
     implementation = _oci_push_impl,
     doc = _DOC,
     executable = True,
-    attrs = {
-        "image": attr.label(
-            doc = "The image or index to push (oci_image, dockerfile_image, oci_image_index, or an oci_pull `image`).",
-            mandatory = True,
-        ),
+    attrs = dict(launcher_attrs(
+        Label("//rules/private:push.sh.tpl"),
+        "The image or index to push (oci_image, dockerfile_image, oci_image_index, or an oci_pull `image`).",
+    ), **{
         "repository": attr.string(
             doc = "Where to push, `HOST[:PORT]/PATH` without a tag. Can be set or overridden at run time with `--repository`.",
         ),
         "remote_tags": attr.string_list(
             doc = "Tags to set on the pushed digest; `--tag` at run time adds more.",
         ),
-        "_template": attr.label(
-            default = Label("//rules/private:push.sh.tpl"),
-            allow_single_file = True,
-        ),
-    },
+    }),
     toolchains = [TOOLCHAIN_TYPE],
 )

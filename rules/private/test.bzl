@@ -1,7 +1,8 @@
 """oci_test: a Bazel test that checks an image in slipway's runner."""
 
 load(":common.bzl", "image_layout")
-load(":toolchain.bzl", "TOOLCHAIN_TYPE", "slipway_tool")
+load(":launcher.bzl", "launcher_attrs", "sh_quote", "write_launcher")
+load(":toolchain.bzl", "TOOLCHAIN_TYPE")
 
 _DOC = """Tests an image: either a structure-test `spec` checked with `slipway test IMAGE --spec FILE`
 (JUnit XML goes to Bazel's `XML_OUTPUT_FILE`), or a `command` run in the image with
@@ -20,9 +21,6 @@ oci_test(
 ```
 """
 
-def _sh_quote(s):
-    return "'" + s.replace("'", "'\\''") + "'"
-
 def _oci_test_impl(ctx):
     if bool(ctx.file.spec) == bool(ctx.attr.command):
         fail("oci_test: set exactly one of `spec` (a structure-test file) and `command` (a command to run in the image)")
@@ -31,15 +29,14 @@ def _oci_test_impl(ctx):
     if ctx.attr.expect_output and not ctx.attr.command:
         fail("expect_output: only applies with `command`")
     layout = image_layout(ctx.attr.image, "image")
-    slipway = slipway_tool(ctx)
-    files = [layout, slipway.executable]
+    data = []
     if ctx.file.spec:
-        files.append(ctx.file.spec)
+        data.append(ctx.file.spec)
         body = """spec=$(resolve {spec})
 junit=()
 if [[ -n ${{XML_OUTPUT_FILE:-}} ]]; then junit=(--junit "$XML_OUTPUT_FILE"); fi
 exec "$slipway" test "$image" --spec "$spec" "${{junit[@]}}"
-""".format(spec = _sh_quote(ctx.file.spec.short_path))
+""".format(spec = sh_quote(ctx.file.spec.short_path))
     else:
         run = ["--rm", "--network", ctx.attr.network]
         for k, v in sorted(ctx.attr.env.items()):
@@ -48,7 +45,7 @@ exec "$slipway" test "$image" --spec "$spec" "${{junit[@]}}"
             run += ["--timeout", str(ctx.attr.timeout_seconds)]
         # The command replaces the image's entrypoint and cmd, as `docker run --entrypoint`.
         run += ["--entrypoint", ctx.attr.command[0]]
-        cmd = " ".join([_sh_quote(a) for a in run]) + ' "$image" ' + " ".join([_sh_quote(a) for a in ctx.attr.command[1:]])
+        cmd = " ".join([sh_quote(a) for a in run]) + ' "$image" ' + " ".join([sh_quote(a) for a in ctx.attr.command[1:]])
         if ctx.attr.expect_output:
             body = """set +e
 out=$("$slipway" run {cmd} 2>&1)
@@ -60,32 +57,19 @@ if [[ $out != *{expect}* ]]; then
   echo "oci_test: the output does not contain "{expect} >&2
   exit 1
 fi
-""".format(cmd = cmd, expect = _sh_quote(ctx.attr.expect_output))
+""".format(cmd = cmd, expect = sh_quote(ctx.attr.expect_output))
         else:
             body = 'exec "$slipway" run %s\n' % cmd
-    script = ctx.actions.declare_file(ctx.label.name + ".sh")
-    ctx.actions.expand_template(
-        template = ctx.file._template,
-        output = script,
-        is_executable = True,
-        substitutions = {
-            "{workspace}": ctx.workspace_name,
-            "{slipway}": slipway.executable.short_path,
-            "{layout}": layout.short_path,
-            "{body}": body,
-        },
-    )
-    return [DefaultInfo(executable = script, runfiles = ctx.runfiles(files = files))]
+    return [write_launcher(ctx, layout, substitutions = {"{body}": body}, data = data)]
 
 oci_test = rule(
     implementation = _oci_test_impl,
     doc = _DOC,
     test = True,
-    attrs = {
-        "image": attr.label(
-            doc = "The image to test (oci_image, dockerfile_image, oci_pull `image`).",
-            mandatory = True,
-        ),
+    attrs = dict(launcher_attrs(
+        Label("//rules/private:test.sh.tpl"),
+        "The image to test (oci_image, dockerfile_image, oci_pull `image`).",
+    ), **{
         "spec": attr.label(
             doc = "A structure-test spec for `slipway test` (protobuf text format, schema `runner/structure/spec.proto` in slipway).",
             allow_single_file = True,
@@ -107,10 +91,6 @@ oci_test = rule(
             doc = "With `command`: kill the container after this many seconds (0: no limit beyond Bazel's test timeout).",
             default = 0,
         ),
-        "_template": attr.label(
-            default = Label("//rules/private:test.sh.tpl"),
-            allow_single_file = True,
-        ),
-    },
+    }),
     toolchains = [TOOLCHAIN_TYPE],
 )

@@ -277,6 +277,25 @@ TEST_F(BuildCliTest, SameFileTreeAsBuildah) {
 
 // FROM a registry base (pulled through the registry client: builder never sees pusher/), then
 // --push of every -t; skopeo reads what was pushed and `slipway pull` + umoci get the files back.
+// `--output docker-archive:FILE:REF` names the image REF in the archive, besides the -t names,
+// and skopeo finds it under each.
+TEST_F(BuildCliTest, DockerArchiveOutputNamesTheImage) {
+  std::string ctx = dir() + "/archctx";
+  ASSERT_OK(base::Env::Default()->CreateDirs(ctx));
+  ASSERT_OK(base::Env::Default()->WriteFileAtomically(ctx + "/hello.txt", "hello archive\n"));
+  ASSERT_OK(base::Env::Default()->WriteFileAtomically(ctx + "/Dockerfile",
+                                                      "FROM base\nCOPY hello.txt /hello.txt\n"));
+  CmdResult b = Slipway(absl::StrCat("build --progress plain -t app:1 --output docker-archive:",
+                                     dir(), "/app.tar:team/app:2 ", ctx));
+  ASSERT_EQ(b.status, 0) << b.out;
+  for (const char* name : {"app:1", "team/app:2"}) {
+    CmdResult inspect = Sh(absl::StrCat("skopeo inspect --config docker-archive:", dir(), "/app.tar:",
+                                        name));
+    EXPECT_EQ(inspect.status, 0) << name << ": " << inspect.out;
+  }
+  EXPECT_NE(Sh(absl::StrCat("skopeo inspect docker-archive:", dir(), "/app.tar:other:1")).status, 0);
+}
+
 TEST_F(BuildCliTest, RegistryBaseAndPush) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<registry_testing::RegistryServer> reg,
                        registry_testing::RegistryServer::Start(registry_testing::Kind::kPlain));

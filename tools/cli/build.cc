@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -223,7 +224,7 @@ absl::StatusOr<std::string> PushBuilt(pusher::Session& session, const oci::Layou
 
 constexpr char kUsage[] =
     "usage: slipway build [-f FILE] [-t REF]... [--target STAGE] [--build-arg K=V]...\n"
-    "                     [--platform P] [--output oci:DIR[:TAG]|docker-archive:FILE]\n"
+    "                     [--platform P] [--output oci:DIR[:TAG]|docker-archive:FILE[:REF]]\n"
     "                     [--no-cache] [--cache-dir DIR] [--secret id=ID,src=PATH]...\n"
     "                     [--ssh ID[=SOCKET]]...\n"
     "                     [--timestamp now] [--progress auto|tty|plain|json]\n"
@@ -348,7 +349,7 @@ absl::Status DoBuild(const std::vector<std::string>& args) {
     ASSIGN_OR_RETURN(oci::ImageLocation loc, oci::ImageLocation::Parse(out));
     if (loc.kind == oci::ImageLocation::Kind::kRegistry) {
       return UsageError(absl::StrCat("--output `", out,
-                                     "`: want oci:DIR[:TAG] or docker-archive:FILE"));
+                                     "`: want oci:DIR[:TAG] or docker-archive:FILE[:REF]"));
     }
     dests.push_back(loc);
   }
@@ -392,6 +393,13 @@ absl::Status DoBuild(const std::vector<std::string>& args) {
       oci::DockerArchiveImage img;
       img.manifest = built->manifest;
       for (const auto& [familiar, tag] : local_tags) img.repo_tags.push_back(familiar);
+      if (!loc.tag.empty()) {  // docker-archive:FILE:REF names the image too
+        ASSIGN_OR_RETURN(oci::Reference named, oci::Reference::Parse(loc.tag));
+        if (std::find(img.repo_tags.begin(), img.repo_tags.end(), named.Familiar()) ==
+            img.repo_tags.end()) {
+          img.repo_tags.push_back(named.Familiar());
+        }
+      }
       oci::DockerArchiveOptions ao;
       RETURN_IF_ERROR(oci::WriteDockerArchive(cache->layout(), {img}, loc.path, ao));
     } else {

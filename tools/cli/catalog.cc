@@ -3,9 +3,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
-#include "pusher/cli_support.h"
+#include "base/status_macros.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/registry_flags.h"
 
 namespace cli {
 namespace {
@@ -19,32 +20,26 @@ Options:
   --config FILE             slipway config (default ~/.config/slipway/config.json)
 )";
 
-int RunCatalog(const std::vector<std::string>& args) {
+absl::Status Catalog(const std::vector<std::string>& args) {
   FlagSet flags;
-  pusher::SessionFlags sf;
-  flags.Repeated("insecure-registry", 0, &sf.insecure_registries);
-  flags.String("config", 0, &sf.config_path);
-  absl::StatusOr<std::vector<std::string>> pos = flags.Parse(args);
-  if (!pos.ok()) return ReportError("catalog", pos.status());
-  if (flags.help_requested()) {
-    std::cout << kUsage;
-    return kExitOk;
-  }
-  if (pos->size() != 1) return ReportError("catalog", UsageError("want exactly one REGISTRY"));
-  absl::string_view host = (*pos)[0];
+  RegistryFlags registry(flags, RegistryFlags::kQuery);
+  ASSIGN_OR_RETURN(std::vector<std::string> pos,
+                   flags.ParsePositional(args, 1, 1, "want exactly one REGISTRY"));
+  absl::string_view host = pos[0];
   absl::ConsumePrefix(&host, "https://");
   absl::ConsumePrefix(&host, "http://");
   host = absl::StripSuffix(host, "/");
   if (host.empty() || absl::StrContains(host, "/")) {
-    return ReportError("catalog", UsageError("REGISTRY is a host[:port], not a repository"));
+    return UsageError("REGISTRY is a host[:port], not a repository");
   }
-  absl::StatusOr<std::unique_ptr<pusher::Session>> session = pusher::OpenSession(sf, nullptr);
-  if (!session.ok()) return ReportError("catalog", session.status());
-  absl::StatusOr<std::vector<std::string>> repos =
-      (*session)->ForHost(std::string(host))->Catalog();
-  if (!repos.ok()) return ReportError("catalog", repos.status());
-  for (const std::string& r : *repos) std::cout << r << "\n";
-  return kExitOk;
+  ASSIGN_OR_RETURN(std::unique_ptr<pusher::Session> session, registry.OpenSession(nullptr));
+  ASSIGN_OR_RETURN(std::vector<std::string> repos, session->ForHost(std::string(host))->Catalog());
+  for (const std::string& r : repos) std::cout << r << "\n";
+  return absl::OkStatus();
+}
+
+int RunCatalog(const std::vector<std::string>& args) {
+  return ReportError("catalog", Catalog(args));
 }
 
 }  // namespace

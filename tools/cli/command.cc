@@ -10,6 +10,7 @@ namespace cli {
 namespace {
 
 constexpr char kUsagePayload[] = "slipway.dev/usage-error";
+constexpr char kHelpPayload[] = "slipway.dev/help";
 
 std::map<std::string, Command>& Registry() {
   static auto* registry = new std::map<std::string, Command>();
@@ -44,8 +45,22 @@ bool IsUsageError(const absl::Status& status) {
   return status.GetPayload(kUsagePayload).has_value();
 }
 
+absl::Status HelpRequested() {
+  absl::Status s = absl::CancelledError("--help");
+  s.SetPayload(kHelpPayload, absl::Cord("1"));
+  return s;
+}
+
+bool IsHelpRequest(const absl::Status& status) {
+  return status.GetPayload(kHelpPayload).has_value();
+}
+
 int ReportError(absl::string_view verb, const absl::Status& status) {
   if (status.ok()) return kExitOk;
+  if (IsHelpRequest(status)) {
+    if (const Command* command = FindCommand(verb)) std::cout << command->usage;
+    return kExitOk;
+  }
   std::cerr << "slipway " << verb << ": " << status.message() << std::endl;
   if (IsUsageError(status)) {
     std::cerr << "Run 'slipway " << verb << " --help' for usage." << std::endl;

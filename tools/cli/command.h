@@ -34,7 +34,8 @@ bool RegisterCommand(const Command& command);
 std::vector<Command> AllCommands();
 const Command* FindCommand(absl::string_view name);
 
-// Prints "slipway VERB: MESSAGE" to stderr and returns the exit status for `status`: usage errors
+// Prints "slipway VERB: MESSAGE" to stderr and returns the exit status for `status`: OK -> 0;
+// HelpRequested() -> the verb's usage on stdout, 0; usage errors
 // (kInvalidArgument carrying the usage payload, see UsageError) -> 2; user errors (invalid input,
 // not found, failed precondition, permission/auth, already exists) -> 1; anything else -> 125.
 int ReportError(absl::string_view verb, const absl::Status& status);
@@ -42,6 +43,11 @@ int ReportError(absl::string_view verb, const absl::Status& status);
 // An InvalidArgument status marked as a usage error (exit 2).
 absl::Status UsageError(absl::string_view message);
 bool IsUsageError(const absl::Status& status);
+
+// What a verb returns when `--help` came with other arguments (FlagSet::ParsePositional):
+// ReportError prints the verb's usage on standard output and returns kExitOk.
+absl::Status HelpRequested();
+bool IsHelpRequest(const absl::Status& status);
 
 }  // namespace cli
 

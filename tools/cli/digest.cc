@@ -1,11 +1,13 @@
 // `slipway digest REF`: prints the manifest (or index) digest REF names, without downloading blobs.
 #include <iostream>
 
+#include "base/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "oci/layout/layout.h"
 #include "pusher/cli_support.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/registry_flags.h"
 
 namespace cli {
 namespace {
@@ -35,48 +37,39 @@ void PrintDigest(const std::string& ref, const oci::Descriptor& d, bool json) {
   std::cout << j.dump(2) << std::endl;
 }
 
-int RunDigest(const std::vector<std::string>& args) {
+absl::Status Digest(const std::vector<std::string>& args) {
   FlagSet flags;
-  pusher::SessionFlags sf;
+  RegistryFlags registry(flags, RegistryFlags::kQuery);
   bool json = false;
   flags.Bool("json", 0, &json);
-  flags.Repeated("insecure-registry", 0, &sf.insecure_registries);
-  flags.String("config", 0, &sf.config_path);
-  absl::StatusOr<std::vector<std::string>> pos = flags.Parse(args);
-  if (!pos.ok()) return ReportError("digest", pos.status());
-  if (flags.help_requested()) {
-    std::cout << kUsage;
-    return kExitOk;
+  ASSIGN_OR_RETURN(std::vector<std::string> pos,
+                   flags.ParsePositional(args, 1, 1, "want exactly one REF"));
+  ASSIGN_OR_RETURN(oci::ImageLocation loc, pusher::ParseReadLocation(pos[0]));
+  if (loc.kind == oci::ImageLocation::Kind::kRegistry) {
+    ASSIGN_OR_RETURN(std::unique_ptr<pusher::Session> session, registry.OpenSession(nullptr));
+    const oci::Reference& ref = loc.registry_ref;
+    ASSIGN_OR_RETURN(oci::Descriptor d,
+                     session->ForHost(ref.registry)->HeadManifest(
+                         ref.repository, ref.digest.empty() ? ref.tag : ref.digest.str()));
+    PrintDigest(pos[0], d, json);
+    return absl::OkStatus();
   }
-  if (pos->size() != 1) return ReportError("digest", UsageError("want exactly one REF"));
-  absl::StatusOr<oci::ImageLocation> loc = pusher::ParseReadLocation((*pos)[0]);
-  if (!loc.ok()) return ReportError("digest", loc.status());
-  if (loc->kind == oci::ImageLocation::Kind::kRegistry) {
-    absl::StatusOr<std::unique_ptr<pusher::Session>> session = pusher::OpenSession(sf, nullptr);
-    if (!session.ok()) return ReportError("digest", session.status());
-    const oci::Reference& ref = loc->registry_ref;
-    absl::StatusOr<oci::Descriptor> d = (*session)->ForHost(ref.registry)->HeadManifest(
-        ref.repository, ref.digest.empty() ? ref.tag : ref.digest.str());
-    if (!d.ok()) return ReportError("digest", d.status());
-    PrintDigest((*pos)[0], *d, json);
-    return kExitOk;
-  }
-  if (loc->kind == oci::ImageLocation::Kind::kDockerArchive) {
-    return ReportError("digest", UsageError("docker-archive: has no manifest digest"));
+  if (loc.kind == oci::ImageLocation::Kind::kDockerArchive) {
+    return UsageError("docker-archive: has no manifest digest");
   }
   oci::LayoutOptions lo;
   lo.create = false;
-  const bool local = loc->kind == oci::ImageLocation::Kind::kLocalStore;
-  absl::StatusOr<std::unique_ptr<oci::Layout>> layout =
-      oci::Layout::Open(local ? oci::LocalStoreDir() : loc->path, lo);
-  if (!layout.ok()) return ReportError("digest", layout.status());
-  std::string tag = local ? oci::LocalStoreTag(loc->name, loc->tag)
-                          : (loc->tag.empty() ? "latest" : loc->tag);
-  absl::StatusOr<oci::Descriptor> d = (*layout)->Resolve(tag);
-  if (!d.ok()) return ReportError("digest", d.status());
-  PrintDigest((*pos)[0], *d, json);
-  return kExitOk;
+  const bool local = loc.kind == oci::ImageLocation::Kind::kLocalStore;
+  ASSIGN_OR_RETURN(std::unique_ptr<oci::Layout> layout,
+                   oci::Layout::Open(local ? oci::LocalStoreDir() : loc.path, lo));
+  std::string tag = local ? oci::LocalStoreTag(loc.name, loc.tag)
+                          : (loc.tag.empty() ? "latest" : loc.tag);
+  ASSIGN_OR_RETURN(oci::Descriptor d, layout->Resolve(tag));
+  PrintDigest(pos[0], d, json);
+  return absl::OkStatus();
 }
+
+int RunDigest(const std::vector<std::string>& args) { return ReportError("digest", Digest(args)); }
 
 }  // namespace
 

@@ -140,4 +140,12 @@ absl::StatusOr<std::vector<std::string>> FlagSet::Parse(const std::vector<std::s
   return positional;
 }
 
+absl::StatusOr<std::vector<std::string>> FlagSet::ParsePositional(
+    const std::vector<std::string>& args, size_t min, size_t max, absl::string_view want) {
+  ASSIGN_OR_RETURN(std::vector<std::string> positional, Parse(args));
+  if (help_) return HelpRequested();
+  if (positional.size() < min || positional.size() > max) return UsageError(want);
+  return positional;
+}
+
 }  // namespace cli

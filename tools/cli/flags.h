@@ -42,6 +42,12 @@ class FlagSet {
   absl::StatusOr<std::vector<std::string>> Parse(const std::vector<std::string>& args);
   bool help_requested() const { return help_; }
 
+  // The start of most verbs: Parse, then HelpRequested() (command.h) if `--help` was given, then
+  // UsageError(`want`) unless there are between `min` and `max` positional arguments.
+  absl::StatusOr<std::vector<std::string>> ParsePositional(const std::vector<std::string>& args,
+                                                           size_t min, size_t max,
+                                                           absl::string_view want);
+
  private:
   struct Flag {
     std::string name;

@@ -9,6 +9,7 @@ namespace cli {
 namespace {
 
 using ::testing::ElementsAre;
+using ::base_testing::StatusIs;
 
 TEST(FlagSetTest, ParsesLongShortRepeatedAndBool) {
   FlagSet flags;
@@ -102,6 +103,47 @@ TEST(FlagSetTest, MissingValueIsUsageError) {
   flags.String("file", 'f', &f);
   auto pos = flags.Parse({"-f"});
   EXPECT_TRUE(IsUsageError(pos.status()));
+}
+
+TEST(FlagSetTest, ParsePositionalChecksTheCount) {
+  FlagSet flags;
+  bool json = false;
+  flags.Bool("json", 0, &json);
+  ASSERT_OK_AND_ASSIGN(auto pos, flags.ParsePositional({"--json", "a"}, 1, 1, "want one REF"));
+  EXPECT_THAT(pos, ElementsAre("a"));
+  EXPECT_TRUE(json);
+  ASSERT_OK_AND_ASSIGN(pos, flags.ParsePositional({"a", "b"}, 1, 2, "want SRC [DEST]"));
+  EXPECT_THAT(pos, ElementsAre("a", "b"));
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{}, {"a", "b", "c"}}) {
+    FlagSet f;
+    absl::StatusOr<std::vector<std::string>> bad = f.ParsePositional(args, 1, 2, "want SRC [DEST]");
+    EXPECT_THAT(bad.status(), StatusIs(absl::StatusCode::kInvalidArgument, "want SRC [DEST]"));
+    EXPECT_TRUE(IsUsageError(bad.status()));
+  }
+}
+
+TEST(FlagSetTest, ParsePositionalReportsHelpBeforeCountOrValues) {
+  FlagSet flags;
+  // --help with too many arguments is still a request for help, not a usage error.
+  absl::StatusOr<std::vector<std::string>> pos =
+      flags.ParsePositional({"a", "--help", "b", "c"}, 1, 1, "want one REF");
+  ASSERT_FALSE(pos.ok());
+  EXPECT_TRUE(IsHelpRequest(pos.status()));
+  EXPECT_FALSE(IsUsageError(pos.status()));
+  // An unknown flag stays a usage error even next to --help.
+  FlagSet other;
+  EXPECT_TRUE(IsUsageError(other.ParsePositional({"--help", "--nope"}, 0, 1, "x").status()));
+}
+
+TEST(ReportErrorTest, HelpRequestPrintsTheVerbsUsageAndSucceeds) {
+  static const bool registered =
+      RegisterCommand(Command{"help-test-verb", "a verb for this test", "Usage: help-test-verb\n",
+                              [](const std::vector<std::string>&) { return kExitOk; }});
+  ASSERT_TRUE(registered);
+  ::testing::internal::CaptureStdout();
+  EXPECT_EQ(ReportError("help-test-verb", HelpRequested()), kExitOk);
+  EXPECT_EQ(::testing::internal::GetCapturedStdout(), "Usage: help-test-verb\n");
 }
 
 TEST(ReportErrorTest, MapsCodesToExitStatuses) {

@@ -8,6 +8,7 @@
 #include "pusher/cli_support.h"
 #include "pusher/copy.h"
 #include "pusher/progress.h"
+#include "tools/cli/command.h"
 
 namespace cli {
 namespace {
@@ -54,6 +55,17 @@ absl::StatusOr<PullPolicy> ParsePullPolicy(const std::string& text) {
   if (text == "never") return PullPolicy::kNever;
   return absl::InvalidArgumentError(
       absl::StrCat("--pull: want missing, always or never, got `", text, "`"));
+}
+
+void AddImageResolveFlags(FlagSet& flags, ImageResolveOptions* options) {
+  flags.Custom("pull", 0, [options](absl::string_view text) {
+    absl::StatusOr<PullPolicy> policy = ParsePullPolicy(std::string(text));
+    if (!policy.ok()) return UsageError(policy.status().message());
+    options->pull = *policy;
+    return absl::OkStatus();
+  });
+  flags.Repeated("insecure-registry", 0, &options->insecure_registries);
+  flags.String("config", 0, &options->config_path);
 }
 
 std::string LocalStoreKey(const oci::Reference& ref) { return ref.Familiar(); }

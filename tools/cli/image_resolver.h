@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "oci/reference.h"
 #include "runner/container/container.h"
+#include "tools/cli/flags.h"
 
 namespace cli {
 
@@ -40,6 +41,11 @@ struct ImageResolveOptions {
   std::string config_path;                       // --config (slipway config: mirrors)
   std::string progress = "auto";                 // progress of a pull, on stderr
 };
+
+// Registers what `run` and `test` take to open a registry image on `flags`: --pull
+// missing|always|never (anything else is a usage error while parsing), --insecure-registry HOST
+// (repeatable) and --config FILE. Parsing writes into `options` (not owned; must outlive it).
+void AddImageResolveFlags(FlagSet& flags, ImageResolveOptions* options);
 
 // The local-store tag a registry reference is kept under (see the header comment).
 std::string LocalStoreKey(const oci::Reference& ref);

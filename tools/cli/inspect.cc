@@ -13,10 +13,10 @@
 #include "oci/manifest.h"
 #include "oci/media_types.h"
 #include "oci/reference.h"
-#include "pusher/cli_support.h"
 #include "pusher/transfer.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/registry_flags.h"
 
 namespace cli {
 namespace {
@@ -36,6 +36,7 @@ Flags:
   --json                 print one JSON object {"digest", "manifest", "config"}
   --platform P           the platform to pick from a multi-platform index (default: this host)
   --insecure-registry H  allow plain HTTP / unverified TLS for registry H (repeatable)
+  --config FILE          slipway config (default ~/.config/slipway/config.json)
 )";
 
 using Json = nlohmann::ordered_json;
@@ -48,20 +49,20 @@ absl::StatusOr<Json> ParseDocument(const std::string& bytes, absl::string_view w
   return doc;
 }
 
-// The registry branch: manifest (through an index when needed) and config, read over the wire.
-struct RemoteImage {
-  std::string digest;
+// What inspect shows, read from a registry or a layout: the documents as stored (member order
+// kept), not a re-encoding.
+struct InspectedImage {
+  std::string digest;  // of the manifest
   std::string manifest_bytes;
+  oci::Digest config_digest;
   std::string config_bytes;
-  oci::Manifest manifest;
+  size_t layers = 0;
 };
 
-absl::StatusOr<RemoteImage> ReadRemote(const oci::Reference& ref,
-                                       const std::vector<std::string>& insecure,
-                                       const std::optional<oci::Platform>& platform) {
-  pusher::SessionFlags sf;
-  sf.insecure_registries = insecure;
-  ASSIGN_OR_RETURN(std::unique_ptr<pusher::Session> session, pusher::OpenSession(sf, nullptr));
+// The registry branch: manifest (through an index when needed) and config, read over the wire.
+absl::StatusOr<InspectedImage> ReadRemote(const oci::Reference& ref, const RegistryFlags& registry,
+                                          const std::optional<oci::Platform>& platform) {
+  ASSIGN_OR_RETURN(std::unique_ptr<pusher::Session> session, registry.OpenSession(nullptr));
   pusher::Registry* reg = session->ForHost(ref.registry);
   ASSIGN_OR_RETURN(pusher::ManifestBlob m,
                    reg->GetManifest(ref.repository, ref.digest.empty() ? ref.tag : ref.digest.str()));
@@ -71,91 +72,81 @@ absl::StatusOr<RemoteImage> ReadRemote(const oci::Reference& ref,
                      pusher::PickPlatform(index, platform ? *platform : oci::Platform::Host()));
     ASSIGN_OR_RETURN(m, reg->GetManifest(ref.repository, child.digest.str()));
   }
-  RemoteImage out;
+  InspectedImage out;
   out.digest = m.digest.str();
   out.manifest_bytes = m.bytes;
-  ASSIGN_OR_RETURN(out.manifest, oci::Manifest::Parse(m.bytes));
-  RETURN_IF_ERROR(reg->FetchBlob(ref.repository, out.manifest.config.digest,
-                                 out.manifest.config.size, [&out](absl::string_view d) {
+  ASSIGN_OR_RETURN(oci::Manifest manifest, oci::Manifest::Parse(m.bytes));
+  out.config_digest = manifest.config.digest;
+  out.layers = manifest.layers.size();
+  RETURN_IF_ERROR(reg->FetchBlob(ref.repository, manifest.config.digest, manifest.config.size,
+                                 [&out](absl::string_view d) {
                                    out.config_bytes.append(d.data(), d.size());
                                    return absl::OkStatus();
                                  }));
   return out;
 }
 
-absl::Status Inspect(const std::vector<std::string>& args) {
-  FlagSet flags;
-  bool json = false;
-  std::string platform_text;
-  flags.Bool("json", 0, &json);
-  flags.String("platform", 0, &platform_text);
-  std::vector<std::string> insecure;
-  flags.Repeated("insecure-registry", 0, &insecure);
-  ASSIGN_OR_RETURN(std::vector<std::string> positional, flags.Parse(args));
-  if (positional.size() != 1) return UsageError("expects exactly one image reference");
-  std::optional<oci::Platform> platform;
-  if (!platform_text.empty()) {
-    absl::StatusOr<oci::Platform> p = oci::Platform::Parse(platform_text);
-    if (!p.ok()) return UsageError(p.status().message());
-    platform = *p;
-  }
-  ASSIGN_OR_RETURN(oci::ImageLocation location, oci::ImageLocation::Parse(positional[0]));
-  absl::StatusOr<oci::OpenedImage> local = oci::OpenImageForRead(location);
-  if (!local.ok() && location.kind == oci::ImageLocation::Kind::kRegistry &&
-      local.status().code() == absl::StatusCode::kUnimplemented) {
-    ASSIGN_OR_RETURN(RemoteImage remote, ReadRemote(location.registry_ref, insecure, platform));
-    ASSIGN_OR_RETURN(Json manifest, ParseDocument(remote.manifest_bytes,
-                                                  absl::StrCat("manifest ", remote.digest)));
-    ASSIGN_OR_RETURN(Json config, ParseDocument(remote.config_bytes, "config"));
-    if (json) {
-      Json out = Json::object();
-      out["digest"] = remote.digest;
-      out["manifest"] = manifest;
-      out["config"] = config;
-      std::cout << out.dump(2) << "\n";
-      return absl::OkStatus();
-    }
-    std::cout << "Image:    " << location.ToString() << "\n"
-              << "Digest:   " << remote.digest << "\n"
-              << "Platform: " << config.value("os", "") << "/" << config.value("architecture", "")
-              << "\n"
-              << "Layers:   " << remote.manifest.layers.size() << "\n"
-              << "\nManifest:\n"
-              << manifest.dump(2) << "\n"
-              << "\nConfig:\n"
-              << config.dump(2) << "\n";
-    return absl::OkStatus();
-  }
-  if (!local.ok()) return local.status();
-  oci::OpenedImage opened = *std::move(local);
+// The layout branch: `oci:`, `local:`, `docker-archive:` and names the local store holds.
+absl::StatusOr<InspectedImage> ReadLocal(const oci::OpenedImage& opened,
+                                         const std::optional<oci::Platform>& platform) {
   ASSIGN_OR_RETURN(oci::ImageRef image,
                    oci::ReadImage(*opened.layout, opened.tag_or_digest,
                                   platform ? &*platform : nullptr));
-  // Print the documents as stored (member order kept), not a re-encoding.
-  const oci::Digest& digest = image.manifest_descriptor.digest;
-  ASSIGN_OR_RETURN(std::string manifest_bytes, opened.layout->ReadBlob(digest));
-  ASSIGN_OR_RETURN(std::string config_bytes, opened.layout->ReadBlob(image.manifest.config.digest));
-  ASSIGN_OR_RETURN(Json manifest, ParseDocument(manifest_bytes, absl::StrCat("manifest ", digest.str())));
-  ASSIGN_OR_RETURN(Json config, ParseDocument(config_bytes, absl::StrCat("config ",
-                                                                        image.manifest.config.digest.str())));
+  InspectedImage out;
+  out.digest = image.manifest_descriptor.digest.str();
+  ASSIGN_OR_RETURN(out.manifest_bytes, opened.layout->ReadBlob(image.manifest_descriptor.digest));
+  out.config_digest = image.manifest.config.digest;
+  ASSIGN_OR_RETURN(out.config_bytes, opened.layout->ReadBlob(image.manifest.config.digest));
+  out.layers = image.manifest.layers.size();
+  return out;
+}
+
+absl::Status Print(const std::string& name, const InspectedImage& image, bool json) {
+  ASSIGN_OR_RETURN(Json manifest,
+                   ParseDocument(image.manifest_bytes, absl::StrCat("manifest ", image.digest)));
+  ASSIGN_OR_RETURN(Json config, ParseDocument(image.config_bytes,
+                                              absl::StrCat("config ", image.config_digest.str())));
   if (json) {
     Json out = Json::object();
-    out["digest"] = digest.str();
+    out["digest"] = image.digest;
     out["manifest"] = manifest;
     out["config"] = config;
     std::cout << out.dump(2) << "\n";
     return absl::OkStatus();
   }
-  std::cout << "Image:    " << location.ToString() << "\n"
-            << "Digest:   " << digest.str() << "\n"
-            << "Platform: " << image.config.os << "/" << image.config.architecture
-            << (image.config.variant.empty() ? "" : "/" + image.config.variant) << "\n"
-            << "Layers:   " << image.manifest.layers.size() << "\n"
+  const std::string variant = config.value("variant", "");
+  std::cout << "Image:    " << name << "\n"
+            << "Digest:   " << image.digest << "\n"
+            << "Platform: " << config.value("os", "") << "/" << config.value("architecture", "")
+            << (variant.empty() ? "" : "/" + variant) << "\n"
+            << "Layers:   " << image.layers << "\n"
             << "\nManifest:\n"
             << manifest.dump(2) << "\n"
             << "\nConfig:\n"
             << config.dump(2) << "\n";
   return absl::OkStatus();
+}
+
+absl::Status Inspect(const std::vector<std::string>& args) {
+  FlagSet flags;
+  RegistryFlags registry(flags, RegistryFlags::kQuery);
+  bool json = false;
+  std::string platform_text;
+  flags.Bool("json", 0, &json);
+  flags.String("platform", 0, &platform_text);
+  ASSIGN_OR_RETURN(std::vector<std::string> positional,
+                   flags.ParsePositional(args, 1, 1, "expects exactly one image reference"));
+  ASSIGN_OR_RETURN(std::optional<oci::Platform> platform, ParsePlatformFlag(platform_text));
+  ASSIGN_OR_RETURN(oci::ImageLocation location, oci::ImageLocation::Parse(positional[0]));
+  absl::StatusOr<oci::OpenedImage> local = oci::OpenImageForRead(location);
+  if (!local.ok() && location.kind == oci::ImageLocation::Kind::kRegistry &&
+      local.status().code() == absl::StatusCode::kUnimplemented) {
+    ASSIGN_OR_RETURN(InspectedImage remote, ReadRemote(location.registry_ref, registry, platform));
+    return Print(location.ToString(), remote, json);
+  }
+  if (!local.ok()) return local.status();
+  ASSIGN_OR_RETURN(InspectedImage image, ReadLocal(*local, platform));
+  return Print(location.ToString(), image, json);
 }
 
 int RunInspect(const std::vector<std::string>& args) {

@@ -8,10 +8,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "base/status_macros.h"
 #include "pusher/auth/credentials.h"
-#include "pusher/cli_support.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/registry_flags.h"
 
 namespace cli {
 namespace {
@@ -62,28 +63,19 @@ std::string ServerHost(std::string server) {
   return std::string(s);
 }
 
-int RunLogin(const std::vector<std::string>& args) {
+absl::Status Login(const std::vector<std::string>& args) {
   FlagSet flags;
-  pusher::SessionFlags sf;
+  RegistryFlags registry(flags, RegistryFlags::kQuery);
   std::string username;
   bool password_stdin = false, identity_token = false;
   flags.String("username", 'u', &username);
   flags.Bool("password-stdin", 0, &password_stdin);
   flags.Bool("identity-token", 0, &identity_token);
-  flags.Repeated("insecure-registry", 0, &sf.insecure_registries);
-  flags.String("config", 0, &sf.config_path);
-  absl::StatusOr<std::vector<std::string>> pos = flags.Parse(args);
-  if (!pos.ok()) return ReportError("login", pos.status());
-  if (flags.help_requested()) {
-    std::cout << kUsage;
-    return kExitOk;
-  }
-  if (pos->size() > 1) return ReportError("login", UsageError("want at most one SERVER"));
-  const std::string host = ServerHost(pos->empty() ? "docker.io" : (*pos)[0]);
+  ASSIGN_OR_RETURN(std::vector<std::string> pos,
+                   flags.ParsePositional(args, 0, 1, "want at most one SERVER"));
+  const std::string host = ServerHost(pos.empty() ? "docker.io" : pos[0]);
   if (username.empty() && !identity_token) {
-    if (!isatty(STDIN_FILENO) || password_stdin) {
-      return ReportError("login", UsageError("--username is required"));
-    }
+    if (!isatty(STDIN_FILENO) || password_stdin) return UsageError("--username is required");
     std::cerr << "Username: ";
     std::getline(std::cin, username);
   }
@@ -93,11 +85,9 @@ int RunLogin(const std::vector<std::string>& args) {
     while (std::getline(std::cin, line)) all += line + "\n";
     secret = std::string(absl::StripTrailingAsciiWhitespace(all));
   } else {
-    absl::StatusOr<std::string> s = ReadSecretFromTty("Password: ");
-    if (!s.ok()) return ReportError("login", s.status());
-    secret = *s;
+    ASSIGN_OR_RETURN(secret, ReadSecretFromTty("Password: "));
   }
-  if (secret.empty()) return ReportError("login", UsageError("empty password"));
+  if (secret.empty()) return UsageError("empty password");
   pusher::Credential cred;
   cred.username = username;
   if (identity_token) {
@@ -106,20 +96,19 @@ int RunLogin(const std::vector<std::string>& args) {
     cred.password = secret;
   }
   std::unique_ptr<pusher::Progress> quiet = pusher::NewProgress(pusher::ProgressMode::kQuiet);
-  absl::StatusOr<std::unique_ptr<pusher::Session>> session =
-      pusher::OpenSession(sf, quiet.get(), cred);
-  if (!session.ok()) return ReportError("login", session.status());
-  absl::Status ping = (*session)->ForHost(host)->Ping(/*authenticate=*/true);
+  ASSIGN_OR_RETURN(std::unique_ptr<pusher::Session> session,
+                   registry.OpenSession(quiet.get(), cred));
+  absl::Status ping = session->ForHost(host)->Ping(/*authenticate=*/true);
   if (!ping.ok()) {
-    return ReportError("login", absl::Status(ping.code(), absl::StrCat("checking credentials for `",
-                                                                       host, "`: ",
-                                                                       ping.message())));
+    return absl::Status(ping.code(),
+                        absl::StrCat("checking credentials for `", host, "`: ", ping.message()));
   }
-  absl::Status stored = (*session)->credentials().Store(host, cred);
-  if (!stored.ok()) return ReportError("login", stored);
+  RETURN_IF_ERROR(session->credentials().Store(host, cred));
   std::cout << "Login Succeeded" << std::endl;
-  return kExitOk;
+  return absl::OkStatus();
 }
+
+int RunLogin(const std::vector<std::string>& args) { return ReportError("login", Login(args)); }
 
 }  // namespace
 

@@ -18,13 +18,9 @@ configured credential helper. Other entries and keys are kept.
 
 int RunLogout(const std::vector<std::string>& args) {
   FlagSet flags;
-  absl::StatusOr<std::vector<std::string>> pos = flags.Parse(args);
+  absl::StatusOr<std::vector<std::string>> pos =
+      flags.ParsePositional(args, 0, 1, "want at most one SERVER");
   if (!pos.ok()) return ReportError("logout", pos.status());
-  if (flags.help_requested()) {
-    std::cout << kUsage;
-    return kExitOk;
-  }
-  if (pos->size() > 1) return ReportError("logout", UsageError("want at most one SERVER"));
   std::string server = pos->empty() ? "docker.io" : (*pos)[0];
   absl::StatusOr<pusher::CredentialStore> store = pusher::CredentialStore::Load();
   if (!store.ok()) return ReportError("logout", store.status());

@@ -3,11 +3,12 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
-#include "pusher/cli_support.h"
+#include "base/status_macros.h"
 #include "pusher/copy.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
 #include "tools/cli/image_resolver.h"
+#include "tools/cli/registry_flags.h"
 
 namespace cli {
 namespace {
@@ -15,10 +16,12 @@ namespace {
 constexpr char kUsage[] = R"(Usage: slipway pull [OPTIONS] REF
 
 Pulls REF (a registry reference) into the local store, tagged as Docker would name it
-(`busybox:latest`; by digest `HOST/NAME@sha256:...`), or into --output (`oci:DIR[:TAG]` or
-`local:NAME[:TAG]`). From an index, the manifest for --platform (default: this machine's) is pulled. Every blob is checked against its
-digest; nothing that does not match is kept. Configured mirrors are tried first; the output says
-which endpoint served. The digest of the stored manifest is printed last.
+(`busybox:latest`; by digest `HOST/NAME@sha256:...`), or into --output (`oci:DIR[:TAG]`,
+`local:NAME[:TAG]`, or `docker-archive:FILE[:REF]`: a `docker load` tarball, as `slipway save`
+writes it, naming the image REF). From an index, the manifest for --platform (default: this
+machine's) is pulled. Every blob is checked against its digest; nothing that does not match is
+kept. Configured mirrors are tried first; the output says which endpoint served. The digest of
+the stored manifest is printed last.
 
 Options:
   --output DEST, -o DEST    where to store the image
@@ -30,31 +33,20 @@ Options:
   --config FILE             slipway config (default ~/.config/slipway/config.json)
 )";
 
-int RunPull(const std::vector<std::string>& args) {
+absl::Status Pull(const std::vector<std::string>& args) {
   FlagSet flags;
-  pusher::SessionFlags sf;
-  std::string output, platform;
+  RegistryFlags registry(flags, RegistryFlags::kTransfer);
+  std::string output, platform_text;
   bool all = false;
   flags.String("output", 'o', &output);
-  flags.String("platform", 0, &platform);
+  flags.String("platform", 0, &platform_text);
   flags.Bool("all-platforms", 0, &all);
-  flags.Repeated("insecure-registry", 0, &sf.insecure_registries);
-  flags.Int("jobs", 'j', &sf.jobs);
-  flags.String("progress", 0, &sf.progress);
-  flags.String("config", 0, &sf.config_path);
-  absl::StatusOr<std::vector<std::string>> pos = flags.Parse(args);
-  if (!pos.ok()) return ReportError("pull", pos.status());
-  if (flags.help_requested()) {
-    std::cout << kUsage;
-    return kExitOk;
-  }
-  if (pos->size() != 1) return ReportError("pull", UsageError("want exactly one REF"));
-  absl::StatusOr<pusher::ProgressMode> mode = pusher::ParseProgressMode(sf.progress);
-  if (!mode.ok()) return ReportError("pull", UsageError(mode.status().message()));
-  absl::StatusOr<oci::ImageLocation> src = oci::ImageLocation::Parse((*pos)[0]);
-  if (!src.ok()) return ReportError("pull", src.status());
-  if (src->kind != oci::ImageLocation::Kind::kRegistry) {
-    return ReportError("pull", UsageError("REF must be a registry reference; use copy for layouts"));
+  ASSIGN_OR_RETURN(std::vector<std::string> pos,
+                   flags.ParsePositional(args, 1, 1, "want exactly one REF"));
+  ASSIGN_OR_RETURN(std::unique_ptr<pusher::Progress> progress, registry.NewProgress());
+  ASSIGN_OR_RETURN(oci::ImageLocation src, oci::ImageLocation::Parse(pos[0]));
+  if (src.kind != oci::ImageLocation::Kind::kRegistry) {
+    return UsageError("REF must be a registry reference; use copy for layouts");
   }
   oci::ImageLocation dst;
   if (output.empty()) {
@@ -62,42 +54,35 @@ int RunPull(const std::vector<std::string>& args) {
     // "host/app@sha256:…", never a tag the user did not name) — the key `run` and `test` look for.
     dst.kind = oci::ImageLocation::Kind::kOciLayout;
     dst.path = oci::LocalStoreDir();
-    dst.tag = LocalStoreKey(src->registry_ref);
+    dst.tag = LocalStoreKey(src.registry_ref);
   } else {
-    absl::StatusOr<oci::ImageLocation> parsed = oci::ImageLocation::Parse(output);
-    if (!parsed.ok()) return ReportError("pull", parsed.status());
-    dst = *parsed;
+    ASSIGN_OR_RETURN(dst, oci::ImageLocation::Parse(output));
     if (dst.kind == oci::ImageLocation::Kind::kRegistry) {
-      return ReportError("pull", UsageError("--output must be oci:DIR[:TAG] or local:NAME[:TAG]"));
+      return UsageError("--output must be oci:DIR[:TAG], local:NAME[:TAG] or docker-archive:FILE[:REF]");
+    }
+    if (dst.kind == oci::ImageLocation::Kind::kDockerArchive && all) {
+      return UsageError("--all-platforms: a docker-archive: holds one image; pick it with --platform");
     }
   }
-  std::unique_ptr<pusher::Progress> progress = pusher::NewProgress(*mode);
-  absl::StatusOr<std::unique_ptr<pusher::Session>> session =
-      pusher::OpenSession(sf, progress.get());
-  if (!session.ok()) return ReportError("pull", session.status());
-  pusher::TransferOptions to;
-  to.jobs = static_cast<int>(sf.jobs);
+  ASSIGN_OR_RETURN(std::unique_ptr<pusher::Session> session, registry.OpenSession(progress.get()));
+  ASSIGN_OR_RETURN(std::optional<oci::Platform> platform, ParsePlatformFlag(platform_text));
+  pusher::TransferOptions to = registry.TransferOptions(progress.get());
   to.all_platforms = all;
-  oci::Platform p;
-  if (!platform.empty()) {
-    absl::StatusOr<oci::Platform> parsed = oci::Platform::Parse(platform);
-    if (!parsed.ok()) return ReportError("pull", UsageError(parsed.status().message()));
-    p = *parsed;
-    to.platform = &p;
-  }
-  to.progress = progress.get();
-  absl::StatusOr<pusher::CopyResult> r = pusher::CopyImage(**session, *src, dst, to);
-  if (!r.ok()) return ReportError("pull", r.status());
-  const pusher::TransferStats& st = r->transfer.stats;
-  progress->Message(absl::StrCat("pulled ", (*pos)[0], " from ", r->served_by, " into ",
+  if (platform) to.platform = &*platform;
+  ASSIGN_OR_RETURN(oci::DockerArchiveOptions archive, ArchiveOptions(dst));
+  ASSIGN_OR_RETURN(pusher::CopyResult r, pusher::CopyImage(*session, src, dst, to, archive));
+  const pusher::TransferStats& st = r.transfer.stats;
+  progress->Message(absl::StrCat("pulled ", pos[0], " from ", r.served_by, " into ",
                                  output.empty() ? absl::StrCat("the local store as ", dst.tag)
-                                                : r->destination,
+                                                : r.destination,
                                  ": ", st.blobs_moved, " blobs downloaded (",
                                  pusher::HumanBytes(st.bytes_moved), "), ", st.blobs_present,
                                  " already present"));
-  std::cout << r->transfer.root.digest.str() << std::endl;
-  return kExitOk;
+  std::cout << r.transfer.root.digest.str() << std::endl;
+  return absl::OkStatus();
 }
+
+int RunPull(const std::vector<std::string>& args) { return ReportError("pull", Pull(args)); }
 
 }  // namespace
 

@@ -3,12 +3,12 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "base/status_macros.h"
 #include "pusher/cli_support.h"
 #include "pusher/copy.h"
-#include "pusher/notify.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/registry_flags.h"
 
 namespace cli {
 namespace {
@@ -29,56 +29,31 @@ Options:
   --config FILE             slipway config (default ~/.config/slipway/config.json)
 )";
 
-int RunPush(const std::vector<std::string>& args) {
+absl::Status Push(const std::vector<std::string>& args) {
   FlagSet flags;
-  pusher::SessionFlags sf;
+  RegistryFlags registry(flags, RegistryFlags::kTransfer);
   std::string notify;
   flags.String("notify", 0, &notify);
-  flags.Repeated("insecure-registry", 0, &sf.insecure_registries);
-  flags.Int("jobs", 'j', &sf.jobs);
-  flags.String("progress", 0, &sf.progress);
-  flags.String("config", 0, &sf.config_path);
-  absl::StatusOr<std::vector<std::string>> pos = flags.Parse(args);
-  if (!pos.ok()) return ReportError("push", pos.status());
-  if (flags.help_requested()) {
-    std::cout << kUsage;
-    return kExitOk;
+  ASSIGN_OR_RETURN(std::vector<std::string> pos,
+                   flags.ParsePositional(args, 1, 2, "want SRC [DEST]"));
+  ASSIGN_OR_RETURN(std::unique_ptr<pusher::Progress> progress, registry.NewProgress());
+  ASSIGN_OR_RETURN(oci::ImageLocation src, pusher::ParseReadLocation(pos[0]));
+  ASSIGN_OR_RETURN(oci::ImageLocation dst, oci::ImageLocation::Parse(pos.back()));
+  if (dst.kind != oci::ImageLocation::Kind::kRegistry) {
+    return UsageError(absl::StrCat("DEST `", pos.back(), "` must be a registry reference"));
   }
-  if (pos->empty() || pos->size() > 2) {
-    return ReportError("push", UsageError("want SRC [DEST]"));
-  }
-  absl::StatusOr<pusher::ProgressMode> mode = pusher::ParseProgressMode(sf.progress);
-  if (!mode.ok()) return ReportError("push", UsageError(mode.status().message()));
-  absl::StatusOr<oci::ImageLocation> src = pusher::ParseReadLocation((*pos)[0]);
-  if (!src.ok()) return ReportError("push", src.status());
-  absl::StatusOr<oci::ImageLocation> dst = oci::ImageLocation::Parse(pos->back());
-  if (!dst.ok()) return ReportError("push", dst.status());
-  if (dst->kind != oci::ImageLocation::Kind::kRegistry) {
-    return ReportError("push", UsageError(absl::StrCat("DEST `", pos->back(),
-                                                       "` must be a registry reference")));
-  }
-  std::unique_ptr<pusher::Progress> progress = pusher::NewProgress(*mode);
-  absl::StatusOr<std::unique_ptr<pusher::Session>> session =
-      pusher::OpenSession(sf, progress.get());
-  if (!session.ok()) return ReportError("push", session.status());
-  pusher::TransferOptions to;
-  to.jobs = static_cast<int>(sf.jobs);
+  ASSIGN_OR_RETURN(std::unique_ptr<pusher::Session> session, registry.OpenSession(progress.get()));
+  pusher::TransferOptions to = registry.TransferOptions(progress.get());
   to.all_platforms = true;
-  to.progress = progress.get();
-  absl::StatusOr<pusher::CopyResult> r = pusher::CopyImage(**session, *src, *dst, to);
-  if (!r.ok()) return ReportError("push", r.status());
-  const pusher::TransferStats& st = r->transfer.stats;
-  progress->Message(absl::StrCat("pushed ", r->destination, ": ", st.blobs_moved, " blobs uploaded (",
+  ASSIGN_OR_RETURN(pusher::CopyResult r, pusher::CopyImage(*session, src, dst, to));
+  const pusher::TransferStats& st = r.transfer.stats;
+  progress->Message(absl::StrCat("pushed ", r.destination, ": ", st.blobs_moved, " blobs uploaded (",
                                  pusher::HumanBytes(st.bytes_moved), "), ", st.blobs_mounted,
                                  " mounted, ", st.blobs_present, " already present"));
-  if (!notify.empty()) {
-    absl::Status s = pusher::NotifyPushed((*session)->plain_transport(), notify, dst->registry_ref,
-                                          r->transfer.root.digest);
-    if (!s.ok()) return ReportError("push", s);
-  }
-  std::cout << r->transfer.root.digest.str() << std::endl;
-  return kExitOk;
+  return NotifyAndPrintDigest(*session, notify, dst, r);
 }
+
+int RunPush(const std::vector<std::string>& args) { return ReportError("push", Push(args)); }
 
 }  // namespace
 

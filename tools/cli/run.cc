@@ -115,10 +115,7 @@ int RunRun(const std::vector<std::string>& args) {
   flags.String("security-opt", 0, &security_opt);
   flags.String("rootfs", 0, &o.rootfs_dir);
   ImageResolveOptions resolve;
-  std::string pull = "missing";
-  flags.String("pull", 0, &pull);
-  flags.Repeated("insecure-registry", 0, &resolve.insecure_registries);
-  flags.String("config", 0, &resolve.config_path);
+  AddImageResolveFlags(flags, &resolve);
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return ReportError("run", positional.status());
   if (flags.help_requested()) {
@@ -194,9 +191,6 @@ int RunRun(const std::vector<std::string>& args) {
   if (o.tty && o.interactive && !o.detach && !isatty(0))
     return ReportError("run", UsageError("the input device is not a TTY: -it needs a terminal on "
                                          "stdin (drop -t to pipe stdin in, or -i)"));
-  absl::StatusOr<PullPolicy> policy = ParsePullPolicy(pull);
-  if (!policy.ok()) return ReportError("run", UsageError(policy.status().message()));
-  resolve.pull = *policy;
   if (o.rootfs_dir.empty()) {
     absl::StatusOr<std::shared_ptr<const runner::RunImage>> image =
         OpenImageForRun(o.image, resolve);

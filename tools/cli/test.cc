@@ -38,10 +38,7 @@ int RunTest(const std::vector<std::string>& args) {
   flags.String("junit", 0, &junit_path);
   flags.Bool("json", 0, &json);
   ImageResolveOptions resolve;
-  std::string pull = "missing";
-  flags.String("pull", 0, &pull);
-  flags.Repeated("insecure-registry", 0, &resolve.insecure_registries);
-  flags.String("config", 0, &resolve.config_path);
+  AddImageResolveFlags(flags, &resolve);
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return ReportError("test", positional.status());
   if (flags.help_requested()) {
@@ -50,9 +47,6 @@ int RunTest(const std::vector<std::string>& args) {
   }
   if (positional->size() != 1) return ReportError("test", UsageError("expected one IMAGE"));
   if (spec_path.empty()) return ReportError("test", UsageError("--spec FILE is required"));
-  absl::StatusOr<PullPolicy> policy = ParsePullPolicy(pull);
-  if (!policy.ok()) return ReportError("test", UsageError(policy.status().message()));
-  resolve.pull = *policy;
   const std::string& image = (*positional)[0];
   base::Env* env = base::Env::Default();
   absl::StatusOr<std::string> text = env->ReadFile(spec_path);

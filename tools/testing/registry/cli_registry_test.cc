@@ -285,6 +285,54 @@ TEST_F(CliTest, PushAndCopyFromDockerArchive) {
   EXPECT_THAT(bad.out, HasSubstr("bad.tar"));
 }
 
+// `copy … docker-archive:FILE[:REF]` and `pull -o docker-archive:…` write what `save` writes
+// (byte for byte), and skopeo, the peer, reads and copies it.
+TEST_F(CliTest, CopyAndPullWriteDockerArchives) {
+  ASSERT_OK_AND_ASSIGN(auto reg, RegistryServer::Start(Kind::kPlain));
+  const std::string h = reg->host();
+  CmdResult push = Slipway(absl::StrCat("push --progress plain oci:img:v1 ", h, "/arch/app:1"));
+  ASSERT_EQ(push.status, 0) << push.out;
+  const std::string digest = LastLine(push.out);
+
+  CmdResult save = Slipway("save -o save.tar --repo-tag arch/app:1 oci:img:v1");
+  ASSERT_EQ(save.status, 0) << save.out;
+  CmdResult copy = Slipway("copy --progress plain oci:img:v1 docker-archive:copy.tar:arch/app:1");
+  ASSERT_EQ(copy.status, 0) << copy.out;
+  EXPECT_EQ(LastLine(copy.out), digest);
+  EXPECT_THAT(copy.out, HasSubstr("docker-archive:copy.tar:arch/app:1"));
+  EXPECT_EQ(Sh("cmp save.tar copy.tar").status, 0);
+  CmdResult pull = Slipway(absl::StrCat("pull --progress plain -o docker-archive:pull.tar:arch/app:1 ",
+                                        h, "/arch/app:1"));
+  ASSERT_EQ(pull.status, 0) << pull.out;
+  EXPECT_EQ(LastLine(pull.out), digest);
+  EXPECT_EQ(Sh("cmp save.tar pull.tar").status, 0);
+  CmdResult from_registry = Slipway(absl::StrCat("copy --progress plain ", h,
+                                                 "/arch/app:1 docker-archive:reg.tar:arch/app:1"));
+  ASSERT_EQ(from_registry.status, 0) << from_registry.out;
+  EXPECT_EQ(Sh("cmp save.tar reg.tar").status, 0);
+
+  // skopeo reads it: the same config (image ID) as the source, its name, and a full copy out.
+  CmdResult want_config = Sh("skopeo inspect --config oci:img:v1");
+  ASSERT_EQ(want_config.status, 0) << want_config.out;
+  CmdResult config = Sh("skopeo inspect --config docker-archive:copy.tar");
+  ASSERT_EQ(config.status, 0) << config.out;
+  EXPECT_EQ(config.out, want_config.out);
+  // skopeo finds the image by the name REF gave it (and by no other).
+  CmdResult named = Sh("skopeo inspect --config docker-archive:pull.tar:arch/app:1");
+  ASSERT_EQ(named.status, 0) << named.out;
+  EXPECT_EQ(named.out, want_config.out);
+  EXPECT_NE(Sh("skopeo inspect docker-archive:pull.tar:arch/other:1").status, 0);
+  ASSERT_EQ(Sh("skopeo copy -q docker-archive:copy.tar oci:skout:1").status, 0);
+  CmdResult skout = Sh("skopeo inspect --config oci:skout:1");
+  EXPECT_EQ(skout.out, want_config.out);
+
+  // An archive holds one image: --all-platforms into one is a usage error, and nothing is written.
+  CmdResult all = Slipway(absl::StrCat("pull --all-platforms -o docker-archive:all.tar ", h,
+                                       "/arch/app:1"));
+  EXPECT_EQ(all.status, 2) << all.out;
+  EXPECT_NE(Sh("test -e all.tar").status, 0);
+}
+
 class CliRunTest : public CliTest {
  protected:
   void SetUp() override {

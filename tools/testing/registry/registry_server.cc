@@ -136,38 +136,48 @@ absl::StatusOr<std::string> RegistryServer::ProxyRequest(absl::string_view metho
                                                          absl::string_view path,
                                                          absl::string_view body) {
   if (proxy_.empty()) return absl::FailedPreconditionError("started without a fault proxy");
-  std::vector<std::string> parts = absl::StrSplit(proxy_, ':');
+  absl::StatusOr<std::string> resp = RawHttpRequest(proxy_, method, path, body);
+  if (!resp.ok()) {
+    return absl::Status(resp.status().code(),
+                        absl::StrCat("proxy control `", path, "`: ", resp.status().message()));
+  }
+  if (resp->rfind("HTTP/1.1 200", 0) != 0 && resp->rfind("HTTP/1.0 200", 0) != 0) {
+    return absl::InternalError(absl::StrCat("proxy control `", path, "` failed: ",
+                                            resp->substr(0, resp->find('\r'))));
+  }
+  size_t end = resp->find("\r\n\r\n");
+  return end == std::string::npos ? "" : resp->substr(end + 4);
+}
+
+absl::StatusOr<std::string> RawHttpRequest(absl::string_view hostport, absl::string_view method,
+                                           absl::string_view path, absl::string_view body) {
+  std::vector<std::string> parts = absl::StrSplit(hostport, ':');
   int port = 0;
   if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &port)) {
-    return absl::InternalError(absl::StrCat("bad proxy address `", proxy_, "`"));
+    return absl::InvalidArgumentError(absl::StrCat("bad address `", hostport, "`: want HOST:PORT"));
   }
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    const int connect_errno = errno;
     close(fd);
-    return absl::UnavailableError(absl::StrCat("connect to proxy `", proxy_, "`: ", strerror(errno)));
+    return absl::UnavailableError(absl::StrCat("connect to `", hostport, "`: ",
+                                               strerror(connect_errno)));
   }
-  std::string req = absl::StrCat(method, " ", path, " HTTP/1.1\r\nHost: ", proxy_,
+  std::string req = absl::StrCat(method, " ", path, " HTTP/1.1\r\nHost: ", hostport,
                                  "\r\nConnection: close\r\nContent-Length: ", body.size(),
                                  "\r\n\r\n", body);
   (void)!write(fd, req.data(), req.size());
   std::string resp;
   char buf[4096];
-  while (true) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n <= 0) break;
-    resp.append(buf, n);
-  }
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) resp.append(buf, n);
   close(fd);
-  size_t end = resp.find("\r\n\r\n");
-  if (resp.rfind("HTTP/1.1 200", 0) != 0 && resp.rfind("HTTP/1.0 200", 0) != 0) {
-    return absl::InternalError(absl::StrCat("proxy control `", path, "` failed: ",
-                                            resp.substr(0, resp.find('\r'))));
-  }
-  return end == std::string::npos ? "" : resp.substr(end + 4);
+  return resp;
 }
 
 absl::Status RegistryServer::SetFaults(absl::string_view rules_json) {

@@ -84,6 +84,13 @@ class RegistryServer {
       upstream_, proxy_, workdir_;
 };
 
+// Sends one plain HTTP/1.1 request (`Connection: close`) to `hostport` ("127.0.0.1:PORT", a
+// loopback port) and returns the whole raw response: status line, headers and body. For tests
+// that must see exactly what a server answers, without the registry client in between.
+// Unavailable when nothing listens there.
+absl::StatusOr<std::string> RawHttpRequest(absl::string_view hostport, absl::string_view method,
+                                           absl::string_view path, absl::string_view body = "");
+
 // The path of registry_env.py in the runfiles (or $SLIPWAY_REGISTRY_ENV).
 std::string RegistryEnvScript();
 

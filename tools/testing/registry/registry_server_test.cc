@@ -1,14 +1,9 @@
 // Checks the harness itself: each kind starts, answers /v2/ as documented, and is gone afterwards.
 #include "tools/testing/registry/registry_server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "base/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -19,29 +14,10 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-// GET /v2/ over plain HTTP; returns the status line + headers.
+// GET /v2/ over plain HTTP; returns the raw response, or "refused".
 std::string GetV2(const std::string& hostport) {
-  std::vector<std::string> parts = absl::StrSplit(hostport, ':');
-  int port = 0;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &port)) return "bad address";
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return "refused";
-  }
-  std::string req = absl::StrCat("GET /v2/ HTTP/1.1\r\nHost: ", hostport,
-                                 "\r\nConnection: close\r\n\r\n");
-  (void)!write(fd, req.data(), req.size());
-  std::string resp;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) resp.append(buf, n);
-  close(fd);
-  return resp;
+  absl::StatusOr<std::string> resp = RawHttpRequest(hostport, "GET", "/v2/");
+  return resp.ok() ? *resp : "refused";
 }
 
 TEST(RegistryServerTest, PlainAnswersAndStops) {
@@ -59,7 +35,8 @@ TEST(RegistryServerTest, PlainAnswersAndStops) {
     ASSERT_OK_AND_ASSIGN(std::string stats, reg->ProxyStats());
     EXPECT_THAT(stats, HasSubstr("\"faults\": 1"));
   }
-  EXPECT_EQ(GetV2(host), "refused");
+  EXPECT_THAT(RawHttpRequest(host, "GET", "/v2/"),
+              ::base_testing::StatusIs(absl::StatusCode::kUnavailable, HasSubstr(host)));
 }
 
 TEST(RegistryServerTest, TokenKindChallengesWithBearer) {
