@@ -91,6 +91,17 @@ TEST(GraphTest, CacheInputs) {
   EXPECT_TRUE(copy.creates_layer());
 }
 
+TEST(GraphTest, StageWithOnlyFromPassesItsBaseStageEnvOn) {
+  // b is only `FROM a AS b`; c must still expand $E with a's ENV, in its cache inputs and key.
+  ASSERT_OK_AND_ASSIGN(Graph g, GraphOf("FROM alpine AS a\nENV E=from-a\n"
+                                        "FROM a AS b\n"
+                                        "FROM b AS c\nWORKDIR /$E\n"));
+  ASSERT_EQ(g.stages_size(), 3);
+  const Node& workdir = g.nodes(g.stages(2).nodes(1));
+  EXPECT_EQ(workdir.expanded(), "WORKDIR /from-a");
+  EXPECT_EQ(workdir.cache().instruction(), "WORKDIR /from-a");
+}
+
 TEST(GraphTest, KeysAreDeterministicAndChangeWithInputs) {
   ASSERT_OK_AND_ASSIGN(Graph a, GraphOf(kMulti));
   ASSERT_OK_AND_ASSIGN(Graph b, GraphOf(kMulti));

@@ -1030,12 +1030,11 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
   Stage* stage = nullptr;
   // Stage names -> index, for duplicate names and FROM <stage> (names are unique).
   absl::flat_hash_map<std::string, int> stage_by_name;
-  // The ENV state after the stage's last command is copied once, when the stage ends. (A stage
-  // with nothing but its FROM keeps an empty env, as it always has.)
-  bool stage_has_commands = false;
+  // The ENV state after the stage's last command is moved in once, when the stage ends: what the
+  // stage inherited from its base stage (or image) plus its own ENV lines, even when the stage is
+  // nothing but its FROM (a later `FROM <that stage>` inherits it).
   auto end_stage = [&] {
-    if (stage != nullptr && stage_has_commands) stage->env = stage_scope.env;
-    stage_has_commands = false;
+    if (stage != nullptr) stage->env = std::move(stage_scope.env);
   };
   std::vector<std::string> lower(ast.children.size());
   size_t n_stages = 0;
@@ -1154,7 +1153,6 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
     absl::Status s = ConvertCommand(ctx, n, &stage_scope, &cmd);
     if (!s.ok()) return located(n, s);
     stage->commands.push_back(std::move(cmd));
-    stage_has_commands = true;
   }
   end_stage();
   if (df.stages.empty()) {

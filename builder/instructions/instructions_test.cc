@@ -81,6 +81,28 @@ TEST(ArgScopingTest, ArgsDoNotCrossStagesButEnvIsInherited) {
   EXPECT_EQ(EnvOf(df, "X"), "|e");
 }
 
+TEST(ArgScopingTest, StageWithOnlyFromRecordsTheEnvItInherits) {
+  // b is nothing but its FROM: it still carries a's ENV, so c (FROM b) sees it.
+  ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("FROM x AS a\nENV E=e F=f\n"
+                                               "FROM a AS b\n"
+                                               "FROM b AS c\nENV X=\"$E|$F\"\n"));
+  EXPECT_THAT(df.stages[1].env, ElementsAre(Pair("E", "e"), Pair("F", "f")));
+  EXPECT_EQ(df.stages[2].base_stage, 1);
+  EXPECT_EQ(EnvOf(df, "X"), "e|f");
+  EXPECT_EQ(df.stages[2].commands[1].expanded, "ENV X=e|f");
+}
+
+TEST(ArgScopingTest, StageWithOnlyFromRecordsItsBaseImageEnv) {
+  LoadOptions opts;
+  opts.base_env = [](const std::string& base) {
+    return std::vector<KeyValue>{{"PATH", "/usr/bin:" + base}};
+  };
+  ASSERT_OK_AND_ASSIGN(Dockerfile df,
+                       LoadText("FROM img AS a\nFROM a\nENV PATH=$PATH:/x\n", opts));
+  EXPECT_THAT(df.stages[0].env, ElementsAre(Pair("PATH", "/usr/bin:img")));
+  EXPECT_EQ(EnvOf(df, "PATH"), "/usr/bin:img:/x");
+}
+
 TEST(ArgScopingTest, PredefinedPlatformArgs) {
   LoadOptions opts;
   opts.target_platform = *ParsePlatform("linux/arm/v7");
