@@ -81,8 +81,11 @@ int RunGraph(const std::vector<std::string>& args) {
   builder::graph::GraphOptions graph_options;
   graph_options.target = target;
   graph_options.dockerfile_name = parse_options.file_name;
-  absl::StatusOr<builder::graph::Graph> g = builder::graph::BuildGraph(*df, graph_options);
-  if (!g.ok()) return ReportError("graph", g.status());
+  google::protobuf::Arena arena(builder::graph::GraphArenaOptions());
+  absl::StatusOr<builder::graph::Graph*> graph =
+      builder::graph::BuildGraph(*df, graph_options, &arena);
+  if (!graph.ok()) return ReportError("graph", graph.status());
+  const builder::graph::Graph* g = *graph;
   if (format == "json") {
     std::cout << builder::graph::FormatJson(*g);
   } else if (format == "dot") {
