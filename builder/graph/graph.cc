@@ -82,17 +82,25 @@ void Sha256Hex(absl::string_view data, std::string* out) {
 // sorted by name. `buf` is scratch space, reused across calls. The key goes to `key`.
 void ComputeKey(const CacheInputs& c,
                 const std::vector<const std::pair<const std::string, std::string>*>& args,
-                std::string* buf, std::string* key) {
-  buf->clear();
-  auto put = [buf](absl::string_view tag, absl::string_view v) {
-    char len[24];
-    char* end = absl::numbers_internal::FastIntToBuffer(static_cast<uint64_t>(v.size()), len);
-    buf->append(tag.data(), tag.size());
-    buf->push_back(':');
-    buf->append(len, end - len);
-    buf->push_back(':');
-    buf->append(v.data(), v.size());
-    buf->push_back('\n');
+                std::vector<char>* buf, std::string* key) {
+  // Each field is `tag:len:value\n`: at most 11 (tag) + 2 + 20 (len) + 1 bytes around its value.
+  constexpr size_t kOverhead = 34;
+  size_t need = 3 * kOverhead + c.parent_key().size() + c.instruction().size() +
+                c.context_digest().size();
+  for (const auto* kv : args) need += 2 * kOverhead + kv->first.size() + kv->second.size();
+  for (const std::string& p : c.context_paths()) need += kOverhead + p.size();
+  for (const std::string& k : c.stage_keys()) need += kOverhead + k.size();
+  if (buf->size() < need) buf->resize(need);
+  char* out = buf->data();
+  auto put = [&out](absl::string_view tag, absl::string_view v) {
+    std::memcpy(out, tag.data(), tag.size());
+    out += tag.size();
+    *out++ = ':';
+    out = absl::numbers_internal::FastIntToBuffer(static_cast<uint64_t>(v.size()), out);
+    *out++ = ':';
+    if (!v.empty()) std::memcpy(out, v.data(), v.size());
+    out += v.size();
+    *out++ = '\n';
   };
   put("parent", c.parent_key());
   put("instruction", c.instruction());
@@ -101,9 +109,9 @@ void ComputeKey(const CacheInputs& c,
     put("value", kv->second);
   }
   for (const std::string& p : c.context_paths()) put("context", p);
-  for (const std::string& s : c.stage_keys()) put("stage", s);
+  for (const std::string& k : c.stage_keys()) put("stage", k);
   put("content", c.context_digest());
-  Sha256Hex(*buf, key);
+  Sha256Hex(absl::string_view(buf->data(), out - buf->data()), key);
 }
 
 // JSON exactly as protobuf's MessageToJsonString prints a Graph with add_whitespace,
@@ -368,7 +376,7 @@ absl::Status BuildGraphInto(const ins::Dockerfile& df, const GraphOptions& optio
     g.mutable_stages()->Reserve(n_needed);
     g.mutable_nodes()->Reserve(n_nodes);
   }
-  std::string key_buf;
+  std::vector<char> key_buf;
   std::vector<const std::pair<const std::string, std::string>*> key_args;
   std::vector<int> node_stage_deps;  // sorted and unique before use
   std::vector<std::string> context_paths;
