@@ -218,6 +218,8 @@ struct Ctx {
 
 absl::StatusOr<std::string> Expand(Ctx& ctx, const Scope& scope, const std::string& word,
                                    std::map<std::string, std::string>* used) {
+  // Most words have nothing to expand: no lookup, no word splitting, nothing to record.
+  if (ctx.lexer.IsPlain(word)) return word;
   absl::StatusOr<shell::ProcessResult> r = ctx.lexer.Process(word, scope);
   if (!r.ok()) return r.status();
   scope.NoteArgs(r->matched, used);
@@ -635,7 +637,9 @@ int FindStage(const Dockerfile& df, absl::string_view name) {
 namespace {
 
 // Converts one instruction (inside a stage) to a Command, expanding with `scope` and updating it.
-absl::Status ConvertCommand(Ctx& ctx, const Node& n, Scope* scope, Command* out);
+// `k` is the node's keyword, lower-cased (Node::Lower()).
+absl::Status ConvertCommand(Ctx& ctx, const Node& n, absl::string_view k, Scope* scope,
+                            Command* out);
 
 absl::Status CheckOnbuild(const Node& n) {
   if (n.sub.empty()) return Err("ONBUILD requires at least one argument");
@@ -653,8 +657,8 @@ absl::Status CheckOnbuild(const Node& n) {
   return absl::OkStatus();
 }
 
-absl::Status ConvertCommand(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
-  const std::string k = n.Lower();
+absl::Status ConvertCommand(Ctx& ctx, const Node& n, absl::string_view k, Scope* scope,
+                            Command* out) {
   out->name = absl::AsciiStrToUpper(k);
   out->start_line = n.start_line;
   out->end_line = n.end_line;
@@ -1127,14 +1131,14 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
         const auto& known = dockerfile::KnownInstructions();
         if (std::find(known.begin(), known.end(), k) == known.end()) {
           Command ignored;
-          return located(n, ConvertCommand(ctx, n, &global, &ignored));  // unknown instruction
+          return located(n, ConvertCommand(ctx, n, k, &global, &ignored));  // unknown instruction
         }
         return located(n, Err(absl::StrCat(absl::AsciiStrToUpper(k),
                                             ": no build stage in current context (only ARG may "
                                             "come before the first FROM)")));
       }
       Command cmd;
-      absl::Status s = ConvertCommand(ctx, n, &global, &cmd);
+      absl::Status s = ConvertCommand(ctx, n, k, &global, &cmd);
       if (!s.ok()) return located(n, s);
       for (const auto& a : std::get<ArgCmd>(cmd.payload).args) df.global_args.push_back(a);
       continue;
@@ -1150,7 +1154,7 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
       }
     }
     Command cmd;
-    absl::Status s = ConvertCommand(ctx, n, &stage_scope, &cmd);
+    absl::Status s = ConvertCommand(ctx, n, k, &stage_scope, &cmd);
     if (!s.ok()) return located(n, s);
     stage->commands.push_back(std::move(cmd));
   }

@@ -587,7 +587,7 @@ namespace {
 
 // True if expanding `word` cannot change it: ASCII only (so no BOM or invalid UTF-8 to rewrite),
 // no `$`, no quotes and no escape character. Most Dockerfile words are like this.
-bool IsPlain(absl::string_view word, char32_t escape) {
+bool IsPlainWord(absl::string_view word, char32_t escape) {
   for (char c : word) {
     unsigned char b = static_cast<unsigned char>(c);
     if (b >= 0x80 || b == '$' || b == '\'' || b == '"' || b == escape) return false;
@@ -597,9 +597,11 @@ bool IsPlain(absl::string_view word, char32_t escape) {
 
 }  // namespace
 
+bool Lexer::IsPlain(absl::string_view word) const { return IsPlainWord(word, options_.escape); }
+
 absl::StatusOr<ProcessResult> Lexer::Process(absl::string_view word, const EnvGetter& env) const {
   ProcessResult result;
-  if (IsPlain(word, options_.escape)) {
+  if (IsPlainWord(word, options_.escape)) {
     // What the worker would produce: the word itself, split on (ASCII) white space.
     result.word = std::string(word);
     size_t i = 0;
@@ -620,6 +622,7 @@ absl::StatusOr<ProcessResult> Lexer::Process(absl::string_view word, const EnvGe
 }
 
 absl::StatusOr<std::string> Lexer::ProcessWord(absl::string_view word, const EnvGetter& env) const {
+  if (IsPlainWord(word, options_.escape)) return std::string(word);
   absl::StatusOr<ProcessResult> r = Process(word, env);
   if (!r.ok()) return r.status();
   return std::move(r->word);

@@ -79,6 +79,10 @@ class Lexer {
 
   const LexOptions& options() const { return options_; }
 
+  // True if expanding `word` cannot change it (ASCII only, no `$`, no quotes, no escape
+  // character): then Process returns the word itself, split on white space, and looks nothing up.
+  bool IsPlain(absl::string_view word) const;
+
  private:
   LexOptions options_;
 };
