@@ -335,9 +335,11 @@ absl::Status ParseMaybeJsonToList(absl::string_view rest, LineResult* out) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Node> NodeFromLine(absl::string_view line, const Directives& d, int depth);
+// `lower` (if not null) receives the keyword, lower-cased.
+absl::StatusOr<Node> NodeFromLine(absl::string_view line, const Directives& d, int depth,
+                                  std::string* lower = nullptr);
 
-absl::Status Dispatch(const std::string& cmd, absl::string_view rest, const Directives& d,
+absl::Status Dispatch(absl::string_view cmd, absl::string_view rest, const Directives& d,
                       int depth, LineResult* out) {
   if (cmd == "add" || cmd == "copy" || cmd == "volume") return ParseMaybeJsonToList(rest, out);
   if (cmd == "cmd" || cmd == "entrypoint" || cmd == "run" || cmd == "shell") {
@@ -387,7 +389,8 @@ absl::Status Dispatch(const std::string& cmd, absl::string_view rest, const Dire
   return absl::OkStatus();
 }
 
-absl::StatusOr<Node> NodeFromLine(absl::string_view line, const Directives& d, int depth) {
+absl::StatusOr<Node> NodeFromLine(absl::string_view line, const Directives& d, int depth,
+                                  std::string* lower) {
   Node node;
   // SplitWhitespace(TrimSpace(line), 2) without the copies: the keyword, then the rest after the
   // first run of white space.
@@ -403,8 +406,10 @@ absl::StatusOr<Node> NodeFromLine(absl::string_view line, const Directives& d, i
   }
   absl::string_view args = shell::TrimSpace(rest);
   LineResult r;
-  absl::Status s = Dispatch(node.Lower(), args, d, depth, &r);
+  std::string cmd = node.Lower();
+  absl::Status s = Dispatch(cmd, args, d, depth, &r);
   if (!s.ok()) return s;
+  if (lower != nullptr) *lower = std::move(cmd);
   node.args = std::move(r.args);
   node.sub = std::move(r.sub);
   node.json = r.json;
@@ -412,11 +417,16 @@ absl::StatusOr<Node> NodeFromLine(absl::string_view line, const Directives& d, i
   return node;
 }
 
-bool CanContainHeredoc(const Node& node) {
+// `lower` is node.Lower().
+bool CanContainHeredoc(const Node& node, absl::string_view lower) {
   const Node* n = &node;
-  if (n->Lower() == "onbuild" && !n->sub.empty()) n = &n->sub[0];
-  std::string k = n->Lower();
-  if (k != "add" && k != "copy" && k != "run") return false;
+  std::string sub_lower;
+  if (lower == "onbuild" && !n->sub.empty()) {
+    n = &n->sub[0];
+    sub_lower = n->Lower();
+    lower = sub_lower;
+  }
+  if (lower != "add" && lower != "copy" && lower != "run") return false;
   return !n->json;
 }
 
@@ -555,6 +565,9 @@ absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options
   Directives d;
   std::vector<std::string> comments;
   std::string joined;  // scratch for lines with continuations
+  std::string lower;   // scratch: the current instruction's keyword, lower-cased
+  // At most one instruction per physical line: no reallocation (and moving of nodes) as it grows.
+  ast.children.reserve(lines.size());
   size_t next = 0;
   int current_line = 0;
   auto too_long = [&](absl::string_view l) { return l.size() > kMaxLine; };
@@ -608,10 +621,10 @@ absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options
                                           ": empty continuation line found in: ", line));
     }
 
-    absl::StatusOr<Node> child = NodeFromLine(line, d, 0);
+    absl::StatusOr<Node> child = NodeFromLine(line, d, 0, &lower);
     if (!child.ok()) return LocatedError(file, start_line, child.status().message());
 
-    if (CanContainHeredoc(*child)) {
+    if (CanContainHeredoc(*child, lower)) {
       absl::StatusOr<std::vector<Heredoc>> heredocs = HeredocsFromLine(line);
       if (!heredocs.ok()) return LocatedError(file, start_line, heredocs.status().message());
       for (Heredoc& h : *heredocs) {
