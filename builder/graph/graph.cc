@@ -312,8 +312,10 @@ std::string DotQuote(absl::string_view s) {
 
 namespace {
 
-// Fills the empty `g` (on an arena or not).
-absl::Status BuildGraphInto(const ins::Dockerfile& df, const GraphOptions& options, Graph& g) {
+// Fills the empty `g` (on an arena or not). With `steal` (BuildGraph(Dockerfile&&)), each
+// command's `expanded` and `original` are moved into its node instead of copied.
+absl::Status BuildGraphInto(const ins::Dockerfile& df, const GraphOptions& options, Graph& g,
+                            bool steal) {
   const int n_stages = static_cast<int>(df.stages.size());
   int target = n_stages - 1;
   const StageRefs refs(df);
@@ -398,13 +400,19 @@ absl::Status BuildGraphInto(const ins::Dockerfile& df, const GraphOptions& optio
       node->set_id(next_id++);
       node->set_stage(s.index);
       node->set_kind(c.name);
-      node->set_expanded(c.expanded);
-      node->set_original(c.original);
+      CacheInputs* cache = node->mutable_cache();
+      cache->set_instruction(c.expanded);
+      if (steal) {  // the caller gave `df` away: it is not const
+        auto& owned = const_cast<ins::Command&>(c);
+        node->set_expanded(std::move(owned.expanded));
+        node->set_original(std::move(owned.original));
+      } else {
+        node->set_expanded(c.expanded);
+        node->set_original(c.original);
+      }
       node->set_start_line(c.start_line);
       node->set_end_line(c.end_line);
-      CacheInputs* cache = node->mutable_cache();
       if (parent_key != nullptr) cache->set_parent_key(*parent_key);
-      cache->set_instruction(c.expanded);
       key_args.clear();  // args_used is sorted by name, as the key wants them
       for (const auto& kv : c.args_used) {
         if (!ins::IsProxyArg(kv.first)) {
@@ -474,19 +482,33 @@ absl::Status BuildGraphInto(const ins::Dockerfile& df, const GraphOptions& optio
 
 absl::StatusOr<Graph> BuildGraph(const ins::Dockerfile& df, const GraphOptions& options) {
   Graph g;
-  RETURN_IF_ERROR(BuildGraphInto(df, options, g));
+  RETURN_IF_ERROR(BuildGraphInto(df, options, g, /*steal=*/false));
   return g;
 }
 
-absl::StatusOr<Graph*> BuildGraph(const ins::Dockerfile& df, const GraphOptions& options,
-                                  google::protobuf::Arena* arena) {
+namespace {
+
+absl::StatusOr<Graph*> BuildOnArena(const ins::Dockerfile& df, const GraphOptions& options,
+                                    google::protobuf::Arena* arena, bool steal) {
   Graph* g = google::protobuf::Arena::CreateMessage<Graph>(arena);
-  absl::Status s = BuildGraphInto(df, options, *g);
+  absl::Status s = BuildGraphInto(df, options, *g, steal);
   if (!s.ok()) {
     if (arena == nullptr) delete g;
     return s;
   }
   return g;
+}
+
+}  // namespace
+
+absl::StatusOr<Graph*> BuildGraph(const ins::Dockerfile& df, const GraphOptions& options,
+                                  google::protobuf::Arena* arena) {
+  return BuildOnArena(df, options, arena, /*steal=*/false);
+}
+
+absl::StatusOr<Graph*> BuildGraph(ins::Dockerfile&& df, const GraphOptions& options,
+                                  google::protobuf::Arena* arena) {
+  return BuildOnArena(df, options, arena, /*steal=*/true);
 }
 
 google::protobuf::ArenaOptions GraphArenaOptions() {

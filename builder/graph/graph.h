@@ -42,6 +42,10 @@ absl::StatusOr<Graph> BuildGraph(const instructions::Dockerfile& df, const Graph
 // heap and the caller owns the result.
 absl::StatusOr<Graph*> BuildGraph(const instructions::Dockerfile& df, const GraphOptions& options,
                                   google::protobuf::Arena* arena);
+// The same, for a caller with no further use for `df`: each command's `expanded` and `original`
+// text is moved into its node instead of copied (`df` is left valid but unspecified).
+absl::StatusOr<Graph*> BuildGraph(instructions::Dockerfile&& df, const GraphOptions& options,
+                                  google::protobuf::Arena* arena);
 // Arena block sizes for a graph: 8 KiB first, growing to 256 KiB (protobuf's default stops at
 // 8 KiB, which means hundreds of blocks for a graph of a few MB).
 google::protobuf::ArenaOptions GraphArenaOptions();

@@ -214,7 +214,27 @@ struct Ctx {
   char32_t escape;
   shell::Lexer lexer;
   std::set<std::string> declared;  // every ARG name seen (for unused build args)
+  // Load(Ast&&): the caller gave the AST away, so strings the commands keep as they are
+  // (`original`, RUN/CMD/ENTRYPOINT arguments, RUN heredocs) are moved out of it, not copied.
+  bool steal = false;
 };
+
+// The node to move strings out of, or null when the AST must be left as it is (see Ctx::steal).
+// Load(Ast&&) owns a non-const AST, so casting the const away is sound there.
+Node* Stealable(const Ctx& ctx, const Node& n) {
+  return ctx.steal ? const_cast<Node*>(&n) : nullptr;
+}
+
+// `*to = own->*field` moved when `own` is not null, else copied from `n`. (A conditional
+// `own ? std::move(a) : b` would copy either way: its result is a const prvalue.)
+template <typename T>
+void MoveOrCopy(Node* own, const Node& n, T Node::*field, T* to) {
+  if (own != nullptr) {
+    *to = std::move(own->*field);
+  } else {
+    *to = n.*field;
+  }
+}
 
 absl::StatusOr<std::string> Expand(Ctx& ctx, const Scope& scope, const std::string& word,
                                    std::map<std::string, std::string>* used) {
@@ -662,7 +682,8 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, absl::string_view k, Scope*
   out->name = absl::AsciiStrToUpper(k);
   out->start_line = n.start_line;
   out->end_line = n.end_line;
-  out->original = n.original;
+  Node* own = Stealable(ctx, n);
+  MoveOrCopy(own, n, &Node::original, &out->original);
   auto& used = out->args_used;
 
   if (k == "run") {
@@ -671,9 +692,9 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, absl::string_view k, Scope*
     RETURN_IF_ERROR(flags.Parse(n.flags));
     RunCmd run;
     if (n.args.empty() && n.heredocs.empty()) return Err("RUN requires at least one argument");
-    run.command = n.args;
+    MoveOrCopy(own, n, &Node::args, &run.command);
     run.prepend_shell = !n.json;
-    run.files = n.heredocs;
+    MoveOrCopy(own, n, &Node::heredocs, &run.files);
     std::vector<std::string> canon_flags;
     for (const std::string& raw : flags.List("mount")) {
       ASSIGN_OR_RETURN(std::string v, Expand(ctx, *scope, raw, &used));
@@ -699,8 +720,9 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, absl::string_view k, Scope*
     for (const auto& [name, value] : scope->args) {
       if (value.has_value() && !scope->env.count(name)) used[name] = *value;
     }
+    const std::vector<std::string>& args = run.command;  // n.args may have been moved there
     out->expanded = absl::StrCat("RUN", FlagText(canon_flags), " ",
-                                 n.json ? JsonArray(n.args) : (n.args.empty() ? "" : n.args[0]));
+                                 n.json ? JsonArray(args) : (args.empty() ? "" : args[0]));
     for (const auto& h : run.files) {
       absl::StrAppend(&out->expanded, "\n", h.content, h.name);
     }
@@ -712,10 +734,12 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, absl::string_view k, Scope*
     RETURN_IF_ERROR(flags.Parse(n.flags));
     out->expanded = absl::StrCat(out->name, " ",
                                  n.json ? JsonArray(n.args) : (n.args.empty() ? "" : n.args[0]));
+    std::vector<std::string> command;
+    MoveOrCopy(own, n, &Node::args, &command);
     if (k == "cmd") {
-      out->payload = CmdCmd{n.args, !n.json};
+      out->payload = CmdCmd{std::move(command), !n.json};
     } else {
-      out->payload = EntrypointCmd{n.args, !n.json};
+      out->payload = EntrypointCmd{std::move(command), !n.json};
     }
     return absl::OkStatus();
   }
@@ -940,7 +964,7 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, absl::string_view k, Scope*
     RETURN_IF_ERROR(flags.Parse(n.flags));
     RETURN_IF_ERROR(CheckOnbuild(n));
     // The trigger text after the keyword, as BuildKit stores it.
-    std::string expr(shell::TrimSpace(n.original));
+    std::string expr(shell::TrimSpace(out->original));
     size_t sp = 0;
     while (sp < expr.size() && !shell::IsSpace(static_cast<unsigned char>(expr[sp]))) ++sp;
     expr = std::string(shell::TrimSpace(absl::string_view(expr).substr(sp)));
@@ -1006,9 +1030,13 @@ bool ValidStageName(const std::string& name) {
 
 }  // namespace
 
-absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& options) {
+namespace {
+
+// Load, moving strings out of `ast` when `steal` (see Ctx::steal).
+absl::StatusOr<Dockerfile> LoadImpl(const dockerfile::Ast& ast, const LoadOptions& options,
+                                    bool steal) {
   const std::string& file = ast.file_name.empty() ? std::string("Dockerfile") : ast.file_name;
-  Ctx ctx{options, file, ast.escape, shell::Lexer(shell::LexOptions{ast.escape}), {}};
+  Ctx ctx{options, file, ast.escape, shell::Lexer(shell::LexOptions{ast.escape}), {}, steal};
   auto located = [&](const Node& n, const absl::Status& s) {
     return dockerfile::LocatedError(file, n.start_line, s.message());
   };
@@ -1063,7 +1091,7 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
       cmd.name = "FROM";
       cmd.start_line = n.start_line;
       cmd.end_line = n.end_line;
-      cmd.original = n.original;
+      MoveOrCopy(Stealable(ctx, n), n, &Node::original, &cmd.original);
       FromCmd from;
       absl::StatusOr<std::string> base = Expand(ctx, global, n.args[0], &cmd.args_used);
       if (!base.ok()) return located(n, base.status());
@@ -1168,6 +1196,16 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
     }
   }
   return df;
+}
+
+}  // namespace
+
+absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& options) {
+  return LoadImpl(ast, options, /*steal=*/false);
+}
+
+absl::StatusOr<Dockerfile> Load(dockerfile::Ast&& ast, const LoadOptions& options) {
+  return LoadImpl(ast, options, /*steal=*/true);
 }
 
 }  // namespace builder::instructions

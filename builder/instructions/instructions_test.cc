@@ -137,6 +137,45 @@ TEST(ArgScopingTest, BaseImageEnvFeedsExpansion) {
   EXPECT_EQ(EnvOf(df, "PATH"), "/usr/bin:img:/x");
 }
 
+TEST(LoadTest, MovingTheAstGivesTheSameInstructions) {
+  constexpr char kText[] = "ARG B=alpine\nFROM $B AS a\nARG V=1\nENV E=$V\n"
+                           "RUN --mount=type=cache,target=/c echo $V \\\n  && true\n"
+                           "RUN <<EOF\necho $E\nEOF\nRUN [\"a\", \"b c\"]\nCMD run me\n"
+                           "ENTRYPOINT [\"e\"]\nONBUILD RUN x\nCOPY <<F /f\n$E\nF\n"
+                           "FROM a\nLABEL l=$E\nWORKDIR /w\n";
+  ASSERT_OK_AND_ASSIGN(dockerfile::Ast ast, dockerfile::Parse(kText));
+  ASSERT_OK_AND_ASSIGN(Dockerfile copied, Load(ast));
+  ASSERT_OK_AND_ASSIGN(Dockerfile moved, Load(std::move(ast)));
+  ASSERT_EQ(moved.stages.size(), copied.stages.size());
+  for (size_t s = 0; s < moved.stages.size(); ++s) {
+    const Stage& m = moved.stages[s];
+    const Stage& c = copied.stages[s];
+    EXPECT_EQ(m.env, c.env);
+    ASSERT_EQ(m.commands.size(), c.commands.size());
+    for (size_t i = 0; i < m.commands.size(); ++i) {
+      SCOPED_TRACE(c.commands[i].original);
+      EXPECT_EQ(m.commands[i].name, c.commands[i].name);
+      EXPECT_EQ(m.commands[i].original, c.commands[i].original);
+      EXPECT_EQ(m.commands[i].expanded, c.commands[i].expanded);
+      EXPECT_EQ(m.commands[i].args_used, c.commands[i].args_used);
+      EXPECT_EQ(m.commands[i].payload.index(), c.commands[i].payload.index());
+    }
+  }
+  const auto& run = std::get<RunCmd>(moved.stages[0].commands[3].payload);
+  EXPECT_THAT(run.command, ElementsAre("echo $V   && true"));
+  const auto& heredoc_run = std::get<RunCmd>(moved.stages[0].commands[4].payload);
+  ASSERT_EQ(heredoc_run.files.size(), 1u);
+  EXPECT_EQ(heredoc_run.files[0].content, "echo $E\n");
+  EXPECT_THAT(std::get<RunCmd>(moved.stages[0].commands[5].payload).command,
+              ElementsAre("a", "b c"));
+  EXPECT_THAT(std::get<CmdCmd>(moved.stages[0].commands[6].payload).command,
+              ElementsAre("run me"));
+  EXPECT_THAT(std::get<EntrypointCmd>(moved.stages[0].commands[7].payload).command,
+              ElementsAre("e"));
+  EXPECT_EQ(std::get<OnbuildCmd>(moved.stages[0].commands[8].payload).expression, "RUN x");
+  EXPECT_EQ(moved.stages[1].commands[0].original, "FROM a");
+}
+
 TEST(InstructionsTest, UnknownInstructionSuggests) {
   EXPECT_THAT(LoadText("FROM x\nCOPPY a b\n"),
               StatusIs(absl::StatusCode::kInvalidArgument,
