@@ -335,9 +335,10 @@ absl::Status ParseMaybeJsonToList(absl::string_view rest, LineResult* out) {
   return absl::OkStatus();
 }
 
-// `lower` (if not null) receives the keyword, lower-cased.
-absl::StatusOr<Node> NodeFromLine(absl::string_view line, const Directives& d, int depth,
-                                  std::string* lower = nullptr);
+// Parses one logical line into `node` (empty on entry). `lower` (if not null) receives the
+// keyword, lower-cased.
+absl::Status NodeFromLine(absl::string_view line, const Directives& d, int depth, Node* node,
+                          std::string* lower = nullptr);
 
 absl::Status Dispatch(absl::string_view cmd, absl::string_view rest, const Directives& d,
                       int depth, LineResult* out) {
@@ -378,10 +379,7 @@ absl::Status Dispatch(absl::string_view cmd, absl::string_view rest, const Direc
     if (depth >= kMaxOnbuildDepth) {
       return absl::InvalidArgumentError("ONBUILD nested too deeply");
     }
-    absl::StatusOr<Node> child = NodeFromLine(rest, d, depth + 1);
-    if (!child.ok()) return child.status();
-    out->sub.push_back(std::move(*child));
-    return absl::OkStatus();
+    return NodeFromLine(rest, d, depth + 1, &out->sub.emplace_back());
   }
   // Unknown instruction: BuildKit's parser keeps it with one empty argument; the instruction layer
   // reports it (with a suggestion).
@@ -389,9 +387,9 @@ absl::Status Dispatch(absl::string_view cmd, absl::string_view rest, const Direc
   return absl::OkStatus();
 }
 
-absl::StatusOr<Node> NodeFromLine(absl::string_view line, const Directives& d, int depth,
-                                  std::string* lower) {
-  Node node;
+absl::Status NodeFromLine(absl::string_view line, const Directives& d, int depth, Node* out,
+                          std::string* lower) {
+  Node& node = *out;
   // SplitWhitespace(TrimSpace(line), 2) without the copies: the keyword, then the rest after the
   // first run of white space.
   absl::string_view t = shell::TrimSpace(line);
@@ -414,7 +412,7 @@ absl::StatusOr<Node> NodeFromLine(absl::string_view line, const Directives& d, i
   node.sub = std::move(r.sub);
   node.json = r.json;
   node.original = std::string(line);
-  return node;
+  return absl::OkStatus();
 }
 
 // `lower` is node.Lower().
@@ -621,8 +619,10 @@ absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options
                                           ": empty continuation line found in: ", line));
     }
 
-    absl::StatusOr<Node> child = NodeFromLine(line, d, 0, &lower);
-    if (!child.ok()) return LocatedError(file, start_line, child.status().message());
+    // Built in place (the vector has room: reserved above).
+    Node* child = &ast.children.emplace_back();
+    absl::Status ns = NodeFromLine(line, d, 0, child, &lower);
+    if (!ns.ok()) return LocatedError(file, start_line, ns.message());
 
     if (CanContainHeredoc(*child, lower)) {
       absl::StatusOr<std::vector<Heredoc>> heredocs = HeredocsFromLine(line);
@@ -656,7 +656,6 @@ absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options
     comments.clear();
     if (ast.start_line < 0) ast.start_line = start_line;
     ast.end_line = current_line;
-    ast.children.push_back(std::move(*child));
   }
   if (ast.start_line < 0) {
     return LocatedError(file, std::max(current_line, 1), "file with no instructions");
