@@ -514,7 +514,7 @@ absl::StatusOr<Graph*> BuildGraph(ins::Dockerfile&& df, const GraphOptions& opti
 google::protobuf::ArenaOptions GraphArenaOptions() {
   google::protobuf::ArenaOptions o;
   o.start_block_size = 8 << 10;
-  o.max_block_size = 256 << 10;
+  o.max_block_size = 64 << 10;
   return o;
 }
 
