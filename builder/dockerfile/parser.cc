@@ -205,9 +205,73 @@ absl::string_view ExtractFlags(absl::string_view line, std::vector<std::string>*
   return "";
 }
 
+// ParseWords (below) for ASCII text. Quotes and escapes are kept, so each word is a slice of
+// `rest` (only a final escape character is dropped, and only at the very end): no rune decoding or
+// per-byte appends. Returns false, adding nothing, if `rest` has a non-ASCII byte (which
+// ParseWords may rewrite: invalid UTF-8 becomes U+FFFD).
+bool ParseWordsAscii(absl::string_view rest, char32_t escape,
+                     std::vector<absl::string_view>* words) {
+  for (char c : rest) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  enum { kSpaces, kWord, kQuote } phase = kSpaces;
+  const size_t n = rest.size();
+  char quote = 0;
+  bool blank_ok = false;
+  size_t begin = 0, end = 0;  // the current word: rest[begin, end)
+  auto is_escape = [escape](char c) { return static_cast<unsigned char>(c) == escape; };
+  for (size_t pos = 0; pos <= n; ++pos) {
+    char ch = pos < n ? rest[pos] : '\0';
+    if (phase == kSpaces) {
+      if (pos == n) break;
+      if (IsSpace(static_cast<unsigned char>(ch))) continue;
+      phase = kWord;
+      begin = end = pos;
+    }
+    if (pos == n) {  // in a word or a quote
+      if (blank_ok || end > begin) words->push_back(rest.substr(begin, end - begin));
+      break;
+    }
+    if (phase == kWord) {
+      if (IsSpace(static_cast<unsigned char>(ch))) {
+        phase = kSpaces;
+        if (blank_ok || end > begin) words->push_back(rest.substr(begin, end - begin));
+        blank_ok = false;
+        continue;
+      }
+      if (ch == '\'' || ch == '"') {
+        quote = ch;
+        blank_ok = true;
+        phase = kQuote;
+      }
+      if (is_escape(ch)) {
+        if (pos + 1 == n) continue;
+        ++pos;  // the escaped character is kept with its escape
+      }
+      end = pos + 1;
+      continue;
+    }
+    // kQuote
+    if (ch == quote) phase = kWord;
+    if (is_escape(ch) && quote != '\'') {
+      if (pos + 1 == n) {
+        phase = kWord;
+        continue;
+      }
+      ++pos;
+    }
+    end = pos + 1;
+  }
+  return true;
+}
+
 // BuildKit's parseWords for ENV, LABEL and ARG: split on whitespace outside quotes, keeping quotes
 // and escapes.
 std::vector<std::string> ParseWords(absl::string_view rest, char32_t escape) {
+  std::vector<absl::string_view> slices;
+  if (ParseWordsAscii(rest, escape, &slices)) {
+    return std::vector<std::string>(slices.begin(), slices.end());
+  }
   enum { kSpaces, kWord, kQuote } phase = kSpaces;
   std::vector<std::string> words;
   std::string word;
@@ -273,7 +337,12 @@ struct LineResult {
 
 absl::Status ParseNameVal(absl::string_view rest, const char* key, char32_t escape,
                           LineResult* out) {
-  std::vector<std::string> words = ParseWords(rest, escape);
+  std::vector<absl::string_view> words;
+  std::vector<std::string> owned;  // the words when they are not slices of `rest`
+  if (!ParseWordsAscii(rest, escape, &words)) {
+    owned = ParseWords(rest, escape);
+    words.assign(owned.begin(), owned.end());
+  }
   if (words.empty()) return absl::OkStatus();
   if (!absl::StrContains(words[0], '=')) {
     std::vector<std::string> parts = SplitWhitespace(rest, 2);
@@ -283,16 +352,17 @@ absl::Status ParseNameVal(absl::string_view rest, const char* key, char32_t esca
     out->args = {parts[0], parts[1], ""};
     return absl::OkStatus();
   }
-  for (const std::string& w : words) {
+  out->args.reserve(3 * words.size());
+  for (absl::string_view w : words) {
     size_t eq = w.find('=');
-    if (eq == std::string::npos) {
+    if (eq == absl::string_view::npos) {
       return absl::InvalidArgumentError(absl::StrCat("Syntax error - can't find = in ",
                                                      shell::GoQuote(w),
                                                      ". Must be of the form: name=value"));
     }
-    out->args.push_back(w.substr(0, eq));
-    out->args.push_back(w.substr(eq + 1));
-    out->args.push_back("=");
+    out->args.emplace_back(w.substr(0, eq));
+    out->args.emplace_back(w.substr(eq + 1));
+    out->args.emplace_back("=");
   }
   return absl::OkStatus();
 }
