@@ -79,6 +79,7 @@ int RunGraph(const std::vector<std::string>& args) {
   // Neither the AST nor the typed instructions are needed afterwards: their strings move on.
   absl::StatusOr<builder::instructions::Dockerfile> df =
       builder::instructions::Load(std::move(*ast), load);
+  *ast = builder::dockerfile::Ast();  // free what is left of it: the graph reuses the memory
   if (!df.ok()) return ReportError("graph", df.status());
 
   builder::graph::GraphOptions graph_options;
