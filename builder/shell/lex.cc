@@ -195,10 +195,11 @@ class Worker {
     if (!runes_.empty() && runes_[0] == 0xFEFF) pos_ = 1;
   }
 
-  absl::Status Run(ProcessResult* out) {
+  // `split`: also fill out->words (the expansion split into words).
+  absl::Status Run(ProcessResult* out, bool split) {
     std::string word;
     std::vector<std::string> words;
-    absl::Status s = ProcessStopOn(kEof, raw_escapes_, &word, &words);
+    absl::Status s = ProcessStopOn(kEof, raw_escapes_, &word, split ? &words : nullptr);
     if (!s.ok()) return s;
     out->word = std::move(word);
     out->words = std::move(words);
@@ -233,7 +234,8 @@ class Worker {
   absl::Status ProcessStopOnImpl(char32_t stop, std::string* result_out,
                                  std::vector<std::string>* words_out) {
     std::string result;
-    Words words;
+    Words words;  // only kept up to date when the caller wants them (words_out)
+    const bool split = words_out != nullptr;
     while (Peek() != kEof) {
       char32_t ch = Peek();
       if (stop != kEof && ch == stop) {
@@ -250,6 +252,7 @@ class Worker {
                                       : ProcessDoubleQuote(&tmp);
         if (!s.ok()) return s;
         result += tmp;
+        if (!split) continue;
         if (ch == '$') {
           words.AddString(tmp);
         } else {
@@ -260,13 +263,13 @@ class Worker {
       ch = Next();
       if (ch == opt_.escape) {
         if (raw_escapes_) {
-          words.AddRawChar(ch);
+          if (split) words.AddRawChar(ch);
           AppendRune(&result, ch);
         }
         ch = Next();
         if (ch == kEof) break;
-        words.AddRawChar(ch);
-      } else {
+        if (split) words.AddRawChar(ch);
+      } else if (split) {
         words.AddChar(ch);
       }
       AppendRune(&result, ch);
@@ -600,8 +603,22 @@ bool IsPlainWord(absl::string_view word, char32_t escape) {
 bool Lexer::IsPlain(absl::string_view word) const { return IsPlainWord(word, options_.escape); }
 
 absl::StatusOr<ProcessResult> Lexer::Process(absl::string_view word, const EnvGetter& env) const {
+  return Process(word, env, /*split=*/true);
+}
+
+absl::StatusOr<ProcessResult> Lexer::ProcessUnsplit(absl::string_view word,
+                                                    const EnvGetter& env) const {
+  return Process(word, env, /*split=*/false);
+}
+
+absl::StatusOr<ProcessResult> Lexer::Process(absl::string_view word, const EnvGetter& env,
+                                             bool split) const {
   ProcessResult result;
   if (IsPlainWord(word, options_.escape)) {
+    if (!split) {
+      result.word = std::string(word);
+      return result;
+    }
     // What the worker would produce: the word itself, split on (ASCII) white space.
     result.word = std::string(word);
     size_t i = 0;
@@ -614,7 +631,7 @@ absl::StatusOr<ProcessResult> Lexer::Process(absl::string_view word, const EnvGe
     return result;
   }
   Worker worker(options_, word, env);
-  absl::Status s = worker.Run(&result);
+  absl::Status s = worker.Run(&result, split);
   if (!s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("failed to process \"", word, "\": ", s.message()));
   }
@@ -622,8 +639,7 @@ absl::StatusOr<ProcessResult> Lexer::Process(absl::string_view word, const EnvGe
 }
 
 absl::StatusOr<std::string> Lexer::ProcessWord(absl::string_view word, const EnvGetter& env) const {
-  if (IsPlainWord(word, options_.escape)) return std::string(word);
-  absl::StatusOr<ProcessResult> r = Process(word, env);
+  absl::StatusOr<ProcessResult> r = Process(word, env, /*split=*/false);
   if (!r.ok()) return r.status();
   return std::move(r->word);
 }
