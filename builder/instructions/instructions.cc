@@ -50,15 +50,26 @@ std::string JsonArray(const std::vector<std::string>& v) {
   return "[" + absl::StrJoin(q, ",") + "]";
 }
 
-// Quotes a word for the canonical text only when needed.
-std::string Word(absl::string_view s) {
-  if (s.empty()) return "\"\"";
+// Appends `s` to `out`, quoted for the canonical text only when needed.
+void AppendWord(absl::string_view s, std::string* out) {
+  if (s.empty()) {
+    out->append("\"\"");
+    return;
+  }
   for (char c : s) {
     if (c == ' ' || c == '\t' || c == '"' || c == '\\' || c == '\n' || c == '\'') {
-      return JsonQuote(s);
+      out->append(JsonQuote(s));
+      return;
     }
   }
-  return std::string(s);
+  out->append(s.data(), s.size());
+}
+
+// Quotes a word for the canonical text only when needed.
+std::string Word(absl::string_view s) {
+  std::string out;
+  AppendWord(s, &out);
+  return out;
 }
 
 // --------------------------------------------------------------------------------------------
@@ -240,7 +251,7 @@ absl::StatusOr<std::string> Expand(Ctx& ctx, const Scope& scope, const std::stri
                                    std::map<std::string, std::string>* used) {
   // Most words have nothing to expand: no lookup, no word splitting, nothing to record.
   if (ctx.lexer.IsPlain(word)) return word;
-  absl::StatusOr<shell::ProcessResult> r = ctx.lexer.Process(word, scope);
+  absl::StatusOr<shell::ProcessResult> r = ctx.lexer.ProcessUnsplit(word, scope);
   if (!r.ok()) return r.status();
   scope.NoteArgs(r->matched, used);
   return std::move(r->word);
@@ -757,15 +768,21 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, absl::string_view k, Scope*
     RETURN_IF_ERROR(flags.Parse(n.flags));
     if (n.args.empty()) return Err(absl::StrCat(out->name, " requires at least one argument"));
     std::vector<KeyValue> kvs;
-    std::vector<std::string> text;
+    kvs.reserve(n.args.size() / 3);
+    // `NAME k=v k2=v2`, written in place.
+    std::string& text = out->expanded;
+    text = out->name;
+    text.push_back(' ');
     for (size_t i = 0; i + 2 < n.args.size(); i += 3) {
       ASSIGN_OR_RETURN(std::string key, Expand(ctx, *scope, n.args[i], &used));
       ASSIGN_OR_RETURN(std::string value, Expand(ctx, *scope, n.args[i + 1], &used));
       if (key.empty()) return Err(absl::StrCat(out->name, " names can not be blank"));
-      kvs.push_back({key, value});
-      text.push_back(Word(key) + "=" + Word(value));
+      if (i > 0) text.push_back(' ');
+      AppendWord(key, &text);
+      text.push_back('=');
+      AppendWord(value, &text);
+      kvs.push_back({std::move(key), std::move(value)});
     }
-    out->expanded = absl::StrCat(out->name, " ", absl::StrJoin(text, " "));
     if (k == "env") {
       for (const KeyValue& kv : kvs) scope->env[kv.key] = kv.value;
       out->payload = EnvCmd{std::move(kvs)};
@@ -856,7 +873,8 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, absl::string_view k, Scope*
           shell::LexOptions raw = ctx.lexer.options();
           raw.raw_quotes = true;
           raw.raw_escapes = true;
-          absl::StatusOr<shell::ProcessResult> r = shell::Lexer(raw).Process(h.content, *scope);
+          absl::StatusOr<shell::ProcessResult> r =
+              shell::Lexer(raw).ProcessUnsplit(h.content, *scope);
           if (!r.ok()) return r.status();
           scope->NoteArgs(r->matched, &used);
           h.content = std::move(r->word);
