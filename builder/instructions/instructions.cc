@@ -257,6 +257,33 @@ absl::StatusOr<std::string> Expand(Ctx& ctx, const Scope& scope, const std::stri
   return std::move(r->word);
 }
 
+// Expand for FROM lines, which all see the global scope. That scope is complete by the first FROM
+// (ARGs after it belong to stages), so each distinct word is expanded once and the result, with
+// the build args it read, is replayed for the next FROM that has it (`FROM ${BASE} AS ...` in
+// every stage of a big Dockerfile).
+class FromExpander {
+ public:
+  absl::StatusOr<std::string> Expand(Ctx& ctx, const Scope& global, const std::string& word,
+                                     std::map<std::string, std::string>* used) {
+    auto it = cache_.find(word);
+    if (it == cache_.end()) {
+      std::map<std::string, std::string> read;
+      absl::StatusOr<std::string> r = builder::instructions::Expand(ctx, global, word, &read);
+      if (!r.ok()) return r.status();  // the Load fails: nothing to remember
+      it = cache_.emplace(word, Entry{*std::move(r), std::move(read)}).first;
+    }
+    for (const auto& kv : it->second.read) (*used)[kv.first] = kv.second;
+    return it->second.value;
+  }
+
+ private:
+  struct Entry {
+    std::string value;
+    std::map<std::string, std::string> read;  // the build args the expansion read
+  };
+  absl::flat_hash_map<std::string, Entry> cache_;
+};
+
 absl::StatusOr<std::vector<std::string>> ExpandWords(Ctx& ctx, const Scope& scope,
                                                      const std::string& word,
                                                      std::map<std::string, std::string>* used) {
@@ -1076,6 +1103,7 @@ absl::StatusOr<Dockerfile> LoadImpl(const dockerfile::Ast& ast, const LoadOption
                                             "BUILDARCH",      "BUILDVARIANT"};
 
   Dockerfile df;
+  FromExpander from_expander;  // FROM lines' expansions in the (by then complete) global scope
   Scope stage_scope;
   Stage* stage = nullptr;
   // Stage names -> index, for duplicate names and FROM <stage> (names are unique).
@@ -1111,7 +1139,8 @@ absl::StatusOr<Dockerfile> LoadImpl(const dockerfile::Ast& ast, const LoadOption
       cmd.end_line = n.end_line;
       MoveOrCopy(Stealable(ctx, n), n, &Node::original, &cmd.original);
       FromCmd from;
-      absl::StatusOr<std::string> base = Expand(ctx, global, n.args[0], &cmd.args_used);
+      absl::StatusOr<std::string> base =
+          from_expander.Expand(ctx, global, n.args[0], &cmd.args_used);
       if (!base.ok()) return located(n, base.status());
       if (base->empty()) {
         return located(n, Err(absl::StrCat("base name (", n.args[0], ") should not be blank")));
@@ -1132,7 +1161,7 @@ absl::StatusOr<Dockerfile> LoadImpl(const dockerfile::Ast& ast, const LoadOption
       }
       if (flags.Has("platform")) {
         absl::StatusOr<std::string> p =
-            Expand(ctx, global, flags.String("platform"), &cmd.args_used);
+            from_expander.Expand(ctx, global, flags.String("platform"), &cmd.args_used);
         if (!p.ok()) return located(n, p.status());
         absl::StatusOr<Platform> parsed = ParsePlatform(*p);
         if (!parsed.ok()) return located(n, parsed.status());

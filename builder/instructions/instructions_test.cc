@@ -33,6 +33,26 @@ TEST(ArgScopingTest, GlobalArgOnlyInFrom) {
   EXPECT_THAT(df.stages[0].commands[0].args_used, ElementsAre(Pair("V", "3.18")));
 }
 
+TEST(ArgScopingTest, EveryFromRecordsTheGlobalArgsItRead) {
+  // The second and third FROM reuse the first one's expansion of the same words.
+  LoadOptions opts;
+  opts.build_args = {{"P", "linux/arm64"}};
+  ASSERT_OK_AND_ASSIGN(Dockerfile df,
+                       LoadText("ARG B=alpine:3.19\nARG P\nFROM --platform=$P $B AS a\n"
+                                "FROM --platform=$P $B AS b\nFROM $B\nFROM ${B}-x\n",
+                                opts));
+  ASSERT_EQ(df.stages.size(), 4u);
+  for (int i : {0, 1}) {
+    EXPECT_EQ(df.stages[i].base_name, "alpine:3.19");
+    EXPECT_EQ(df.stages[i].platform, "linux/arm64");
+    EXPECT_THAT(df.stages[i].commands[0].args_used,
+                ElementsAre(Pair("B", "alpine:3.19"), Pair("P", "linux/arm64")));
+  }
+  EXPECT_THAT(df.stages[2].commands[0].args_used, ElementsAre(Pair("B", "alpine:3.19")));
+  EXPECT_EQ(df.stages[3].base_name, "alpine:3.19-x");
+  EXPECT_THAT(df.stages[3].commands[0].args_used, ElementsAre(Pair("B", "alpine:3.19")));
+}
+
 TEST(CopyHeredocTest, UnquotedDelimiterExpandsVariablesAndKeepsQuotes) {
   ASSERT_OK_AND_ASSIGN(Dockerfile df,
                        LoadText("FROM x\nARG NAME=world\n"
