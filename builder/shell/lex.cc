@@ -189,10 +189,13 @@ std::string ExpandTemplate(const std::string& tmpl, const std::string& match) {
 class Worker {
  public:
   Worker(const LexOptions& options, absl::string_view input, const EnvGetter& env)
-      : opt_(options), env_(env), raw_escapes_(options.raw_escapes) {
-    runes_ = DecodeRunes(input);
+      : opt_(options), env_(env), raw_escapes_(options.raw_escapes), input_(input) {
     // Go's text/scanner skips a byte-order mark at the very start.
-    if (!runes_.empty() && runes_[0] == 0xFEFF) pos_ = 1;
+    if (!input_.empty()) {
+      char32_t first;
+      int width = DecodeRune(input_, 0, &first);
+      if (first == 0xFEFF) pos_ = width;
+    }
   }
 
   // `split`: also fill out->words (the expansion split into words).
@@ -209,8 +212,20 @@ class Worker {
   }
 
  private:
-  char32_t Peek() const { return pos_ < runes_.size() ? runes_[pos_] : kEof; }
-  char32_t Next() { return pos_ < runes_.size() ? runes_[pos_++] : kEof; }
+  // The input is read as runes (Go's []rune(s): an invalid byte is one U+FFFD), decoded as they
+  // are reached rather than all up front.
+  char32_t Peek() const {
+    if (pos_ >= input_.size()) return kEof;
+    char32_t r;
+    DecodeRune(input_, pos_, &r);
+    return r;
+  }
+  char32_t Next() {
+    if (pos_ >= input_.size()) return kEof;
+    char32_t r;
+    pos_ += DecodeRune(input_, pos_, &r);
+    return r;
+  }
 
   bool GetEnv(const std::string& name, std::string* value) {
     if (env_.Get(name, value)) {
@@ -559,8 +574,8 @@ class Worker {
   const LexOptions& opt_;
   const EnvGetter& env_;
   bool raw_escapes_;
-  std::vector<char32_t> runes_;
-  size_t pos_ = 0;
+  absl::string_view input_;  // not owned: Process's argument
+  size_t pos_ = 0;           // byte offset of the next rune
   std::set<std::string> matched_, unmatched_;
 };
 
