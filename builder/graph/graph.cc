@@ -474,6 +474,11 @@ absl::Status BuildGraphInto(const ins::Dockerfile& df, const GraphOptions& optio
     }
     last_node[s.index] = parent_id;
     if (parent_key != nullptr) last_key[s.index] = *parent_key;
+    if (steal) {
+      // Nothing reads this stage's commands again (stage references use names and indexes):
+      // free them now, so that the next stages' nodes reuse the memory instead of new pages.
+      std::vector<ins::Command>().swap(const_cast<ins::Stage&>(s).commands);
+    }
   }
   return absl::OkStatus();
 }

@@ -43,7 +43,8 @@ absl::StatusOr<Graph> BuildGraph(const instructions::Dockerfile& df, const Graph
 absl::StatusOr<Graph*> BuildGraph(const instructions::Dockerfile& df, const GraphOptions& options,
                                   google::protobuf::Arena* arena);
 // The same, for a caller with no further use for `df`: each command's `expanded` and `original`
-// text is moved into its node instead of copied (`df` is left valid but unspecified).
+// text is moved into its node instead of copied, and each stage's commands are freed once its
+// nodes are built, so later nodes reuse that memory (`df` is left valid but unspecified).
 absl::StatusOr<Graph*> BuildGraph(instructions::Dockerfile&& df, const GraphOptions& options,
                                   google::protobuf::Arena* arena);
 // Arena block sizes for a graph: 8 KiB first, growing to 64 KiB (protobuf's default stops at
