@@ -81,8 +81,9 @@ struct FlagSpec {
   FlagKind kind;
 };
 
-// The flags one instruction accepts and the values it was given. Small and allocation-free
-// unless values are given: every instruction builds one.
+// The flags one instruction accepts and the values it was given. Every instruction builds one and
+// most are given no flags, so the values exist only once a flag is seen (until then lookups are
+// answered without searching).
 class Flags {
  public:
   Flags(absl::string_view instruction, absl::Span<const FlagSpec> spec)
@@ -107,6 +108,7 @@ class Flags {
             absl::StrCat("unknown flag: --", name, " (", instruction_, " accepts ",
                          Accepted(), ")"));
       }
+      if (values_.empty()) values_.resize(n_);
       Value& val = values_[index];
       FlagKind kind = spec_[index].kind;
       if (kind == FlagKind::kBool) {
@@ -168,6 +170,7 @@ class Flags {
     return -1;
   }
   const Value* Find(absl::string_view name) const {
+    if (values_.empty()) return nullptr;  // no flag given
     int i = Index(name);
     return i < 0 ? nullptr : &values_[i];
   }
@@ -180,7 +183,7 @@ class Flags {
   absl::string_view instruction_;
   size_t n_;
   std::array<FlagSpec, kMax> spec_;
-  std::array<Value, kMax> values_;
+  std::vector<Value> values_;  // n_ of them once a flag is given, else empty
 };
 
 // --------------------------------------------------------------------------------------------
@@ -728,8 +731,8 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, absl::string_view k, Scope*
     Flags flags("RUN", {{"mount", FlagKind::kList}, {"network", FlagKind::kString},
                         {"security", FlagKind::kString}});
     RETURN_IF_ERROR(flags.Parse(n.flags));
-    RunCmd run;
     if (n.args.empty() && n.heredocs.empty()) return Err("RUN requires at least one argument");
+    RunCmd& run = out->payload.emplace<RunCmd>();  // built in place
     MoveOrCopy(own, n, &Node::args, &run.command);
     run.prepend_shell = !n.json;
     MoveOrCopy(own, n, &Node::heredocs, &run.files);
@@ -764,7 +767,6 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, absl::string_view k, Scope*
     for (const auto& h : run.files) {
       absl::StrAppend(&out->expanded, "\n", h.content, h.name);
     }
-    out->payload = std::move(run);
     return absl::OkStatus();
   }
   if (k == "cmd" || k == "entrypoint") {
@@ -1115,16 +1117,18 @@ absl::StatusOr<Dockerfile> LoadImpl(const dockerfile::Ast& ast, const LoadOption
     if (stage != nullptr) stage->env = std::move(stage_scope.env);
   };
   std::vector<std::string> lower(ast.children.size());
+  std::vector<bool> is_from(ast.children.size());
   size_t n_stages = 0;
   for (size_t i = 0; i < ast.children.size(); ++i) {
     lower[i] = ast.children[i].Lower();
-    if (lower[i] == "from") ++n_stages;
+    is_from[i] = lower[i] == "from";
+    n_stages += is_from[i];
   }
   df.stages.reserve(n_stages);
   for (size_t node_index = 0; node_index < ast.children.size(); ++node_index) {
     const Node& n = ast.children[node_index];
-    const std::string& k = lower[node_index];
-    if (k == "from") {
+    const absl::string_view k = lower[node_index];
+    if (is_from[node_index]) {
       Flags flags("FROM", {{"platform", FlagKind::kString}});
       absl::Status fs = flags.Parse(n.flags);
       if (!fs.ok()) return located(n, fs);
@@ -1191,7 +1195,7 @@ absl::StatusOr<Dockerfile> LoadImpl(const dockerfile::Ast& ast, const LoadOption
       cmd.payload = std::move(from);
       size_t n_commands = 1;
       while (node_index + n_commands < ast.children.size() &&
-             lower[node_index + n_commands] != "from") {
+             !is_from[node_index + n_commands]) {
         ++n_commands;
       }
       s.commands.reserve(n_commands);
