@@ -14,8 +14,8 @@
 
 #include "absl/status/statusor.h"
 #include "builder/graph/graph.pb.h"
-#include "google/protobuf/arena.h"
 #include "builder/instructions/instructions.h"
+#include "google/protobuf/arena.h"
 
 namespace builder::graph {
 
@@ -48,9 +48,9 @@ absl::StatusOr<Graph*> BuildGraph(const instructions::Dockerfile& df, const Grap
 absl::StatusOr<Graph*> BuildGraph(instructions::Dockerfile&& df, const GraphOptions& options,
                                   google::protobuf::Arena* arena);
 // Arena block sizes for a graph: 8 KiB first, growing to 64 KiB (protobuf's default stops at
-// 8 KiB: hundreds of blocks for a graph of a few MB). Not larger: blocks above glibc's mmap/trim
-// thresholds come back from the kernel as fresh pages each time (467 page faults per 4,200-node
-// graph with 256 KiB blocks against 214 with 64 KiB, when the heap has been used before).
+// 8 KiB: hundreds of blocks for a graph of a few MB). Not larger: glibc serves big blocks with
+// fresh pages from the kernel each time instead of reusing freed heap (with 256 KiB blocks a
+// 4,200-node graph took 467 page faults on a used heap, with 64 KiB 214).
 google::protobuf::ArenaOptions GraphArenaOptions();
 
 // Renderings for `slipway graph --format text|json|dot`.
