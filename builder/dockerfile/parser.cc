@@ -205,9 +205,73 @@ absl::string_view ExtractFlags(absl::string_view line, std::vector<std::string>*
   return "";
 }
 
+// ParseWords (below) for ASCII text. Quotes and escapes are kept, so each word is a slice of
+// `rest` (only a final escape character is dropped, and only at the very end): no rune decoding or
+// per-byte appends. Returns false, adding nothing, if `rest` has a non-ASCII byte (which
+// ParseWords may rewrite: invalid UTF-8 becomes U+FFFD).
+bool ParseWordsAscii(absl::string_view rest, char32_t escape,
+                     std::vector<absl::string_view>* words) {
+  for (char c : rest) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  enum { kSpaces, kWord, kQuote } phase = kSpaces;
+  const size_t n = rest.size();
+  char quote = 0;
+  bool blank_ok = false;
+  size_t begin = 0, end = 0;  // the current word: rest[begin, end)
+  auto is_escape = [escape](char c) { return static_cast<unsigned char>(c) == escape; };
+  for (size_t pos = 0; pos <= n; ++pos) {
+    char ch = pos < n ? rest[pos] : '\0';
+    if (phase == kSpaces) {
+      if (pos == n) break;
+      if (IsSpace(static_cast<unsigned char>(ch))) continue;
+      phase = kWord;
+      begin = end = pos;
+    }
+    if (pos == n) {  // in a word or a quote
+      if (blank_ok || end > begin) words->push_back(rest.substr(begin, end - begin));
+      break;
+    }
+    if (phase == kWord) {
+      if (IsSpace(static_cast<unsigned char>(ch))) {
+        phase = kSpaces;
+        if (blank_ok || end > begin) words->push_back(rest.substr(begin, end - begin));
+        blank_ok = false;
+        continue;
+      }
+      if (ch == '\'' || ch == '"') {
+        quote = ch;
+        blank_ok = true;
+        phase = kQuote;
+      }
+      if (is_escape(ch)) {
+        if (pos + 1 == n) continue;
+        ++pos;  // the escaped character is kept with its escape
+      }
+      end = pos + 1;
+      continue;
+    }
+    // kQuote
+    if (ch == quote) phase = kWord;
+    if (is_escape(ch) && quote != '\'') {
+      if (pos + 1 == n) {
+        phase = kWord;
+        continue;
+      }
+      ++pos;
+    }
+    end = pos + 1;
+  }
+  return true;
+}
+
 // BuildKit's parseWords for ENV, LABEL and ARG: split on whitespace outside quotes, keeping quotes
 // and escapes.
 std::vector<std::string> ParseWords(absl::string_view rest, char32_t escape) {
+  std::vector<absl::string_view> slices;
+  if (ParseWordsAscii(rest, escape, &slices)) {
+    return std::vector<std::string>(slices.begin(), slices.end());
+  }
   enum { kSpaces, kWord, kQuote } phase = kSpaces;
   std::vector<std::string> words;
   std::string word;
@@ -273,7 +337,12 @@ struct LineResult {
 
 absl::Status ParseNameVal(absl::string_view rest, const char* key, char32_t escape,
                           LineResult* out) {
-  std::vector<std::string> words = ParseWords(rest, escape);
+  std::vector<absl::string_view> words;
+  std::vector<std::string> owned;  // the words when they are not slices of `rest`
+  if (!ParseWordsAscii(rest, escape, &words)) {
+    owned = ParseWords(rest, escape);
+    words.assign(owned.begin(), owned.end());
+  }
   if (words.empty()) return absl::OkStatus();
   if (!absl::StrContains(words[0], '=')) {
     std::vector<std::string> parts = SplitWhitespace(rest, 2);
@@ -283,16 +352,17 @@ absl::Status ParseNameVal(absl::string_view rest, const char* key, char32_t esca
     out->args = {parts[0], parts[1], ""};
     return absl::OkStatus();
   }
-  for (const std::string& w : words) {
+  out->args.reserve(3 * words.size());
+  for (absl::string_view w : words) {
     size_t eq = w.find('=');
-    if (eq == std::string::npos) {
+    if (eq == absl::string_view::npos) {
       return absl::InvalidArgumentError(absl::StrCat("Syntax error - can't find = in ",
                                                      shell::GoQuote(w),
                                                      ". Must be of the form: name=value"));
     }
-    out->args.push_back(w.substr(0, eq));
-    out->args.push_back(w.substr(eq + 1));
-    out->args.push_back("=");
+    out->args.emplace_back(w.substr(0, eq));
+    out->args.emplace_back(w.substr(eq + 1));
+    out->args.emplace_back("=");
   }
   return absl::OkStatus();
 }
@@ -335,9 +405,12 @@ absl::Status ParseMaybeJsonToList(absl::string_view rest, LineResult* out) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Node> NodeFromLine(absl::string_view line, const Directives& d, int depth);
+// Parses one logical line into `node` (empty on entry). `lower` (if not null) receives the
+// keyword, lower-cased.
+absl::Status NodeFromLine(absl::string_view line, const Directives& d, int depth, Node* node,
+                          std::string* lower = nullptr);
 
-absl::Status Dispatch(const std::string& cmd, absl::string_view rest, const Directives& d,
+absl::Status Dispatch(absl::string_view cmd, absl::string_view rest, const Directives& d,
                       int depth, LineResult* out) {
   if (cmd == "add" || cmd == "copy" || cmd == "volume") return ParseMaybeJsonToList(rest, out);
   if (cmd == "cmd" || cmd == "entrypoint" || cmd == "run" || cmd == "shell") {
@@ -376,10 +449,7 @@ absl::Status Dispatch(const std::string& cmd, absl::string_view rest, const Dire
     if (depth >= kMaxOnbuildDepth) {
       return absl::InvalidArgumentError("ONBUILD nested too deeply");
     }
-    absl::StatusOr<Node> child = NodeFromLine(rest, d, depth + 1);
-    if (!child.ok()) return child.status();
-    out->sub.push_back(std::move(*child));
-    return absl::OkStatus();
+    return NodeFromLine(rest, d, depth + 1, &out->sub.emplace_back());
   }
   // Unknown instruction: BuildKit's parser keeps it with one empty argument; the instruction layer
   // reports it (with a suggestion).
@@ -387,8 +457,9 @@ absl::Status Dispatch(const std::string& cmd, absl::string_view rest, const Dire
   return absl::OkStatus();
 }
 
-absl::StatusOr<Node> NodeFromLine(absl::string_view line, const Directives& d, int depth) {
-  Node node;
+absl::Status NodeFromLine(absl::string_view line, const Directives& d, int depth, Node* out,
+                          std::string* lower) {
+  Node& node = *out;
   // SplitWhitespace(TrimSpace(line), 2) without the copies: the keyword, then the rest after the
   // first run of white space.
   absl::string_view t = shell::TrimSpace(line);
@@ -403,20 +474,27 @@ absl::StatusOr<Node> NodeFromLine(absl::string_view line, const Directives& d, i
   }
   absl::string_view args = shell::TrimSpace(rest);
   LineResult r;
-  absl::Status s = Dispatch(node.Lower(), args, d, depth, &r);
+  std::string cmd = node.Lower();
+  absl::Status s = Dispatch(cmd, args, d, depth, &r);
   if (!s.ok()) return s;
+  if (lower != nullptr) *lower = std::move(cmd);
   node.args = std::move(r.args);
   node.sub = std::move(r.sub);
   node.json = r.json;
   node.original = std::string(line);
-  return node;
+  return absl::OkStatus();
 }
 
-bool CanContainHeredoc(const Node& node) {
+// `lower` is node.Lower().
+bool CanContainHeredoc(const Node& node, absl::string_view lower) {
   const Node* n = &node;
-  if (n->Lower() == "onbuild" && !n->sub.empty()) n = &n->sub[0];
-  std::string k = n->Lower();
-  if (k != "add" && k != "copy" && k != "run") return false;
+  std::string sub_lower;
+  if (lower == "onbuild" && !n->sub.empty()) {
+    n = &n->sub[0];
+    sub_lower = n->Lower();
+    lower = sub_lower;
+  }
+  if (lower != "add" && lower != "copy" && lower != "run") return false;
   return !n->json;
 }
 
@@ -555,6 +633,9 @@ absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options
   Directives d;
   std::vector<std::string> comments;
   std::string joined;  // scratch for lines with continuations
+  std::string lower;   // scratch: the current instruction's keyword, lower-cased
+  // At most one instruction per physical line: no reallocation (and moving of nodes) as it grows.
+  ast.children.reserve(lines.size());
   size_t next = 0;
   int current_line = 0;
   auto too_long = [&](absl::string_view l) { return l.size() > kMaxLine; };
@@ -608,10 +689,12 @@ absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options
                                           ": empty continuation line found in: ", line));
     }
 
-    absl::StatusOr<Node> child = NodeFromLine(line, d, 0);
-    if (!child.ok()) return LocatedError(file, start_line, child.status().message());
+    // Built in place (the vector has room: reserved above).
+    Node* child = &ast.children.emplace_back();
+    absl::Status ns = NodeFromLine(line, d, 0, child, &lower);
+    if (!ns.ok()) return LocatedError(file, start_line, ns.message());
 
-    if (CanContainHeredoc(*child)) {
+    if (CanContainHeredoc(*child, lower)) {
       absl::StatusOr<std::vector<Heredoc>> heredocs = HeredocsFromLine(line);
       if (!heredocs.ok()) return LocatedError(file, start_line, heredocs.status().message());
       for (Heredoc& h : *heredocs) {
@@ -643,7 +726,6 @@ absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options
     comments.clear();
     if (ast.start_line < 0) ast.start_line = start_line;
     ast.end_line = current_line;
-    ast.children.push_back(std::move(*child));
   }
   if (ast.start_line < 0) {
     return LocatedError(file, std::max(current_line, 1), "file with no instructions");

@@ -1,9 +1,11 @@
 #include "builder/graph/graph.h"
 
+#include "absl/strings/str_join.h"
 #include "base/testing/status_matchers.h"
 #include "builder/dockerfile/parser.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "oci/digest.h"
 
@@ -89,6 +91,38 @@ TEST(GraphTest, CacheInputs) {
   EXPECT_THAT(copy.cache().context_paths(), ElementsAre("."));
   EXPECT_EQ(copy.cache().parent_key(), g.nodes(g.stages(1).nodes(0)).cache().key());
   EXPECT_TRUE(copy.creates_layer());
+}
+
+TEST(GraphTest, StageWithOnlyFromPassesItsBaseStageEnvOn) {
+  // b is only `FROM a AS b`; c must still expand $E with a's ENV, in its cache inputs and key.
+  ASSERT_OK_AND_ASSIGN(Graph g, GraphOf("FROM alpine AS a\nENV E=from-a\n"
+                                        "FROM a AS b\n"
+                                        "FROM b AS c\nWORKDIR /$E\n"));
+  ASSERT_EQ(g.stages_size(), 3);
+  const Node& workdir = g.nodes(g.stages(2).nodes(1));
+  EXPECT_EQ(workdir.expanded(), "WORKDIR /from-a");
+  EXPECT_EQ(workdir.cache().instruction(), "WORKDIR /from-a");
+}
+
+TEST(GraphTest, ArenaAndMovedInputsGiveTheSameGraph) {
+  GraphOptions opts;
+  opts.context_hasher = [](const std::vector<std::string>& paths) -> absl::StatusOr<std::string> {
+    return "sha256:" + absl::StrJoin(paths, ",");
+  };
+  ASSERT_OK_AND_ASSIGN(Graph heap, GraphOf(kMulti, opts));
+  ASSERT_OK_AND_ASSIGN(dockerfile::Ast ast, dockerfile::Parse(kMulti));
+  ASSERT_OK_AND_ASSIGN(instructions::Dockerfile df, instructions::Load(ast));
+  google::protobuf::Arena arena(GraphArenaOptions());
+  ASSERT_OK_AND_ASSIGN(Graph * on_arena, BuildGraph(df, opts, &arena));
+  EXPECT_EQ(on_arena->GetArena(), &arena);
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(heap, *on_arena));
+  ASSERT_OK_AND_ASSIGN(Graph * moved, BuildGraph(std::move(df), opts, &arena));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(heap, *moved));
+  EXPECT_EQ(moved->nodes(0).original(), "FROM golang:$GO AS deps");
+  opts.target = "nope";
+  ASSERT_OK_AND_ASSIGN(instructions::Dockerfile df2, instructions::Load(ast));
+  EXPECT_THAT(BuildGraph(df2, opts, &arena),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("target stage `nope`")));
 }
 
 TEST(GraphTest, KeysAreDeterministicAndChangeWithInputs) {

@@ -50,15 +50,26 @@ std::string JsonArray(const std::vector<std::string>& v) {
   return "[" + absl::StrJoin(q, ",") + "]";
 }
 
-// Quotes a word for the canonical text only when needed.
-std::string Word(absl::string_view s) {
-  if (s.empty()) return "\"\"";
+// Appends `s` to `out`, quoted for the canonical text only when needed.
+void AppendWord(absl::string_view s, std::string* out) {
+  if (s.empty()) {
+    out->append("\"\"");
+    return;
+  }
   for (char c : s) {
     if (c == ' ' || c == '\t' || c == '"' || c == '\\' || c == '\n' || c == '\'') {
-      return JsonQuote(s);
+      out->append(JsonQuote(s));
+      return;
     }
   }
-  return std::string(s);
+  out->append(s.data(), s.size());
+}
+
+// Quotes a word for the canonical text only when needed.
+std::string Word(absl::string_view s) {
+  std::string out;
+  AppendWord(s, &out);
+  return out;
 }
 
 // --------------------------------------------------------------------------------------------
@@ -70,8 +81,9 @@ struct FlagSpec {
   FlagKind kind;
 };
 
-// The flags one instruction accepts and the values it was given. Small and allocation-free
-// unless values are given: every instruction builds one.
+// The flags one instruction accepts and the values it was given. Every instruction builds one and
+// most are given no flags, so the values exist only once a flag is seen (until then lookups are
+// answered without searching).
 class Flags {
  public:
   Flags(absl::string_view instruction, absl::Span<const FlagSpec> spec)
@@ -96,6 +108,7 @@ class Flags {
             absl::StrCat("unknown flag: --", name, " (", instruction_, " accepts ",
                          Accepted(), ")"));
       }
+      if (values_.empty()) values_.resize(n_);
       Value& val = values_[index];
       FlagKind kind = spec_[index].kind;
       if (kind == FlagKind::kBool) {
@@ -157,6 +170,7 @@ class Flags {
     return -1;
   }
   const Value* Find(absl::string_view name) const {
+    if (values_.empty()) return nullptr;  // no flag given
     int i = Index(name);
     return i < 0 ? nullptr : &values_[i];
   }
@@ -169,7 +183,7 @@ class Flags {
   absl::string_view instruction_;
   size_t n_;
   std::array<FlagSpec, kMax> spec_;
-  std::array<Value, kMax> values_;
+  std::vector<Value> values_;  // n_ of them once a flag is given, else empty
 };
 
 // --------------------------------------------------------------------------------------------
@@ -214,15 +228,64 @@ struct Ctx {
   char32_t escape;
   shell::Lexer lexer;
   std::set<std::string> declared;  // every ARG name seen (for unused build args)
+  // Load(Ast&&): the caller gave the AST away, so strings the commands keep as they are
+  // (`original`, RUN/CMD/ENTRYPOINT arguments, RUN heredocs) are moved out of it, not copied.
+  bool steal = false;
 };
+
+// The node to move strings out of, or null when the AST must be left as it is (see Ctx::steal).
+// Load(Ast&&) owns a non-const AST, so casting the const away is sound there.
+Node* Stealable(const Ctx& ctx, const Node& n) {
+  return ctx.steal ? const_cast<Node*>(&n) : nullptr;
+}
+
+// `*to = own->*field` moved when `own` is not null, else copied from `n`. (A conditional
+// `own ? std::move(a) : b` would copy either way: its result is a const prvalue.)
+template <typename T>
+void MoveOrCopy(Node* own, const Node& n, T Node::*field, T* to) {
+  if (own != nullptr) {
+    *to = std::move(own->*field);
+  } else {
+    *to = n.*field;
+  }
+}
 
 absl::StatusOr<std::string> Expand(Ctx& ctx, const Scope& scope, const std::string& word,
                                    std::map<std::string, std::string>* used) {
-  absl::StatusOr<shell::ProcessResult> r = ctx.lexer.Process(word, scope);
+  // Most words have nothing to expand: no lookup, no word splitting, nothing to record.
+  if (ctx.lexer.IsPlain(word)) return word;
+  absl::StatusOr<shell::ProcessResult> r = ctx.lexer.ProcessUnsplit(word, scope);
   if (!r.ok()) return r.status();
   scope.NoteArgs(r->matched, used);
   return std::move(r->word);
 }
+
+// Expand for FROM lines, which all see the global scope. That scope is complete by the first FROM
+// (ARGs after it belong to stages), so each distinct word is expanded once and the result, with
+// the build args it read, is replayed for the next FROM that has it (`FROM ${BASE} AS ...` in
+// every stage of a big Dockerfile).
+class FromExpander {
+ public:
+  absl::StatusOr<std::string> Expand(Ctx& ctx, const Scope& global, const std::string& word,
+                                     std::map<std::string, std::string>* used) {
+    auto it = cache_.find(word);
+    if (it == cache_.end()) {
+      std::map<std::string, std::string> read;
+      absl::StatusOr<std::string> r = builder::instructions::Expand(ctx, global, word, &read);
+      if (!r.ok()) return r.status();  // the Load fails: nothing to remember
+      it = cache_.emplace(word, Entry{*std::move(r), std::move(read)}).first;
+    }
+    for (const auto& kv : it->second.read) (*used)[kv.first] = kv.second;
+    return it->second.value;
+  }
+
+ private:
+  struct Entry {
+    std::string value;
+    std::map<std::string, std::string> read;  // the build args the expansion read
+  };
+  absl::flat_hash_map<std::string, Entry> cache_;
+};
 
 absl::StatusOr<std::vector<std::string>> ExpandWords(Ctx& ctx, const Scope& scope,
                                                      const std::string& word,
@@ -635,7 +698,9 @@ int FindStage(const Dockerfile& df, absl::string_view name) {
 namespace {
 
 // Converts one instruction (inside a stage) to a Command, expanding with `scope` and updating it.
-absl::Status ConvertCommand(Ctx& ctx, const Node& n, Scope* scope, Command* out);
+// `k` is the node's keyword, lower-cased (Node::Lower()).
+absl::Status ConvertCommand(Ctx& ctx, const Node& n, absl::string_view k, Scope* scope,
+                            Command* out);
 
 absl::Status CheckOnbuild(const Node& n) {
   if (n.sub.empty()) return Err("ONBUILD requires at least one argument");
@@ -653,23 +718,24 @@ absl::Status CheckOnbuild(const Node& n) {
   return absl::OkStatus();
 }
 
-absl::Status ConvertCommand(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
-  const std::string k = n.Lower();
+absl::Status ConvertCommand(Ctx& ctx, const Node& n, absl::string_view k, Scope* scope,
+                            Command* out) {
   out->name = absl::AsciiStrToUpper(k);
   out->start_line = n.start_line;
   out->end_line = n.end_line;
-  out->original = n.original;
+  Node* own = Stealable(ctx, n);
+  MoveOrCopy(own, n, &Node::original, &out->original);
   auto& used = out->args_used;
 
   if (k == "run") {
     Flags flags("RUN", {{"mount", FlagKind::kList}, {"network", FlagKind::kString},
                         {"security", FlagKind::kString}});
     RETURN_IF_ERROR(flags.Parse(n.flags));
-    RunCmd run;
     if (n.args.empty() && n.heredocs.empty()) return Err("RUN requires at least one argument");
-    run.command = n.args;
+    RunCmd& run = out->payload.emplace<RunCmd>();  // built in place
+    MoveOrCopy(own, n, &Node::args, &run.command);
     run.prepend_shell = !n.json;
-    run.files = n.heredocs;
+    MoveOrCopy(own, n, &Node::heredocs, &run.files);
     std::vector<std::string> canon_flags;
     for (const std::string& raw : flags.List("mount")) {
       ASSIGN_OR_RETURN(std::string v, Expand(ctx, *scope, raw, &used));
@@ -695,12 +761,12 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, Scope* scope, Command* out)
     for (const auto& [name, value] : scope->args) {
       if (value.has_value() && !scope->env.count(name)) used[name] = *value;
     }
+    const std::vector<std::string>& args = run.command;  // n.args may have been moved there
     out->expanded = absl::StrCat("RUN", FlagText(canon_flags), " ",
-                                 n.json ? JsonArray(n.args) : (n.args.empty() ? "" : n.args[0]));
+                                 n.json ? JsonArray(args) : (args.empty() ? "" : args[0]));
     for (const auto& h : run.files) {
       absl::StrAppend(&out->expanded, "\n", h.content, h.name);
     }
-    out->payload = std::move(run);
     return absl::OkStatus();
   }
   if (k == "cmd" || k == "entrypoint") {
@@ -708,10 +774,12 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, Scope* scope, Command* out)
     RETURN_IF_ERROR(flags.Parse(n.flags));
     out->expanded = absl::StrCat(out->name, " ",
                                  n.json ? JsonArray(n.args) : (n.args.empty() ? "" : n.args[0]));
+    std::vector<std::string> command;
+    MoveOrCopy(own, n, &Node::args, &command);
     if (k == "cmd") {
-      out->payload = CmdCmd{n.args, !n.json};
+      out->payload = CmdCmd{std::move(command), !n.json};
     } else {
-      out->payload = EntrypointCmd{n.args, !n.json};
+      out->payload = EntrypointCmd{std::move(command), !n.json};
     }
     return absl::OkStatus();
   }
@@ -729,15 +797,21 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, Scope* scope, Command* out)
     RETURN_IF_ERROR(flags.Parse(n.flags));
     if (n.args.empty()) return Err(absl::StrCat(out->name, " requires at least one argument"));
     std::vector<KeyValue> kvs;
-    std::vector<std::string> text;
+    kvs.reserve(n.args.size() / 3);
+    // `NAME k=v k2=v2`, written in place.
+    std::string& text = out->expanded;
+    text = out->name;
+    text.push_back(' ');
     for (size_t i = 0; i + 2 < n.args.size(); i += 3) {
       ASSIGN_OR_RETURN(std::string key, Expand(ctx, *scope, n.args[i], &used));
       ASSIGN_OR_RETURN(std::string value, Expand(ctx, *scope, n.args[i + 1], &used));
       if (key.empty()) return Err(absl::StrCat(out->name, " names can not be blank"));
-      kvs.push_back({key, value});
-      text.push_back(Word(key) + "=" + Word(value));
+      if (i > 0) text.push_back(' ');
+      AppendWord(key, &text);
+      text.push_back('=');
+      AppendWord(value, &text);
+      kvs.push_back({std::move(key), std::move(value)});
     }
-    out->expanded = absl::StrCat(out->name, " ", absl::StrJoin(text, " "));
     if (k == "env") {
       for (const KeyValue& kv : kvs) scope->env[kv.key] = kv.value;
       out->payload = EnvCmd{std::move(kvs)};
@@ -828,7 +902,8 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, Scope* scope, Command* out)
           shell::LexOptions raw = ctx.lexer.options();
           raw.raw_quotes = true;
           raw.raw_escapes = true;
-          absl::StatusOr<shell::ProcessResult> r = shell::Lexer(raw).Process(h.content, *scope);
+          absl::StatusOr<shell::ProcessResult> r =
+              shell::Lexer(raw).ProcessUnsplit(h.content, *scope);
           if (!r.ok()) return r.status();
           scope->NoteArgs(r->matched, &used);
           h.content = std::move(r->word);
@@ -936,7 +1011,7 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, Scope* scope, Command* out)
     RETURN_IF_ERROR(flags.Parse(n.flags));
     RETURN_IF_ERROR(CheckOnbuild(n));
     // The trigger text after the keyword, as BuildKit stores it.
-    std::string expr(shell::TrimSpace(n.original));
+    std::string expr(shell::TrimSpace(out->original));
     size_t sp = 0;
     while (sp < expr.size() && !shell::IsSpace(static_cast<unsigned char>(expr[sp]))) ++sp;
     expr = std::string(shell::TrimSpace(absl::string_view(expr).substr(sp)));
@@ -1002,9 +1077,13 @@ bool ValidStageName(const std::string& name) {
 
 }  // namespace
 
-absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& options) {
+namespace {
+
+// Load, moving strings out of `ast` when `steal` (see Ctx::steal).
+absl::StatusOr<Dockerfile> LoadImpl(const dockerfile::Ast& ast, const LoadOptions& options,
+                                    bool steal) {
   const std::string& file = ast.file_name.empty() ? std::string("Dockerfile") : ast.file_name;
-  Ctx ctx{options, file, ast.escape, shell::Lexer(shell::LexOptions{ast.escape}), {}};
+  Ctx ctx{options, file, ast.escape, shell::Lexer(shell::LexOptions{ast.escape}), {}, steal};
   auto located = [&](const Node& n, const absl::Status& s) {
     return dockerfile::LocatedError(file, n.start_line, s.message());
   };
@@ -1026,28 +1105,30 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
                                             "BUILDARCH",      "BUILDVARIANT"};
 
   Dockerfile df;
+  FromExpander from_expander;  // FROM lines' expansions in the (by then complete) global scope
   Scope stage_scope;
   Stage* stage = nullptr;
   // Stage names -> index, for duplicate names and FROM <stage> (names are unique).
   absl::flat_hash_map<std::string, int> stage_by_name;
-  // The ENV state after the stage's last command is copied once, when the stage ends. (A stage
-  // with nothing but its FROM keeps an empty env, as it always has.)
-  bool stage_has_commands = false;
+  // The ENV state after the stage's last command is moved in once, when the stage ends: what the
+  // stage inherited from its base stage (or image) plus its own ENV lines, even when the stage is
+  // nothing but its FROM (a later `FROM <that stage>` inherits it).
   auto end_stage = [&] {
-    if (stage != nullptr && stage_has_commands) stage->env = stage_scope.env;
-    stage_has_commands = false;
+    if (stage != nullptr) stage->env = std::move(stage_scope.env);
   };
   std::vector<std::string> lower(ast.children.size());
+  std::vector<bool> is_from(ast.children.size());
   size_t n_stages = 0;
   for (size_t i = 0; i < ast.children.size(); ++i) {
     lower[i] = ast.children[i].Lower();
-    if (lower[i] == "from") ++n_stages;
+    is_from[i] = lower[i] == "from";
+    n_stages += is_from[i];
   }
   df.stages.reserve(n_stages);
   for (size_t node_index = 0; node_index < ast.children.size(); ++node_index) {
     const Node& n = ast.children[node_index];
-    const std::string& k = lower[node_index];
-    if (k == "from") {
+    const absl::string_view k = lower[node_index];
+    if (is_from[node_index]) {
       Flags flags("FROM", {{"platform", FlagKind::kString}});
       absl::Status fs = flags.Parse(n.flags);
       if (!fs.ok()) return located(n, fs);
@@ -1060,9 +1141,10 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
       cmd.name = "FROM";
       cmd.start_line = n.start_line;
       cmd.end_line = n.end_line;
-      cmd.original = n.original;
+      MoveOrCopy(Stealable(ctx, n), n, &Node::original, &cmd.original);
       FromCmd from;
-      absl::StatusOr<std::string> base = Expand(ctx, global, n.args[0], &cmd.args_used);
+      absl::StatusOr<std::string> base =
+          from_expander.Expand(ctx, global, n.args[0], &cmd.args_used);
       if (!base.ok()) return located(n, base.status());
       if (base->empty()) {
         return located(n, Err(absl::StrCat("base name (", n.args[0], ") should not be blank")));
@@ -1083,7 +1165,7 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
       }
       if (flags.Has("platform")) {
         absl::StatusOr<std::string> p =
-            Expand(ctx, global, flags.String("platform"), &cmd.args_used);
+            from_expander.Expand(ctx, global, flags.String("platform"), &cmd.args_used);
         if (!p.ok()) return located(n, p.status());
         absl::StatusOr<Platform> parsed = ParsePlatform(*p);
         if (!parsed.ok()) return located(n, parsed.status());
@@ -1113,7 +1195,7 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
       cmd.payload = std::move(from);
       size_t n_commands = 1;
       while (node_index + n_commands < ast.children.size() &&
-             lower[node_index + n_commands] != "from") {
+             !is_from[node_index + n_commands]) {
         ++n_commands;
       }
       s.commands.reserve(n_commands);
@@ -1128,14 +1210,14 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
         const auto& known = dockerfile::KnownInstructions();
         if (std::find(known.begin(), known.end(), k) == known.end()) {
           Command ignored;
-          return located(n, ConvertCommand(ctx, n, &global, &ignored));  // unknown instruction
+          return located(n, ConvertCommand(ctx, n, k, &global, &ignored));  // unknown instruction
         }
         return located(n, Err(absl::StrCat(absl::AsciiStrToUpper(k),
                                             ": no build stage in current context (only ARG may "
                                             "come before the first FROM)")));
       }
       Command cmd;
-      absl::Status s = ConvertCommand(ctx, n, &global, &cmd);
+      absl::Status s = ConvertCommand(ctx, n, k, &global, &cmd);
       if (!s.ok()) return located(n, s);
       for (const auto& a : std::get<ArgCmd>(cmd.payload).args) df.global_args.push_back(a);
       continue;
@@ -1150,11 +1232,9 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
         }
       }
     }
-    Command cmd;
-    absl::Status s = ConvertCommand(ctx, n, &stage_scope, &cmd);
+    // Built in place: a Command is ~400 bytes, and the stage's vector has room (reserved).
+    absl::Status s = ConvertCommand(ctx, n, k, &stage_scope, &stage->commands.emplace_back());
     if (!s.ok()) return located(n, s);
-    stage->commands.push_back(std::move(cmd));
-    stage_has_commands = true;
   }
   end_stage();
   if (df.stages.empty()) {
@@ -1166,6 +1246,16 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
     }
   }
   return df;
+}
+
+}  // namespace
+
+absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& options) {
+  return LoadImpl(ast, options, /*steal=*/false);
+}
+
+absl::StatusOr<Dockerfile> Load(dockerfile::Ast&& ast, const LoadOptions& options) {
+  return LoadImpl(ast, options, /*steal=*/true);
 }
 
 }  // namespace builder::instructions

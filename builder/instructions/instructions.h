@@ -194,6 +194,10 @@ struct Dockerfile {
 };
 
 absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& options = {});
+// The same, for a caller that has no further use for the AST: strings that commands keep as they
+// are (`original`, RUN/CMD/ENTRYPOINT arguments, RUN heredocs) are moved out of it instead of
+// copied, and `ast` is left valid but unspecified.
+absl::StatusOr<Dockerfile> Load(dockerfile::Ast&& ast, const LoadOptions& options = {});
 
 // Finds the stage named `name` (case-insensitive) or with index `name`; -1 if none.
 int FindStage(const Dockerfile& df, absl::string_view name);

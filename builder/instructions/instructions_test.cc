@@ -33,6 +33,26 @@ TEST(ArgScopingTest, GlobalArgOnlyInFrom) {
   EXPECT_THAT(df.stages[0].commands[0].args_used, ElementsAre(Pair("V", "3.18")));
 }
 
+TEST(ArgScopingTest, EveryFromRecordsTheGlobalArgsItRead) {
+  // The second and third FROM reuse the first one's expansion of the same words.
+  LoadOptions opts;
+  opts.build_args = {{"P", "linux/arm64"}};
+  ASSERT_OK_AND_ASSIGN(Dockerfile df,
+                       LoadText("ARG B=alpine:3.19\nARG P\nFROM --platform=$P $B AS a\n"
+                                "FROM --platform=$P $B AS b\nFROM $B\nFROM ${B}-x\n",
+                                opts));
+  ASSERT_EQ(df.stages.size(), 4u);
+  for (int i : {0, 1}) {
+    EXPECT_EQ(df.stages[i].base_name, "alpine:3.19");
+    EXPECT_EQ(df.stages[i].platform, "linux/arm64");
+    EXPECT_THAT(df.stages[i].commands[0].args_used,
+                ElementsAre(Pair("B", "alpine:3.19"), Pair("P", "linux/arm64")));
+  }
+  EXPECT_THAT(df.stages[2].commands[0].args_used, ElementsAre(Pair("B", "alpine:3.19")));
+  EXPECT_EQ(df.stages[3].base_name, "alpine:3.19-x");
+  EXPECT_THAT(df.stages[3].commands[0].args_used, ElementsAre(Pair("B", "alpine:3.19")));
+}
+
 TEST(CopyHeredocTest, UnquotedDelimiterExpandsVariablesAndKeepsQuotes) {
   ASSERT_OK_AND_ASSIGN(Dockerfile df,
                        LoadText("FROM x\nARG NAME=world\n"
@@ -81,6 +101,28 @@ TEST(ArgScopingTest, ArgsDoNotCrossStagesButEnvIsInherited) {
   EXPECT_EQ(EnvOf(df, "X"), "|e");
 }
 
+TEST(ArgScopingTest, StageWithOnlyFromRecordsTheEnvItInherits) {
+  // b is nothing but its FROM: it still carries a's ENV, so c (FROM b) sees it.
+  ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("FROM x AS a\nENV E=e F=f\n"
+                                               "FROM a AS b\n"
+                                               "FROM b AS c\nENV X=\"$E|$F\"\n"));
+  EXPECT_THAT(df.stages[1].env, ElementsAre(Pair("E", "e"), Pair("F", "f")));
+  EXPECT_EQ(df.stages[2].base_stage, 1);
+  EXPECT_EQ(EnvOf(df, "X"), "e|f");
+  EXPECT_EQ(df.stages[2].commands[1].expanded, "ENV X=e|f");
+}
+
+TEST(ArgScopingTest, StageWithOnlyFromRecordsItsBaseImageEnv) {
+  LoadOptions opts;
+  opts.base_env = [](const std::string& base) {
+    return std::vector<KeyValue>{{"PATH", "/usr/bin:" + base}};
+  };
+  ASSERT_OK_AND_ASSIGN(Dockerfile df,
+                       LoadText("FROM img AS a\nFROM a\nENV PATH=$PATH:/x\n", opts));
+  EXPECT_THAT(df.stages[0].env, ElementsAre(Pair("PATH", "/usr/bin:img")));
+  EXPECT_EQ(EnvOf(df, "PATH"), "/usr/bin:img:/x");
+}
+
 TEST(ArgScopingTest, PredefinedPlatformArgs) {
   LoadOptions opts;
   opts.target_platform = *ParsePlatform("linux/arm/v7");
@@ -113,6 +155,45 @@ TEST(ArgScopingTest, BaseImageEnvFeedsExpansion) {
   };
   ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("FROM img\nENV PATH=$PATH:/x\n", opts));
   EXPECT_EQ(EnvOf(df, "PATH"), "/usr/bin:img:/x");
+}
+
+TEST(LoadTest, MovingTheAstGivesTheSameInstructions) {
+  constexpr char kText[] = "ARG B=alpine\nFROM $B AS a\nARG V=1\nENV E=$V\n"
+                           "RUN --mount=type=cache,target=/c echo $V \\\n  && true\n"
+                           "RUN <<EOF\necho $E\nEOF\nRUN [\"a\", \"b c\"]\nCMD run me\n"
+                           "ENTRYPOINT [\"e\"]\nONBUILD RUN x\nCOPY <<F /f\n$E\nF\n"
+                           "FROM a\nLABEL l=$E\nWORKDIR /w\n";
+  ASSERT_OK_AND_ASSIGN(dockerfile::Ast ast, dockerfile::Parse(kText));
+  ASSERT_OK_AND_ASSIGN(Dockerfile copied, Load(ast));
+  ASSERT_OK_AND_ASSIGN(Dockerfile moved, Load(std::move(ast)));
+  ASSERT_EQ(moved.stages.size(), copied.stages.size());
+  for (size_t s = 0; s < moved.stages.size(); ++s) {
+    const Stage& m = moved.stages[s];
+    const Stage& c = copied.stages[s];
+    EXPECT_EQ(m.env, c.env);
+    ASSERT_EQ(m.commands.size(), c.commands.size());
+    for (size_t i = 0; i < m.commands.size(); ++i) {
+      SCOPED_TRACE(c.commands[i].original);
+      EXPECT_EQ(m.commands[i].name, c.commands[i].name);
+      EXPECT_EQ(m.commands[i].original, c.commands[i].original);
+      EXPECT_EQ(m.commands[i].expanded, c.commands[i].expanded);
+      EXPECT_EQ(m.commands[i].args_used, c.commands[i].args_used);
+      EXPECT_EQ(m.commands[i].payload.index(), c.commands[i].payload.index());
+    }
+  }
+  const auto& run = std::get<RunCmd>(moved.stages[0].commands[3].payload);
+  EXPECT_THAT(run.command, ElementsAre("echo $V   && true"));
+  const auto& heredoc_run = std::get<RunCmd>(moved.stages[0].commands[4].payload);
+  ASSERT_EQ(heredoc_run.files.size(), 1u);
+  EXPECT_EQ(heredoc_run.files[0].content, "echo $E\n");
+  EXPECT_THAT(std::get<RunCmd>(moved.stages[0].commands[5].payload).command,
+              ElementsAre("a", "b c"));
+  EXPECT_THAT(std::get<CmdCmd>(moved.stages[0].commands[6].payload).command,
+              ElementsAre("run me"));
+  EXPECT_THAT(std::get<EntrypointCmd>(moved.stages[0].commands[7].payload).command,
+              ElementsAre("e"));
+  EXPECT_EQ(std::get<OnbuildCmd>(moved.stages[0].commands[8].payload).expression, "RUN x");
+  EXPECT_EQ(moved.stages[1].commands[0].original, "FROM a");
 }
 
 TEST(InstructionsTest, UnknownInstructionSuggests) {

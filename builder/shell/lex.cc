@@ -189,16 +189,20 @@ std::string ExpandTemplate(const std::string& tmpl, const std::string& match) {
 class Worker {
  public:
   Worker(const LexOptions& options, absl::string_view input, const EnvGetter& env)
-      : opt_(options), env_(env), raw_escapes_(options.raw_escapes) {
-    runes_ = DecodeRunes(input);
+      : opt_(options), env_(env), raw_escapes_(options.raw_escapes), input_(input) {
     // Go's text/scanner skips a byte-order mark at the very start.
-    if (!runes_.empty() && runes_[0] == 0xFEFF) pos_ = 1;
+    if (!input_.empty()) {
+      char32_t first;
+      int width = DecodeRune(input_, 0, &first);
+      if (first == 0xFEFF) pos_ = width;
+    }
   }
 
-  absl::Status Run(ProcessResult* out) {
+  // `split`: also fill out->words (the expansion split into words).
+  absl::Status Run(ProcessResult* out, bool split) {
     std::string word;
     std::vector<std::string> words;
-    absl::Status s = ProcessStopOn(kEof, raw_escapes_, &word, &words);
+    absl::Status s = ProcessStopOn(kEof, raw_escapes_, &word, split ? &words : nullptr);
     if (!s.ok()) return s;
     out->word = std::move(word);
     out->words = std::move(words);
@@ -208,8 +212,20 @@ class Worker {
   }
 
  private:
-  char32_t Peek() const { return pos_ < runes_.size() ? runes_[pos_] : kEof; }
-  char32_t Next() { return pos_ < runes_.size() ? runes_[pos_++] : kEof; }
+  // The input is read as runes (Go's []rune(s): an invalid byte is one U+FFFD), decoded as they
+  // are reached rather than all up front.
+  char32_t Peek() const {
+    if (pos_ >= input_.size()) return kEof;
+    char32_t r;
+    DecodeRune(input_, pos_, &r);
+    return r;
+  }
+  char32_t Next() {
+    if (pos_ >= input_.size()) return kEof;
+    char32_t r;
+    pos_ += DecodeRune(input_, pos_, &r);
+    return r;
+  }
 
   bool GetEnv(const std::string& name, std::string* value) {
     if (env_.Get(name, value)) {
@@ -233,7 +249,8 @@ class Worker {
   absl::Status ProcessStopOnImpl(char32_t stop, std::string* result_out,
                                  std::vector<std::string>* words_out) {
     std::string result;
-    Words words;
+    Words words;  // only kept up to date when the caller wants them (words_out)
+    const bool split = words_out != nullptr;
     while (Peek() != kEof) {
       char32_t ch = Peek();
       if (stop != kEof && ch == stop) {
@@ -250,6 +267,7 @@ class Worker {
                                       : ProcessDoubleQuote(&tmp);
         if (!s.ok()) return s;
         result += tmp;
+        if (!split) continue;
         if (ch == '$') {
           words.AddString(tmp);
         } else {
@@ -260,13 +278,13 @@ class Worker {
       ch = Next();
       if (ch == opt_.escape) {
         if (raw_escapes_) {
-          words.AddRawChar(ch);
+          if (split) words.AddRawChar(ch);
           AppendRune(&result, ch);
         }
         ch = Next();
         if (ch == kEof) break;
-        words.AddRawChar(ch);
-      } else {
+        if (split) words.AddRawChar(ch);
+      } else if (split) {
         words.AddChar(ch);
       }
       AppendRune(&result, ch);
@@ -556,8 +574,8 @@ class Worker {
   const LexOptions& opt_;
   const EnvGetter& env_;
   bool raw_escapes_;
-  std::vector<char32_t> runes_;
-  size_t pos_ = 0;
+  absl::string_view input_;  // not owned: Process's argument
+  size_t pos_ = 0;           // byte offset of the next rune
   std::set<std::string> matched_, unmatched_;
 };
 
@@ -587,7 +605,7 @@ namespace {
 
 // True if expanding `word` cannot change it: ASCII only (so no BOM or invalid UTF-8 to rewrite),
 // no `$`, no quotes and no escape character. Most Dockerfile words are like this.
-bool IsPlain(absl::string_view word, char32_t escape) {
+bool IsPlainWord(absl::string_view word, char32_t escape) {
   for (char c : word) {
     unsigned char b = static_cast<unsigned char>(c);
     if (b >= 0x80 || b == '$' || b == '\'' || b == '"' || b == escape) return false;
@@ -597,9 +615,25 @@ bool IsPlain(absl::string_view word, char32_t escape) {
 
 }  // namespace
 
+bool Lexer::IsPlain(absl::string_view word) const { return IsPlainWord(word, options_.escape); }
+
 absl::StatusOr<ProcessResult> Lexer::Process(absl::string_view word, const EnvGetter& env) const {
+  return Process(word, env, /*split=*/true);
+}
+
+absl::StatusOr<ProcessResult> Lexer::ProcessUnsplit(absl::string_view word,
+                                                    const EnvGetter& env) const {
+  return Process(word, env, /*split=*/false);
+}
+
+absl::StatusOr<ProcessResult> Lexer::Process(absl::string_view word, const EnvGetter& env,
+                                             bool split) const {
   ProcessResult result;
-  if (IsPlain(word, options_.escape)) {
+  if (IsPlainWord(word, options_.escape)) {
+    if (!split) {
+      result.word = std::string(word);
+      return result;
+    }
     // What the worker would produce: the word itself, split on (ASCII) white space.
     result.word = std::string(word);
     size_t i = 0;
@@ -612,7 +646,7 @@ absl::StatusOr<ProcessResult> Lexer::Process(absl::string_view word, const EnvGe
     return result;
   }
   Worker worker(options_, word, env);
-  absl::Status s = worker.Run(&result);
+  absl::Status s = worker.Run(&result, split);
   if (!s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("failed to process \"", word, "\": ", s.message()));
   }
@@ -620,7 +654,7 @@ absl::StatusOr<ProcessResult> Lexer::Process(absl::string_view word, const EnvGe
 }
 
 absl::StatusOr<std::string> Lexer::ProcessWord(absl::string_view word, const EnvGetter& env) const {
-  absl::StatusOr<ProcessResult> r = Process(word, env);
+  absl::StatusOr<ProcessResult> r = Process(word, env, /*split=*/false);
   if (!r.ok()) return r.status();
   return std::move(r->word);
 }

@@ -73,13 +73,23 @@ class Lexer {
   // Expands `word`. InvalidArgument (e.g. "failed to process \"${}\": syntax error: bad
   // substitution") on malformed input or a `${v?msg}` that fires.
   absl::StatusOr<ProcessResult> Process(absl::string_view word, const EnvGetter& env) const;
+  // Process without the word splitting: `words` stays empty (cheaper when only `word` and the
+  // names looked up are wanted).
+  absl::StatusOr<ProcessResult> ProcessUnsplit(absl::string_view word, const EnvGetter& env) const;
   absl::StatusOr<std::string> ProcessWord(absl::string_view word, const EnvGetter& env) const;
   absl::StatusOr<std::vector<std::string>> ProcessWords(absl::string_view word,
                                                         const EnvGetter& env) const;
 
   const LexOptions& options() const { return options_; }
 
+  // True if expanding `word` cannot change it (ASCII only, no `$`, no quotes, no escape
+  // character): then Process returns the word itself, split on white space, and looks nothing up.
+  bool IsPlain(absl::string_view word) const;
+
  private:
+  absl::StatusOr<ProcessResult> Process(absl::string_view word, const EnvGetter& env,
+                                        bool split) const;
+
   LexOptions options_;
 };
 

@@ -26,14 +26,10 @@ bool IsFormatOrSpecial(char32_t r) {
 
 }  // namespace
 
-int DecodeRune(absl::string_view s, size_t pos, char32_t* rune) {
+int DecodeMultiByteRune(absl::string_view s, size_t pos, char32_t* rune) {
   const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data()) + pos;
   size_t n = s.size() - pos;
   unsigned char c = p[0];
-  if (c < 0x80) {
-    *rune = c;
-    return 1;
-  }
   auto cont = [&](size_t i) { return i < n && (p[i] & 0xC0) == 0x80; };
   if (c >= 0xC2 && c <= 0xDF && cont(1)) {
     *rune = ((c & 0x1F) << 6) | (p[1] & 0x3F);
@@ -57,11 +53,9 @@ int DecodeRune(absl::string_view s, size_t pos, char32_t* rune) {
   return 1;
 }
 
-void AppendRune(std::string* out, char32_t r) {
+void AppendMultiByteRune(std::string* out, char32_t r) {
   if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF)) r = kRuneError;
-  if (r < 0x80) {
-    out->push_back(static_cast<char>(r));
-  } else if (r < 0x800) {
+  if (r < 0x800) {
     out->push_back(static_cast<char>(0xC0 | (r >> 6)));
     out->push_back(static_cast<char>(0x80 | (r & 0x3F)));
   } else if (r < 0x10000) {
@@ -94,9 +88,9 @@ std::string EncodeRunes(const std::vector<char32_t>& runes, size_t begin, size_t
   return out;
 }
 
-bool IsSpace(char32_t r) {
+bool IsNonAsciiSpace(char32_t r) {
   switch (r) {
-    case '\t': case '\n': case '\v': case '\f': case '\r': case ' ': case 0x85: case 0xA0:
+    case 0x85: case 0xA0:
     case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
       return true;
     default:
@@ -168,6 +162,10 @@ std::string ToLower(absl::string_view s) {
 
 absl::string_view TrimLeftSpace(absl::string_view s) {
   size_t i = 0;
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) {  // ASCII fast path
+    if (!IsSpace(static_cast<unsigned char>(s[i]))) return s.substr(i);
+    ++i;
+  }
   while (i < s.size()) {
     char32_t r;
     int w = DecodeRune(s, i, &r);
@@ -179,8 +177,12 @@ absl::string_view TrimLeftSpace(absl::string_view s) {
 
 absl::string_view TrimSpace(absl::string_view s) {
   s = TrimLeftSpace(s);
-  // Trim from the right: step back over whole runes.
+  // Trim from the right: step back over whole runes (ASCII ones directly).
   size_t end = s.size();
+  while (end > 0 && static_cast<unsigned char>(s[end - 1]) < 0x80) {
+    if (!IsSpace(static_cast<unsigned char>(s[end - 1]))) return s.substr(0, end);
+    --end;
+  }
   while (end > 0) {
     size_t start = end - 1;
     while (start > 0 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80 && end - start < 4) {

@@ -18,17 +18,39 @@ namespace builder::shell {
 
 inline constexpr char32_t kRuneError = 0xFFFD;
 
+// The non-ASCII halves of DecodeRune, AppendRune and IsSpace below (ASCII is inline: the parser
+// and the lexer call these once per byte).
+int DecodeMultiByteRune(absl::string_view s, size_t pos, char32_t* rune);
+void AppendMultiByteRune(std::string* out, char32_t r);
+bool IsNonAsciiSpace(char32_t r);
+
 // Decodes the rune starting at `s[pos]` (pos < s.size()) like Go's utf8.DecodeRuneInString:
 // invalid or overlong sequences and surrogates give kRuneError with width 1. Returns the width.
-int DecodeRune(absl::string_view s, size_t pos, char32_t* rune);
+inline int DecodeRune(absl::string_view s, size_t pos, char32_t* rune) {
+  unsigned char c = static_cast<unsigned char>(s[pos]);
+  if (c < 0x80) {
+    *rune = c;
+    return 1;
+  }
+  return DecodeMultiByteRune(s, pos, rune);
+}
 // Appends the UTF-8 encoding of `r` (kRuneError for surrogates and out-of-range values).
-void AppendRune(std::string* out, char32_t r);
+inline void AppendRune(std::string* out, char32_t r) {
+  if (r < 0x80) {
+    out->push_back(static_cast<char>(r));
+  } else {
+    AppendMultiByteRune(out, r);
+  }
+}
 // Decodes all of `s` into runes (Go's `[]rune(s)`).
 std::vector<char32_t> DecodeRunes(absl::string_view s);
 std::string EncodeRunes(const std::vector<char32_t>& runes, size_t begin, size_t end);
 
 // Go's unicode.IsSpace: '\t' '\n' '\v' '\f' '\r' ' ' U+0085 U+00A0 and the Z categories.
-bool IsSpace(char32_t r);
+inline bool IsSpace(char32_t r) {
+  if (r < 0x80) return r == ' ' || (r >= '\t' && r <= '\r');
+  return IsNonAsciiSpace(r);
+}
 // Go's unicode.IsLetter / IsDigit (ASCII exact; other runes by Unicode class).
 bool IsLetter(char32_t r);
 bool IsDigit(char32_t r);

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -75,14 +76,20 @@ int RunGraph(const std::vector<std::string>& args) {
     if (!p.ok()) return ReportError("graph", UsageError(p.status().message()));
     load.target_platform = *p;
   }
-  absl::StatusOr<builder::instructions::Dockerfile> df = builder::instructions::Load(*ast, load);
+  // Neither the AST nor the typed instructions are needed afterwards: their strings move on.
+  absl::StatusOr<builder::instructions::Dockerfile> df =
+      builder::instructions::Load(std::move(*ast), load);
+  *ast = builder::dockerfile::Ast();  // free what is left of it: the graph reuses the memory
   if (!df.ok()) return ReportError("graph", df.status());
 
   builder::graph::GraphOptions graph_options;
   graph_options.target = target;
   graph_options.dockerfile_name = parse_options.file_name;
-  absl::StatusOr<builder::graph::Graph> g = builder::graph::BuildGraph(*df, graph_options);
-  if (!g.ok()) return ReportError("graph", g.status());
+  google::protobuf::Arena arena(builder::graph::GraphArenaOptions());
+  absl::StatusOr<builder::graph::Graph*> graph =
+      builder::graph::BuildGraph(std::move(*df), graph_options, &arena);
+  if (!graph.ok()) return ReportError("graph", graph.status());
+  const builder::graph::Graph* g = *graph;
   if (format == "json") {
     std::cout << builder::graph::FormatJson(*g);
   } else if (format == "dot") {
