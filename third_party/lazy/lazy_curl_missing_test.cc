@@ -42,7 +42,7 @@ TEST(LazyCurlMissingTest, EveryFunctionFailsCleanlyAndTheCauseIsPrintedOnce) {
 
   EXPECT_THAT(strerror, AllOf(HasSubstr(kMissing), HasSubstr("install the Debian package libcurl4")));
   absl::Status status = lazy::CurlLibrary().Load();
-  EXPECT_THAT(status, StatusIs(absl::StatusCode::kFailedPrecondition,
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInternal,
                                AllOf(HasSubstr(kMissing), HasSubstr("cannot open shared object file"),
                                      HasSubstr("install the Debian package libcurl4"))));
   EXPECT_EQ(err, absl::StrCat(program_invocation_short_name, ": ", status.message(), "\n"));

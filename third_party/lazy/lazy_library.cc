@@ -31,7 +31,7 @@ void LazyLibrary::Open() {
   handle_ = dlopen(soname_.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle_ != nullptr) return;
   const char* why = dlerror();
-  status_ = absl::FailedPreconditionError(
+  status_ = absl::InternalError(
       absl::StrCat("cannot load `", soname_, "`: ", why != nullptr ? why : "unknown dlopen error",
                    " (install the Debian package ", package_, ")"));
   fprintf(stderr, "%s: %s\n", program_invocation_short_name, std::string(status_.message()).c_str());

@@ -26,7 +26,8 @@ class LazyLibrary {
   LazyLibrary& operator=(const LazyLibrary&) = delete;
 
   // Opens the library (RTLD_NOW | RTLD_LOCAL) on the first call. OK once it is open; otherwise
-  // FailedPrecondition naming the library, dlerror() and the package to install, every time.
+  // Internal (a broken installation is slipway's failure, exit status 125, not the user's)
+  // naming the library, dlerror() and the package to install, every time.
   // The first failure is also printed as one line on stderr, so that it reaches the user even
   // where a caller only sees a forwarded function's failure value.
   absl::Status Load();
