@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # slipway starts without libcurl and libarchive (third_party/lazy opens them on first use):
 #  - the binary has no NEEDED entry for them and exports none of their functions (so the real
-#    libraries' internal calls can never bind to our forwarders);
+#    libraries' internal calls can never bind to our forwarders); nor for the C++ runtime, which
+#    is linked in and hidden;
 #  - `slipway version` and `slipway ps` do not load them; a registry command loads libcurl, and
 #    `slipway image --layer-dir` loads libarchive, and both then work;
 #  - as root, with each library hidden by a bind mount in a private mount namespace, the command
@@ -26,6 +27,13 @@ if grep -E '^lib(curl|archive)\.' <<<"$needed"; then fail "slipway links the lib
 
 exported=$(nm -D --defined-only "$slipway" | awk '{print $3}' | grep -E '^(curl|archive)_' || true)
 [[ -z $exported ]] || fail "slipway exports $exported"
+
+# The C++ runtime is linked in (third_party:libstdcxx_static) and hidden: no libstdc++.so.6 at
+# start, and none of its locale facet ids exported, which a libstdc++.so.6 that libarchive's
+# dependencies bring in later would otherwise bind to.
+if grep -E '^lib(stdc\+\+|gcc_s)\.' <<<"$needed"; then fail "slipway links the C++ runtime above"; fi
+exported=$(nm -D --defined-only "$slipway" | awk '{print $3}' | grep -E '^_Z(GV)?NSt.*2idE$' || true)
+[[ -z $exported ]] || fail "slipway exports libstdc++'s $exported"
 
 # The libraries the dynamic loader opens while running "$@" (LD_DEBUG=files, one soname a line).
 loaded() {
