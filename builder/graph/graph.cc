@@ -1,6 +1,8 @@
 #include "builder/graph/graph.h"
 
-#include <openssl/evp.h>
+// SHA256() rather than EVP, as oci::Sha256: see oci/digest.cc and //third_party:libcrypto_sha256.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 
 #include <algorithm>
 #include <array>
@@ -54,21 +56,15 @@ class StageRefs {
   absl::flat_hash_map<std::string, int> by_name_;
 };
 
-// sha256 of `data` as "sha256:<hex>", the same value as oci::Digest::Of(data).str(). The EVP_MD is
-// fetched once: fetching it per call (what EVP_sha256() in EVP_DigestInit_ex does under OpenSSL 3)
-// costs more than hashing a few hundred bytes.
+// sha256 of `data` as "sha256:<hex>", the same value as oci::Digest::Of(data).str(), without its
+// heap-allocated streaming state: cache keys hash many small strings.
 std::string Sha256Hex(absl::string_view data) {
-  static const EVP_MD* const kMd = [] {
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-    const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    return md != nullptr ? md : EVP_sha256();
-#else
-    return EVP_sha256();
-#endif
-  }();
-  unsigned char raw[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), raw, &len, kMd, nullptr) != 1 || len != 32) {
+  // Not the one-shot SHA256(): OpenSSL 3 implements it with EVP_Q_digest, i.e. the EVP provider
+  // machinery that oci::Sha256 avoids (and that would drag half of libcrypto.a into the link).
+  SHA256_CTX ctx;
+  unsigned char raw[SHA256_DIGEST_LENGTH];
+  if (SHA256_Init(&ctx) != 1 || SHA256_Update(&ctx, data.data(), data.size()) != 1 ||
+      SHA256_Final(raw, &ctx) != 1) {
     std::abort();  // as oci::Sha256: no correct digest is possible
   }
   static constexpr char kHex[] = "0123456789abcdef";

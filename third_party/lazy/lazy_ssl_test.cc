@@ -35,7 +35,7 @@ TEST(LazySslTest, InstallsTheStoreOnTheContext) {
 
   SSL_CTX* ctx = ssl_ctx_new(tls_method());
   ASSERT_NE(ctx, nullptr);
-  X509_STORE* store = X509_STORE_new();  // libcrypto: linked, and the one libssl uses
+  X509_STORE* store = X509_STORE_new();  // through lazy:crypto: the libcrypto.so.3 libssl uses
   ASSERT_NE(store, nullptr);
   ASSERT_NE(get_store(ctx), store);
   SSL_CTX_set1_cert_store(ctx, store);

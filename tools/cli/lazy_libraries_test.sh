@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # slipway starts without libcurl and libarchive (third_party/lazy opens them on first use):
-#  - the binary has no NEEDED entry for them (nor libssl) and exports none of their functions (so the real
-#    libraries' internal calls can never bind to our forwarders); nor for the C++ runtime, which
-#    is linked in and hidden;
+#  - the binary has no NEEDED entry for them, nor for libssl, libcrypto or the C++ runtime, and
+#    exports none of their functions (so the real libraries' internal calls can never bind to our
+#    forwarders, nor to the private copies of SHA-256 and libstdc++ linked in);
 #  - `slipway version` and `slipway ps` do not load them; a registry command loads libcurl, and
 #    `slipway image --layer-dir` loads libarchive, and both then work;
 #  - as root, with each library hidden by a bind mount in a private mount namespace, the command
@@ -23,9 +23,9 @@ export XDG_DATA_HOME="$work/data" SLIPWAY_STATE_ROOT="$work/state"
 
 needed=$(readelf -d "$slipway" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 [[ -n $needed ]] || fail "readelf found no NEEDED entries at all"
-if grep -E '^lib(curl|archive|ssl)\.' <<<"$needed"; then fail "slipway links the library above"; fi
+if grep -E '^lib(curl|archive|ssl|crypto)\.' <<<"$needed"; then fail "slipway links the library above"; fi
 
-exported=$(nm -D --defined-only "$slipway" | awk '{print $3}' | grep -E '^(curl|archive)_|SSL_' || true)
+exported=$(nm -D --defined-only "$slipway" | awk '{print $3}' | grep -E '^(curl|archive)_|^(SSL|SHA256|X509|BIO|ERR|OPENSSL)_' || true)
 [[ -z $exported ]] || fail "slipway exports $exported"
 
 # The C++ runtime is linked in (third_party:libstdcxx_static) and hidden: no libstdc++.so.6 at
@@ -44,8 +44,8 @@ loaded() {
 
 for cmd in version ps; do
   libs=$(loaded "$slipway" "$cmd")
-  grep -q '^libcrypto' <<<"$libs" || fail "LD_DEBUG did not list the libraries of \`slipway $cmd\`"
-  if grep -E '^lib(curl|archive|ssl)\.' <<<"$libs"; then fail "\`slipway $cmd\` loads the library above"; fi
+  grep -q '^libz\.so' <<<"$libs" || fail "LD_DEBUG did not list the libraries of \`slipway $cmd\`"
+  if grep -E '^lib(curl|archive|ssl|crypto)\.' <<<"$libs"; then fail "\`slipway $cmd\` loads the library above"; fi
 done
 
 # A registry command: nothing listens on port 1, so curl itself must report the failure.
