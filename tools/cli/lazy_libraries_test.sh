@@ -3,8 +3,9 @@
 #  - the binary has no NEEDED entry for them, nor for libssl, libcrypto or the C++ runtime, and
 #    exports none of their functions (so the real libraries' internal calls can never bind to our
 #    forwarders, nor to the private copies of SHA-256 and libstdc++ linked in);
-#  - `slipway version` and `slipway ps` do not load them; a registry command loads libcurl, and
-#    `slipway image --layer-dir` loads libarchive, and both then work;
+#  - `version`, `ps`, `graph` and, as root, `run` and `test` with the layers cached do not load
+#    them; a registry command loads libcurl, and `image --layer-dir` loads libarchive, and both
+#    then work;
 #  - as root, with each library hidden by a bind mount in a private mount namespace, the command
 #    that needs it fails with exit 125 and a message naming the Debian package to install.
 set -euo pipefail
@@ -42,10 +43,24 @@ loaded() {
   rm -f "$work"/ld.*
 }
 
-for cmd in version ps; do
-  libs=$(loaded "$slipway" "$cmd")
-  grep -q '^libz\.so' <<<"$libs" || fail "LD_DEBUG did not list the libraries of \`slipway $cmd\`"
-  if grep -E '^lib(curl|archive|ssl|crypto)\.' <<<"$libs"; then fail "\`slipway $cmd\` loads the library above"; fi
+# Fails (exit status and output checked) when "$@" loads a library that only network or tar
+# work needs.
+loads_none() {
+  local libs
+  libs=$(loaded "$@")
+  grep -q '^libz\.so' <<<"$libs" || fail "LD_DEBUG did not list the libraries of \`$*\`"
+  if grep -E '^lib(curl|archive|ssl|crypto)\.' <<<"$libs"; then fail "\`$*\` loads the library above"; fi
+  return 0
+}
+
+mkdir -p "$work/context"
+printf 'FROM scratch AS base\nCOPY greeting /etc/\nFROM base\nRUN true\n' >"$work/context/Dockerfile"
+cp "$work/tree/greeting" "$work/context/"
+for cmd in version ps "graph $work/context"; do
+  # shellcheck disable=SC2086
+  "$slipway" $cmd >"$work/out" 2>&1 || fail "slipway $cmd failed: $(cat "$work/out")"
+  # shellcheck disable=SC2086
+  loads_none "$slipway" $cmd
 done
 
 # A registry command: nothing listens on port 1, so curl itself must report the failure.
@@ -61,9 +76,26 @@ grep -q '^libarchive\.so\.13$' <<<"$libs" || fail "\`slipway image --layer-dir\`
   fail "slipway image failed: $(cat "$work/out")"
 
 if [[ $(id -u) -ne 0 ]] || ! unshare -m true 2>/dev/null; then
-  echo "skipping the missing-library checks: they need root and mount namespaces"
+  echo "skipping the run/test and missing-library checks: they need root and namespaces"
   exit 0
 fi
+
+# `run` and `test` with the layers cached: the first run unpacks them (libarchive), later ones
+# must not need it.
+mkdir -p "$work/rootfs/bin"
+cp /bin/busybox "$work/rootfs/bin/busybox" || fail "busybox-static is not installed (tools/setup.sh)"
+ln -s busybox "$work/rootfs/bin/true"
+ln -s busybox "$work/rootfs/bin/sh"
+"$slipway" image --layer-dir "$work/rootfs" -t "oci:$work/box:latest" >"$work/out" 2>&1 ||
+  fail "slipway image of busybox failed: $(cat "$work/out")"
+export SLIPWAY_LAYER_CACHE="$work/cache"
+"$slipway" run --rm "oci:$work/box:latest" /bin/true >"$work/out" 2>&1 ||
+  fail "the first run failed: $(cat "$work/out")"
+loads_none "$slipway" run --rm "oci:$work/box:latest" /bin/true
+printf 'command_tests { name: "true" command: "true" }\n' >"$work/spec.textproto"
+"$slipway" test "oci:$work/box:latest" --spec "$work/spec.textproto" >"$work/out" 2>&1 ||
+  fail "slipway test failed: $(cat "$work/out")"
+loads_none "$slipway" test "oci:$work/box:latest" --spec "$work/spec.textproto"
 
 # Runs "$@" with the real file behind `soname` replaced by an empty one; prints its output and
 # exit status.
