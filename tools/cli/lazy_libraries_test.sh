@@ -25,6 +25,9 @@ export XDG_DATA_HOME="$work/data" SLIPWAY_STATE_ROOT="$work/state"
 needed=$(readelf -d "$slipway" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 [[ -n $needed ]] || fail "readelf found no NEEDED entries at all"
 if grep -E '^lib(curl|archive|ssl|crypto)\.' <<<"$needed"; then fail "slipway links the library above"; fi
+# Everything else is linked in (third_party/linkopts.bzl): a new NEEDED entry costs every start.
+extra=$(grep -vxE 'libc\.so\.6|libm\.so\.6|libzstd\.so\.1|ld-linux-x86-64\.so\.2' <<<"$needed" || true)
+[[ -z $extra ]] || fail "slipway needs more shared libraries than libc, libm and libzstd: $extra"
 
 exported=$(nm -D --defined-only "$slipway" | awk '{print $3}' | grep -E '^(curl|archive)_|^(SSL|SHA256|X509|BIO|ERR|OPENSSL)_' || true)
 [[ -z $exported ]] || fail "slipway exports $exported"
@@ -48,7 +51,7 @@ loaded() {
 loads_none() {
   local libs
   libs=$(loaded "$@")
-  grep -q '^libz\.so' <<<"$libs" || fail "LD_DEBUG did not list the libraries of \`$*\`"
+  grep -q '^libc\.so' <<<"$libs" || fail "LD_DEBUG did not list the libraries of \`$*\`"
   if grep -E '^lib(curl|archive|ssl|crypto)\.' <<<"$libs"; then fail "\`$*\` loads the library above"; fi
   return 0
 }
