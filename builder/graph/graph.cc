@@ -1,6 +1,6 @@
 #include "builder/graph/graph.h"
 
-// SHA256() rather than EVP, as oci::Sha256: see oci/digest.cc and //third_party:libcrypto_sha256.
+// SHA256_* rather than EVP, as oci::Sha256: see oci/digest.cc and //third_party:libcrypto_sha256.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
 
