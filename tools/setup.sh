@@ -9,6 +9,9 @@ packages=(
   libabsl-dev libprotobuf-dev protobuf-compiler libarchive-dev libcurl4-openssl-dev libssl-dev
   libgtest-dev libgmock-dev nlohmann-json3-dev libdeflate-dev libzstd-dev zlib1g-dev
   libseccomp-dev libcap-dev
+  # run time: slipway opens these with dlopen on first use (third_party/lazy), so no NEEDED entry
+  # names them; the -dev packages above depend on them, but slipway needs them without those too
+  libcurl4 libarchive13
   # fuzzing (clang's libFuzzer runtime)
   clang libclang-rt-14-dev
   # real peers for interoperability tests and benchmarks

@@ -24,6 +24,8 @@
 #include "base/scoped_fd.h"
 #include "base/status_macros.h"
 #include "oci/tar/layer_extractor.h"
+#include "third_party/lazy/lazy_archive.h"
+#include "third_party/lazy/lazy_curl.h"
 
 namespace builder {
 namespace {
@@ -189,7 +191,10 @@ absl::StatusOr<bool> ExtractArchive(const std::string& host, const std::string& 
   std::string tar = into + ".tar";
   {
     std::unique_ptr<struct archive, ArchiveReadDeleter> a(archive_read_new());
-    if (!a) return absl::ResourceExhaustedError("archive_read_new failed");
+    if (!a) {
+      RETURN_IF_ERROR(lazy::ArchiveLibrary().Load());  // libarchive.so.13 missing: say so
+      return absl::ResourceExhaustedError("archive_read_new failed");
+    }
     archive_read_support_filter_all(a.get());
     archive_read_support_format_raw(a.get());
     if (archive_read_open_filename(a.get(), host.c_str(), 1 << 16) != ARCHIVE_OK) return false;
@@ -635,7 +640,10 @@ absl::StatusOr<oci::Digest> DownloadUrl(const std::string& url, const std::strin
   }
   ASSIGN_OR_RETURN(base::ScopedFd fd, base::Env::Default()->Open(path, O_WRONLY | O_CREAT | O_EXCL, 0600));
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-  if (!curl) return absl::ResourceExhaustedError("curl_easy_init failed");
+  if (!curl) {
+    RETURN_IF_ERROR(lazy::CurlLibrary().Load());  // libcurl.so.4 missing: say so
+    return absl::ResourceExhaustedError("curl_easy_init failed");
+  }
   DownloadSink sink{fd.get(), oci::Sha256(), absl::OkStatus()};
   char err[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());

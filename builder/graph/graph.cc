@@ -1,6 +1,7 @@
 #include "builder/graph/graph.h"
 
-// SHA256_Init/Update/Final: see Sha256Hex.
+// SHA256_* rather than EVP, as oci::Sha256: see Sha256Hex, oci/digest.cc and
+// //third_party:libcrypto_sha256.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
 

@@ -25,6 +25,7 @@
 #include "oci/manifest.h"
 #include "oci/media_types.h"
 #include "oci/reference.h"
+#include "third_party/lazy/lazy_archive.h"
 
 namespace oci {
 namespace {
@@ -88,6 +89,10 @@ absl::Status DecompressBlob(const Layout& layout, const Digest& digest,
   ASSIGN_OR_RETURN(std::unique_ptr<BlobReader> reader, layout.OpenBlob(digest));
   BlobSource src{reader.get(), std::vector<char>(kChunk), absl::OkStatus()};
   std::unique_ptr<struct archive, ArchiveDeleter> a(archive_read_new());
+  if (!a) {
+    RETURN_IF_ERROR(lazy::ArchiveLibrary().Load());  // libarchive.so.13 missing: say so
+    return absl::ResourceExhaustedError("archive_read_new failed");
+  }
   archive_read_support_filter_all(a.get());
   archive_read_support_format_raw(a.get());
   std::string what = absl::StrCat("decompressing layer ", digest.str());
@@ -151,6 +156,10 @@ absl::StatusOr<std::unique_ptr<struct archive, ArchiveDeleter>> OpenArchive(base
                                                                             base::ScopedFd& fd) {
   ASSIGN_OR_RETURN(fd, env->Open(path, O_RDONLY, 0));
   std::unique_ptr<struct archive, ArchiveDeleter> a(archive_read_new());
+  if (!a) {
+    RETURN_IF_ERROR(lazy::ArchiveLibrary().Load());  // libarchive.so.13 missing: say so
+    return absl::ResourceExhaustedError("archive_read_new failed");
+  }
   archive_read_support_filter_all(a.get());
   archive_read_support_format_tar(a.get());
   archive_read_support_format_gnutar(a.get());
@@ -243,6 +252,10 @@ struct OutEntry {
 absl::Status WriteTar(base::Env* env, const std::map<std::string, OutEntry>& entries, int64_t mtime,
                       int fd, const std::string& path) {
   std::unique_ptr<struct archive, ArchiveWriteDeleter> a(archive_write_new());
+  if (!a) {
+    RETURN_IF_ERROR(lazy::ArchiveLibrary().Load());  // libarchive.so.13 missing: say so
+    return absl::ResourceExhaustedError("archive_write_new failed");
+  }
   archive_write_set_format_pax_restricted(a.get());
   if (archive_write_open_fd(a.get(), fd) != ARCHIVE_OK) {
     return ArchiveError(a.get(), absl::StrCat("writing `", path, "`"));

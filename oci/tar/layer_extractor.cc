@@ -29,6 +29,7 @@
 #include "base/status_macros.h"
 #include "oci/digest.h"
 #include "oci/tar/dir_listing.h"
+#include "third_party/lazy/lazy_archive.h"
 
 namespace oci {
 namespace {
@@ -694,7 +695,10 @@ absl::StatusOr<ExtractStats> ApplyLayer(int fd, const std::string& root,
 
   Source src(fd);
   std::unique_ptr<struct archive, ReadArchiveDeleter> a(archive_read_new());
-  if (!a) return absl::ResourceExhaustedError("archive_read_new failed");
+  if (!a) {
+    RETURN_IF_ERROR(lazy::ArchiveLibrary().Load());  // libarchive.so.13 missing: say so
+    return absl::ResourceExhaustedError("archive_read_new failed");
+  }
   archive_read_support_format_tar(a.get());
   if (archive_read_open(a.get(), &src, nullptr, ArchiveRead, nullptr) != ARCHIVE_OK) {
     if (!src.error.ok()) return base::Annotate(src.error, absl::StrCat("applying a layer to `", root, "`"));

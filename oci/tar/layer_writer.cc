@@ -27,6 +27,7 @@
 #include "base/status_macros.h"
 #include "oci/digest.h"
 #include "oci/tar/compressor.h"
+#include "third_party/lazy/lazy_archive.h"
 
 namespace oci {
 namespace {
@@ -210,7 +211,10 @@ absl::StatusOr<LayerResult> WriteLayer(std::vector<LayerEntry> entries,
   Pipeline pipeline(sink);
   RETURN_IF_ERROR(pipeline.Init(options));
   std::unique_ptr<struct archive, ArchiveDeleter> a(archive_write_new());
-  if (!a) return absl::ResourceExhaustedError("archive_write_new failed");
+  if (!a) {
+    RETURN_IF_ERROR(lazy::ArchiveLibrary().Load());  // libarchive.so.13 missing: say so
+    return absl::ResourceExhaustedError("archive_write_new failed");
+  }
   // xattrs only as SCHILY.xattr.* records: what GNU tar, Go's archive/tar (containerd, Docker) and
   // libarchive all read; libarchive's own LIBARCHIVE.xattr.* duplicates would make GNU tar warn.
   if (archive_write_set_format_pax_restricted(a.get()) != ARCHIVE_OK ||

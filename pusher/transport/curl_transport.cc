@@ -21,6 +21,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "base/status_macros.h"
+#include "third_party/lazy/lazy_curl.h"
 
 namespace pusher {
 namespace {
@@ -286,7 +287,10 @@ absl::StatusOr<HttpResponse> CurlTransport::RoundTrip(const HttpRequest& request
     }
   }
   if (easy == nullptr) easy = curl_easy_init();
-  if (easy == nullptr) return absl::ResourceExhaustedError("curl_easy_init failed");
+  if (easy == nullptr) {
+    RETURN_IF_ERROR(lazy::CurlLibrary().Load());  // libcurl.so.4 missing: say so
+    return absl::ResourceExhaustedError("curl_easy_init failed");
+  }
   curl_easy_reset(easy);
 
   HttpResponse response;
