@@ -291,11 +291,13 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
                                                        KernelLastCapability(),
                                                        AvailableCapabilities()));
   }
-  // Compiling the seccomp filter for those capabilities (~1 ms) overlaps opening the image and
-  // preparing the rootfs. The thread is joined before this process forks or clones.
-  std::thread seccomp_warmup([&capabilities] {
-    (void)SeccompFilterFor(capabilities ? *capabilities : DefaultCapabilities());
-  });
+  // The seccomp filter for Docker's default capabilities is built into slipway; for other sets,
+  // compiling it (~1.5 ms) overlaps opening the image and preparing the rootfs. The thread is
+  // joined before this process forks or clones.
+  std::thread seccomp_warmup;
+  if (capabilities && !SeccompFilterIsPrebuilt(*capabilities)) {
+    seccomp_warmup = std::thread([&capabilities] { (void)SeccompFilterFor(*capabilities); });
+  }
   struct Joiner {
     std::thread& thread;
     void Join() {

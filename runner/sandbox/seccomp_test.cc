@@ -22,6 +22,22 @@ TEST(SeccompTest, CompiledOncePerCapabilitySet) {
   EXPECT_NE(first->instructions.size(), admin->instructions.size());
 }
 
+// The program built into slipway is exactly what this build of the profile compiles to.
+TEST(SeccompTest, PrebuiltProgramIsTheCompiledDefault) {
+  EXPECT_TRUE(SeccompFilterIsPrebuilt(DefaultCapabilities()));
+  ASSERT_OK_AND_ASSIGN(SeccompProgram compiled, CompileSeccompFilter(DefaultCapabilities()));
+  ASSERT_OK_AND_ASSIGN(auto prebuilt, SeccompFilterFor(DefaultCapabilities()));
+  ASSERT_EQ(prebuilt->instructions.size(), compiled.instructions.size());
+  for (size_t i = 0; i < compiled.instructions.size(); ++i) {
+    const sock_filter& a = prebuilt->instructions[i];
+    const sock_filter& b = compiled.instructions[i];
+    EXPECT_TRUE(a.code == b.code && a.jt == b.jt && a.jf == b.jf && a.k == b.k) << "at " << i;
+  }
+  std::vector<int> fewer = DefaultCapabilities();
+  fewer.pop_back();
+  EXPECT_FALSE(SeccompFilterIsPrebuilt(fewer));
+}
+
 TEST(SeccompTest, ProgramChecksArchitectureAndEndsInReturn) {
   ASSERT_OK_AND_ASSIGN(auto program, SeccompFilterFor(DefaultCapabilities()));
   ASSERT_GT(program->instructions.size(), 10u);
