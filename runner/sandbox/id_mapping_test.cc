@@ -1,7 +1,9 @@
 // Id mappings: parsing /etc/subuid-style files, the cache key, and work inside a user namespace.
 #include "runner/sandbox/id_mapping.h"
 
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <optional>
@@ -46,8 +48,18 @@ TEST(IdMappingTest, KeyAndMembership) {
   EXPECT_FALSE(IdMappings({{{0, 1001, 1}}, {{0, 1001, 1}}}).ranged());
 }
 
+// Whether this process may create user namespaces (not in a chroot, for one).
+bool CanCreateUserNamespaces() {
+  pid_t pid = fork();
+  if (pid == 0) _exit(unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
+  int status = 0;
+  return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+         WEXITSTATUS(status) == 0;
+}
+
 TEST(IdMappingTest, RunsAsRootOfANamespaceWithTheMappings) {
   if (geteuid() != 0) GTEST_SKIP() << "writing a ranged map without newuidmap needs root";
+  if (!CanCreateUserNamespaces()) GTEST_SKIP() << "no user namespaces here (a chroot?)";
   ASSERT_OK_AND_ASSIGN(base::ScopedTempDir dir, base::ScopedTempDir::Create("idmap-test-"));
   std::string file = dir.path() + "/owned";
   ASSERT_THAT(base::Env::Default()->WriteFileAtomically(file, "x"), base_testing::IsOk());
