@@ -165,7 +165,6 @@ int ChildMain(void* raw) {
   const ProcessSpec& p = spec.process;
   if (chdir(p.cwd.c_str()) < 0) {
     // Docker creates a missing working directory.
-    std::string so_far;
     for (size_t i = 1; i <= p.cwd.size(); ++i)
       if (i == p.cwd.size() || p.cwd[i] == '/') mkdir(p.cwd.substr(0, i).c_str(), 0755);
     if (chdir(p.cwd.c_str()) < 0)
