@@ -248,7 +248,16 @@ class LayoutImpl : public Layout {
     absl::MutexLock hold(&writers_mu_);
     if (writers_fd_.valid()) return absl::OkStatus();
     std::string path = WritersPath();
-    ASSIGN_OR_RETURN(base::ScopedFd fd, env_->Open(path, O_RDWR | O_CREAT, 0644));
+    absl::StatusOr<base::ScopedFd> opened = env_->Open(path, O_RDWR | O_CREAT, 0644);
+    // Another user's layout, or a read-only one: flock works on a read-only descriptor too.
+    if (!opened.ok()) opened = env_->Open(path, O_RDONLY, 0);
+    if (!opened.ok()) {
+      // No lock file and no right to create one: we cannot collect this layout either, and writes
+      // that find their blob already there still work.
+      if (::access(dir_.c_str(), W_OK) != 0) return absl::OkStatus();
+      return base::Annotate(opened.status(), absl::StrCat("taking the writer lock of `", dir_, "`"));
+    }
+    base::ScopedFd fd = *std::move(opened);
     if (FlockNoIntr(fd.get(), LOCK_SH) != 0) {
       return base::ErrnoError(errno, absl::StrCat("flock `", path, "`"));
     }

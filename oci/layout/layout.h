@@ -88,6 +88,8 @@ class Layout {
   // while a GarbageCollect of another process runs) and keeps it until the object is destroyed.
   // NewBlobWriter, WriteBlob, Tag and CopyBlob call it; call it yourself before relying on a blob
   // that HasBlob found and that you will reference without writing it. Idempotent.
+  // On a layout this process may not write to (no `.writers` and no right to create it), it
+  // takes nothing and succeeds: such a process cannot collect it, and its blob writes fail anyway.
   virtual absl::Status HoldWriterLock() = 0;
   // Reads and verifies a whole blob (for manifests and configs; use OpenBlob for layers).
   virtual absl::StatusOr<std::string> ReadBlob(const Digest& digest) const = 0;
