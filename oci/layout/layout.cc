@@ -28,6 +28,7 @@ constexpr char kOciLayoutFile[] = "oci-layout";
 constexpr char kOciLayoutContent[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
 constexpr char kIndexFile[] = "index.json";
 constexpr char kLockFile[] = ".lock";
+constexpr char kWritersFile[] = ".writers";
 constexpr char kIngestDir[] = "blobs/.ingest";
 constexpr char kBlobDir[] = "blobs/sha256";
 // How deep indexes may nest before we give up (a cycle or a hostile layout).
@@ -55,6 +56,15 @@ class ScopedLock {
   explicit ScopedLock(base::ScopedFd fd) : fd_(std::move(fd)) {}
   base::ScopedFd fd_;
 };
+
+// flock(2), retried on EINTR.
+int FlockNoIntr(int fd, int op) {
+  int r;
+  do {
+    r = ::flock(fd, op);
+  } while (r != 0 && errno == EINTR);
+  return r;
+}
 
 std::string RandomSuffix() {
   absl::BitGen gen;
@@ -202,6 +212,9 @@ class LayoutImpl : public Layout {
     d.media_type = std::string(media_type);
     d.digest = Digest::Of(data);
     d.size = static_cast<int64_t>(data.size());
+    // Also when the blob is already there: the caller will reference it, so it must not be
+    // collected before it is tagged.
+    RETURN_IF_ERROR(HoldWriterLock());
     if (HasBlob(d.digest)) {
       // Content-addressed: a verified existing copy is as good as a new one.
       absl::StatusOr<std::string> existing = ReadBlob(d.digest);
@@ -214,6 +227,7 @@ class LayoutImpl : public Layout {
   }
 
   absl::StatusOr<std::unique_ptr<BlobWriter>> NewBlobWriter() override {
+    RETURN_IF_ERROR(HoldWriterLock());
     std::string ingest = absl::StrCat(dir_, "/", kIngestDir);
     std::string blob_dir = absl::StrCat(dir_, "/", kBlobDir);
     RETURN_IF_ERROR_CTX(env_->CreateDirs(ingest), "preparing layout `", dir_, "`");
@@ -228,6 +242,27 @@ class LayoutImpl : public Layout {
     }
     return std::unique_ptr<BlobWriter>(
         new BlobWriterImpl(env_, std::move(temp), std::move(blob_dir), std::move(fd)));
+  }
+
+  absl::Status HoldWriterLock() override {
+    absl::MutexLock hold(&writers_mu_);
+    if (writers_fd_.valid()) return absl::OkStatus();
+    std::string path = WritersPath();
+    absl::StatusOr<base::ScopedFd> opened = env_->Open(path, O_RDWR | O_CREAT, 0644);
+    // Another user's layout, or a read-only one: flock works on a read-only descriptor too.
+    if (!opened.ok()) opened = env_->Open(path, O_RDONLY, 0);
+    if (!opened.ok()) {
+      // No lock file and no right to create one: we cannot collect this layout either, and writes
+      // that find their blob already there still work.
+      if (::access(dir_.c_str(), W_OK) != 0) return absl::OkStatus();
+      return base::Annotate(opened.status(), absl::StrCat("taking the writer lock of `", dir_, "`"));
+    }
+    base::ScopedFd fd = *std::move(opened);
+    if (FlockNoIntr(fd.get(), LOCK_SH) != 0) {
+      return base::ErrnoError(errno, absl::StrCat("flock `", path, "`"));
+    }
+    writers_fd_ = std::move(fd);
+    return absl::OkStatus();
   }
 
   absl::StatusOr<std::string> ReadBlob(const Digest& digest) const override {
@@ -264,6 +299,7 @@ class LayoutImpl : public Layout {
 
   absl::Status Tag(const Descriptor& manifest, absl::string_view tag) override {
     RETURN_IF_ERROR_CTX(CheckTag(tag), "tagging in `", dir_, "`");
+    RETURN_IF_ERROR(HoldWriterLock());
     if (!HasBlob(manifest.digest)) {
       return absl::FailedPreconditionError(absl::StrCat(
           "tagging `", tag, "`: ", manifest.digest.str(), " is not a blob in `", dir_, "`"));
@@ -308,6 +344,10 @@ class LayoutImpl : public Layout {
   }
 
   absl::StatusOr<GcStats> GarbageCollect() override {
+    // Writers first, then the index lock: the order Tag takes them in.
+    absl::MutexLock hold(&writers_mu_);
+    ASSIGN_OR_RETURN(ExclusiveWriters writers, ExclusiveWriters::Acquire(env_, WritersPath(),
+                                                                         writers_fd_, dir_));
     absl::MutexLock in_process(&mu_);
     ASSIGN_OR_RETURN(ScopedLock lock, ScopedLock::Acquire(env_, LockPath()));
     ASSIGN_OR_RETURN(Index index, ReadIndex());
@@ -367,6 +407,52 @@ class LayoutImpl : public Layout {
 
  private:
   std::string LockPath() const { return absl::StrCat(dir_, "/", kLockFile); }
+  std::string WritersPath() const { return absl::StrCat(dir_, "/", kWritersFile); }
+
+  // The exclusive writer lock of a GarbageCollect: on a fresh descriptor, or, when this object
+  // already is a writer, by upgrading its own shared lock (flock conversion), which is given back
+  // (downgraded to shared) when this is destroyed.
+  class ExclusiveWriters {
+   public:
+    static absl::StatusOr<ExclusiveWriters> Acquire(base::Env* env, const std::string& path,
+                                                    base::ScopedFd& own, const std::string& dir) {
+      ExclusiveWriters out;
+      int fd;
+      if (own.valid()) {
+        fd = own.get();
+        out.downgrade_fd_ = fd;
+      } else {
+        ASSIGN_OR_RETURN(out.fresh_, env->Open(path, O_RDWR | O_CREAT, 0644));
+        fd = out.fresh_.get();
+      }
+      if (FlockNoIntr(fd, LOCK_EX | LOCK_NB) == 0) return out;
+      int e = errno;
+      if (own.valid()) {
+        // A failed conversion may have dropped our shared lock: take it back.
+        out.downgrade_fd_ = -1;
+        FlockNoIntr(fd, LOCK_SH);
+      }
+      if (e == EWOULDBLOCK) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "another slipway process is writing to ", dir, "; try again when it is done"));
+      }
+      return base::ErrnoError(e, absl::StrCat("flock `", path, "`"));
+    }
+    ExclusiveWriters(ExclusiveWriters&& other) noexcept
+        : fresh_(std::move(other.fresh_)), downgrade_fd_(other.downgrade_fd_) {
+      other.downgrade_fd_ = -1;
+    }
+    ExclusiveWriters& operator=(ExclusiveWriters&&) = delete;
+    ~ExclusiveWriters() {
+      if (downgrade_fd_ >= 0) FlockNoIntr(downgrade_fd_, LOCK_SH);
+      // `fresh_` closes, which releases its lock.
+    }
+
+   private:
+    ExclusiveWriters() = default;
+    base::ScopedFd fresh_;
+    int downgrade_fd_ = -1;  // Not owned: the layout's own writer descriptor.
+  };
 
   static int RemoveTag(Index& index, absl::string_view tag) {
     auto& m = index.manifests;
@@ -438,6 +524,11 @@ class LayoutImpl : public Layout {
   base::Env* const env_;  // Not owned.
   // Serialises this process's lock holders; flock excludes other processes (and other fds).
   mutable absl::Mutex mu_;
+  // Guards writers_fd_; taken before mu_.
+  absl::Mutex writers_mu_;
+  // `<dir>/.writers`, flocked shared once this object has written (HoldWriterLock); closing it at
+  // destruction releases the lock.
+  base::ScopedFd writers_fd_ ABSL_GUARDED_BY(writers_mu_);
 };
 
 // True when `want` accepts `have` (os and architecture equal; variant equal when `want` names one,
@@ -618,6 +709,7 @@ absl::StatusOr<Descriptor> WriteImage(Layout& layout, const ImageConfig& config,
 }
 
 absl::Status CopyBlob(const Layout& from, Layout& to, const Digest& digest) {
+  RETURN_IF_ERROR(to.HoldWriterLock());
   if (to.HasBlob(digest)) return absl::OkStatus();
   if (!from.HasBlob(digest)) {
     return absl::NotFoundError(

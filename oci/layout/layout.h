@@ -10,6 +10,11 @@
 //  - index.json is changed under an exclusive flock on `<dir>/.lock` by read-modify-write and atomic
 //    rename, so two processes tagging at once both land.
 //  - Tags are `org.opencontainers.image.ref.name` annotations on index.json entries.
+//  - Writers and the garbage collector exclude each other across processes: a Layout object that
+//    writes (a blob, a tag, a copied blob) first takes a SHARED flock on `<dir>/.writers` and holds
+//    it until the object is destroyed, and GarbageCollect takes it EXCLUSIVELY without waiting, so
+//    it never removes the blobs another process has committed but not tagged yet. Readers take
+//    nothing, so a long `slipway run` does not keep `slipway prune` out.
 // A Layout object is thread-safe.
 #ifndef SLIPWAY_OCI_LAYOUT_LAYOUT_H_
 #define SLIPWAY_OCI_LAYOUT_LAYOUT_H_
@@ -79,6 +84,13 @@ class Layout {
   virtual absl::StatusOr<Descriptor> WriteBlob(absl::string_view data,
                                                absl::string_view media_type) = 0;
   virtual absl::StatusOr<std::unique_ptr<BlobWriter>> NewBlobWriter() = 0;
+  // Makes this object a writer of the layout: takes a shared flock on `<dir>/.writers` (waiting
+  // while a GarbageCollect of another process runs) and keeps it until the object is destroyed.
+  // NewBlobWriter, WriteBlob, Tag and CopyBlob call it; call it yourself before relying on a blob
+  // that HasBlob found and that you will reference without writing it. Idempotent.
+  // On a layout this process may not write to (no `.writers` and no right to create it), it
+  // takes nothing and succeeds: such a process cannot collect it, and its blob writes fail anyway.
+  virtual absl::Status HoldWriterLock() = 0;
   // Reads and verifies a whole blob (for manifests and configs; use OpenBlob for layers).
   virtual absl::StatusOr<std::string> ReadBlob(const Digest& digest) const = 0;
   virtual absl::StatusOr<std::unique_ptr<BlobReader>> OpenBlob(const Digest& digest) const = 0;
@@ -95,9 +107,12 @@ class Layout {
   // Removes every blob not reachable from index.json (through indexes, manifests, configs and
   // layers) and stale ingest files (those whose BlobWriter is gone: a live writer holds a flock on
   // its temp file). Holds the lock, so it never races a Tag. FailedPrecondition, and nothing is
-  // removed, when index.json or a reachable index names a media type it cannot walk. Blobs committed
-  // but not yet tagged are unreachable: do not collect while another process assembles an image.
-  // `blobs_removed` counts blobs; `bytes_removed` also counts stale ingest files.
+  // removed, when index.json or a reachable index names a media type it cannot walk, or when another
+  // Layout object (in any process) holds the writer lock (HoldWriterLock): it does not wait, it
+  // fails with "another slipway process is writing to <dir>; try again when it is done". Blobs this
+  // object wrote itself but did not tag are collected (its own writer lock is upgraded for the
+  // duration, then given back). `blobs_removed` counts blobs; `bytes_removed` also counts stale
+  // ingest files.
   virtual absl::StatusOr<GcStats> GarbageCollect() = 0;
 };
 

@@ -382,6 +382,90 @@ TEST_F(LayoutTest, GarbageCollectRefusesAnUnknownIndexEntry) {
   EXPECT_TRUE(layout->HasBlob(loose.digest));
 }
 
+// The race GarbageCollect used to document: blobs another writer committed but has not tagged yet.
+TEST_F(LayoutTest, GarbageCollectRefusesWhileAnotherLayoutIsWriting) {
+  auto collector = OpenOrDie();
+  auto writer = OpenOrDie();
+  ASSERT_OK_AND_ASSIGN(Descriptor untagged, writer->WriteBlob("layer not tagged yet", kOciLayer));
+  EXPECT_THAT(collector->GarbageCollect().status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("another slipway process is writing to " + dir_ +
+                                 "; try again when it is done")));
+  EXPECT_TRUE(collector->HasBlob(untagged.digest));
+
+  // The writer finishes its image; its untagged scratch blob is collected once it is gone.
+  Descriptor image = WriteTestImage(*writer, "kept");
+  ASSERT_OK(writer->Tag(image, "kept"));
+  writer.reset();
+  ASSERT_OK_AND_ASSIGN(GcStats stats, collector->GarbageCollect());
+  EXPECT_EQ(stats.blobs_removed, 1);
+  EXPECT_FALSE(collector->HasBlob(untagged.digest));
+  EXPECT_OK(ReadImage(*collector, "kept"));
+}
+
+TEST_F(LayoutTest, ReadersDoNotHoldOffGarbageCollect) {
+  auto writer = OpenOrDie();
+  ASSERT_OK(writer->Tag(WriteTestImage(*writer, "a"), "a"));
+  writer.reset();
+  auto reader = OpenOrDie();
+  ASSERT_OK(ReadImage(*reader, "a"));
+  ASSERT_OK(reader->ListTags());
+  auto collector = OpenOrDie();
+  EXPECT_OK(collector->GarbageCollect());
+}
+
+TEST_F(LayoutTest, OwnWriterLockIsUpgradedForGarbageCollectAndGivenBack) {
+  auto writer = OpenOrDie();
+  ASSERT_OK_AND_ASSIGN(Descriptor mine, writer->WriteBlob("my own scratch", kOciLayer));
+  ASSERT_OK_AND_ASSIGN(GcStats stats, writer->GarbageCollect());
+  EXPECT_EQ(stats.blobs_removed, 1);
+  EXPECT_FALSE(writer->HasBlob(mine.digest));
+  // Still a writer afterwards: another object's collection is refused.
+  auto collector = OpenOrDie();
+  EXPECT_THAT(collector->GarbageCollect().status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("is writing to")));
+}
+
+TEST_F(LayoutTest, GarbageCollectRefusesWhileAnotherProcessIsWriting) {
+  int ready[2], done[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(done), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // A writer in another process: a live BlobWriter, then waits for the parent.
+    ::close(ready[0]);
+    ::close(done[1]);
+    absl::StatusOr<std::unique_ptr<Layout>> layout = Layout::Open(dir_);
+    if (!layout.ok()) ::_exit(2);
+    absl::StatusOr<std::unique_ptr<BlobWriter>> w = (*layout)->NewBlobWriter();
+    if (!w.ok() || !(*w)->Write("streaming").ok()) ::_exit(3);
+    if (!(*w)->Commit().ok()) ::_exit(4);
+    char c = 'r';
+    if (::write(ready[1], &c, 1) != 1) ::_exit(5);
+    while (::read(done[0], &c, 1) < 0 && errno == EINTR) {
+    }
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  ::close(done[0]);
+  char c;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  auto collector = OpenOrDie();
+  EXPECT_THAT(collector->GarbageCollect().status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("is writing to")));
+  EXPECT_TRUE(collector->HasBlob(Digest::Of("streaming")));
+  ::close(done[1]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  ::close(ready[0]);
+  ASSERT_OK_AND_ASSIGN(GcStats stats, collector->GarbageCollect());
+  EXPECT_EQ(stats.blobs_removed, 1);
+  EXPECT_FALSE(collector->HasBlob(Digest::Of("streaming")));
+}
+
 TEST_F(LayoutTest, ReadImageByTagDigestAndPlatform) {
   auto layout = OpenOrDie();
   Descriptor amd = WriteTestImage(*layout, "amd", "amd64");

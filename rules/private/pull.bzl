@@ -121,6 +121,7 @@ def _oci_pull_impl(rctx):
         fail("oci_pull(name = \"%s\"): slipway pull did not print the stored digest (got `%s`)" % (rctx.name, r.stdout.strip()))
     # Bookkeeping files of slipway's layout store, which are not part of the image.
     rctx.delete("layout/.lock")
+    rctx.delete("layout/.writers")
     rctx.delete("layout/blobs/.ingest")
     rctx.file("WORKSPACE", "workspace(name = \"%s\")\n" % rctx.name)
     rctx.file("BUILD.bazel", _BUILD.format(
