@@ -150,17 +150,22 @@ class TtyProgress : public Progress {
 
 }  // namespace
 
-std::string HumanBytes(int64_t bytes) {
-  if (bytes < 0) return "?";
-  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+ScaledBytes ScaleBytes(int64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB"};
   double v = static_cast<double>(bytes);
   int u = 0;
   while (v >= 1000 && u < 4) {
     v /= 1000;
     ++u;
   }
-  if (u == 0) return absl::StrCat(bytes, " B");
-  return absl::StrFormat("%.1f %s", v, units[u]);
+  return {v, kUnits[u]};
+}
+
+std::string HumanBytes(int64_t bytes) {
+  if (bytes < 0) return "?";
+  ScaledBytes s = ScaleBytes(bytes);
+  if (s.unit[0] == 'B') return absl::StrCat(bytes, " B");
+  return absl::StrFormat("%.1f %s", s.value, s.unit);
 }
 
 std::unique_ptr<Progress> NewProgress(ProgressMode mode, FILE* out, absl::Duration interval) {

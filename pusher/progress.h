@@ -30,6 +30,14 @@ enum class ProgressMode { kAuto, kTty, kPlain, kQuiet };
 std::unique_ptr<Progress> NewProgress(ProgressMode mode, FILE* out = stderr,
                                       absl::Duration plain_interval = absl::Seconds(5));
 
+// `bytes` >= 0 in decimal units (kB = 1000 B, as registries and Docker count): the value and its
+// unit, "B" (and the exact count) under 1 kB.
+struct ScaledBytes {
+  double value;
+  const char* unit;
+};
+ScaledBytes ScaleBytes(int64_t bytes);
+
 // "12.3 MB" (decimal units, as registries and Docker show them).
 std::string HumanBytes(int64_t bytes);
 

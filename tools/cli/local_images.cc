@@ -11,6 +11,7 @@
 #include "base/status_macros.h"
 #include "oci/media_types.h"
 #include "oci/reference.h"
+#include "pusher/progress.h"
 
 namespace cli {
 namespace {
@@ -139,15 +140,10 @@ absl::StatusOr<std::set<std::string>> StoreDiffIds(const oci::Layout& store) {
 }
 
 std::string HumanSize(int64_t bytes) {
-  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1000 && u < 4) {
-    v /= 1000;
-    ++u;
-  }
-  if (u == 0) return absl::StrCat(bytes, "B");
-  return absl::StrFormat(v < 10 ? "%.2f%s" : (v < 100 ? "%.1f%s" : "%.0f%s"), v, units[u]);
+  pusher::ScaledBytes s = pusher::ScaleBytes(bytes);
+  if (s.unit[0] == 'B') return absl::StrCat(bytes, "B");
+  const char* format = s.value < 10 ? "%.2f%s" : (s.value < 100 ? "%.1f%s" : "%.0f%s");
+  return absl::StrFormat(format, s.value, s.unit);
 }
 
 }  // namespace cli
