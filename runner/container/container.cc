@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -100,6 +101,13 @@ Json ToJson(const ContainerInfo& c) {
               {"stop_signal", c.stop_signal},
               {"cgroup_dirs", c.cgroup_dirs},
               {"cgroup_version", c.cgroup_version}};
+}
+
+// 64 lowercase hex digits, as NewId makes them.
+bool IsContainerId(absl::string_view name) {
+  return name.size() == 64 && std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 absl::StatusOr<ContainerInfo> ReadState(const std::string& dir) {
@@ -595,8 +603,19 @@ absl::StatusOr<std::vector<ContainerInfo>> ListContainers(const std::string& sta
   if (!env->IsDirectory(state_root)) return out;
   ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(state_root));
   for (const std::string& n : names) {
-    absl::StatusOr<ContainerInfo> c = ReadState(absl::StrCat(state_root, "/", n));
-    if (c.ok()) out.push_back(std::move(c).value());
+    std::string dir = absl::StrCat(state_root, "/", n);
+    absl::StatusOr<ContainerInfo> c = ReadState(dir);
+    if (c.ok()) {
+      out.push_back(std::move(c).value());
+    } else if (absl::IsNotFound(c.status()) && IsContainerId(n) && env->IsDirectory(dir)) {
+      // A container still being set up (state.json comes once its command runs), or what a
+      // killed `slipway run` left: either way it exists, and `rm` can remove it.
+      ContainerInfo starting;
+      starting.id = n;
+      starting.status = "created";
+      starting.dir = dir;
+      out.push_back(std::move(starting));
+    }
   }
   return out;
 }

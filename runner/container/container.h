@@ -115,6 +115,8 @@ struct ContainerInfo {
   std::string dir;
 };
 
+// Every container under `state_root`; one whose directory has no state.json yet (still being set
+// up, or left by a killed `slipway run`) is listed with status "created" and only its id and dir.
 absl::StatusOr<std::vector<ContainerInfo>> ListContainers(const std::string& state_root);
 // Finds a container by full id, unique id prefix or name. NotFound / InvalidArgument (ambiguous).
 absl::StatusOr<ContainerInfo> FindContainer(const std::string& state_root, const std::string& ref);

@@ -99,6 +99,15 @@ contains "prune --layers leaves the cache while a container runs" "$out" "layer 
 [[ -d $SLIPWAY_LAYER_CACHE/$gone_top ]] && pass "gone's cached layer stays while keep runs" ||
   fail "gone's cached layer removed while a container ran"
 "$SLIPWAY" rm -f "$cid" >/dev/null
+# A container still being set up has its directory but no state.json yet: it may be between
+# unpacking its layers and mounting them, so it counts as using the cache too.
+starting=$(printf 'c%.0s' $(seq 64))
+mkdir "$SLIPWAY_STATE_ROOT/$starting"
+contains "ps lists a container being set up as created" "$("$SLIPWAY" ps)" "created"
+contains "prune --layers leaves the cache while a container starts" "$("$SLIPWAY" prune --layers)" \
+  "layer cache left as it is"
+"$SLIPWAY" rm "${starting:0:12}" >/dev/null
+expect_eq "rm removes a container left half set up" "$(ls "$SLIPWAY_STATE_ROOT" | wc -l)" "0"
 out=$("$SLIPWAY" prune --layers)
 contains "no blobs left to collect" "$out" "removed 0 blobs"
 contains "prune --layers, nothing running: says how many cached layers it removed" "$out" \

@@ -26,7 +26,8 @@ Options:
   --layers   also remove the runner's unpacked layers ($SLIPWAY_LAYER_CACHE, default
              ~/.cache/slipway/layers) that no image of the local store uses (images run from
              `oci:` or `docker-archive:` are unpacked again when next run). Skipped, with a note,
-             while any container is running; a layer being unpacked is left for next time.
+             while any container is running or starting; a layer being unpacked is left for
+             next time.
 )";
 
 int RunPrune(const std::vector<std::string>& args) {
@@ -60,11 +61,15 @@ int CollectLocalStore(oci::Layout& store, bool layers) {
   absl::StatusOr<std::vector<runner::ContainerInfo>> containers =
       runner::ListContainers(runner::DefaultStateRoot());
   if (!containers.ok()) return ReportError("prune", containers.status());
+  // A "created" container may be between unpacking its layers and starting: its layers are as
+  // good as mounted.
   int running = 0;
-  for (const runner::ContainerInfo& c : *containers) running += c.status == "running";
+  for (const runner::ContainerInfo& c : *containers)
+    running += c.status == "running" || c.status == "created";
   if (running > 0) {
     std::cout << "layer cache left as it is: " << running
-              << " container(s) running (their layers are mounted); prune again when they end\n";
+              << " container(s) running or starting (their layers are mounted); prune again when "
+                 "they end\n";
     return kExitOk;
   }
   absl::StatusOr<std::set<std::string>> keep = StoreDiffIds(store);
