@@ -87,7 +87,8 @@ std::string Rfc3339Now() {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
 }
 
-Json ToJson(const ContainerInfo& c) {
+// The fields anyone may see (`slipway ps --json`).
+Json SummaryJson(const ContainerInfo& c) {
   return Json{{"id", c.id},
               {"name", c.name},
               {"image", c.image},
@@ -95,12 +96,18 @@ Json ToJson(const ContainerInfo& c) {
               {"created", c.created},
               {"status", c.status},
               {"exit_code", c.exit_code},
-              {"oom_killed", c.oom_killed},
-              {"pid", c.pid},
-              {"monitor_pid", c.monitor_pid},
-              {"stop_signal", c.stop_signal},
-              {"cgroup_dirs", c.cgroup_dirs},
-              {"cgroup_version", c.cgroup_version}};
+              {"oom_killed", c.oom_killed}};
+}
+
+// state.json: the summary and what the monitor, stop and rm need.
+Json ToJson(const ContainerInfo& c) {
+  Json j = SummaryJson(c);
+  j["pid"] = c.pid;
+  j["monitor_pid"] = c.monitor_pid;
+  j["stop_signal"] = c.stop_signal;
+  j["cgroup_dirs"] = c.cgroup_dirs;
+  j["cgroup_version"] = c.cgroup_version;
+  return j;
 }
 
 // 64 lowercase hex digits, as NewId makes them.
@@ -366,7 +373,9 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
   SandboxSpec spec;
   std::vector<std::string> read_dirs;
   if (o.rootfs_dir.empty()) {
-    LayerCache cache = LayerCache::ForThisUser(o.cache_dir);
+    // The mappings read above, not read again: the cache unpacks with the container's own.
+    LayerCache cache(o.cache_dir.empty() ? DefaultLayerCacheDir() : o.cache_dir, rootless,
+                     mappings);
     ASSIGN_OR_RETURN(PreparedRootfs prepared, PrepareRootfs(*image->opened.layout, image->ref, cache, info.dir));
     spec.rootfs = prepared.rootfs;
     spec.overlay = prepared.overlay;
@@ -595,6 +604,12 @@ absl::StatusOr<int> RunContainer(const RunOptions& o, std::ostream& out, std::os
   cleanup.armed = false;
   if (o.detach) _exit(status);
   return status;
+}
+
+std::string ContainerListJson(const std::vector<ContainerInfo>& containers) {
+  Json out = Json::array();
+  for (const ContainerInfo& c : containers) out.push_back(SummaryJson(c));
+  return out.dump(2);
 }
 
 absl::StatusOr<std::vector<ContainerInfo>> ListContainers(const std::string& state_root) {

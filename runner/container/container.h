@@ -118,6 +118,9 @@ struct ContainerInfo {
 // Every container under `state_root`; one whose directory has no state.json yet (still being set
 // up, or left by a killed `slipway run`) is listed with status "created" and only its id and dir.
 absl::StatusOr<std::vector<ContainerInfo>> ListContainers(const std::string& state_root);
+// The containers as `slipway ps --json` prints them: an array of {id, name, image, command,
+// created, status, exit_code, oom_killed}.
+std::string ContainerListJson(const std::vector<ContainerInfo>& containers);
 // Finds a container by full id, unique id prefix or name. NotFound / InvalidArgument (ambiguous).
 absl::StatusOr<ContainerInfo> FindContainer(const std::string& state_root, const std::string& ref);
 // Sends the image's STOPSIGNAL (default SIGTERM) and SIGKILL after `grace_seconds`; waits for exit.

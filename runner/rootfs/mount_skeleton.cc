@@ -83,11 +83,11 @@ unsigned SafeSkeletonEntries(const std::vector<std::string>& lower_dirs,
                              const std::string& opaque_xattr) {
   unsigned entries = 0;
   struct stat st;
-  // Mounted over by the sandbox, so their own attributes never show.
-  for (Entry e : {kProc, kDev, kSys}) {
-    const char* name = e == kProc ? "proc" : e == kDev ? "dev" : "sys";
-    Kind k = TopLevelKind(lower_dirs, name, &st);
-    if (k == Kind::kAbsent || k == Kind::kDir) entries |= e;
+  // /proc, /dev, /sys: mounted over by the sandbox, so their own attributes never show.
+  for (const auto& e : kEntries) {
+    if (!e.dir || e.entry == kEtc) continue;
+    Kind k = TopLevelKind(lower_dirs, e.path, &st);
+    if (k == Kind::kAbsent || k == Kind::kDir) entries |= e.entry;
   }
   // /etc stays visible: the skeleton's /etc (0755, owned by us) becomes the merged /etc, so it may
   // only stand in for an image /etc with those same attributes, and only when a file is missing
@@ -99,11 +99,11 @@ unsigned SafeSkeletonEntries(const std::vector<std::string>& lower_dirs,
   if (!same_attributes) return entries;
   unsigned files = 0;
   bool any_missing = false;
-  for (Entry e : {kHosts, kHostname, kResolvConf}) {
-    const char* name = e == kHosts ? "hosts" : e == kHostname ? "hostname" : "resolv.conf";
-    Kind k = EtcFileKind(lower_dirs, name, opaque_xattr);
+  for (const auto& e : kEntries) {
+    if (e.dir) continue;
+    Kind k = EtcFileKind(lower_dirs, e.path + sizeof("etc/") - 1, opaque_xattr);
     if (k == Kind::kAbsent) any_missing = true;
-    if (k == Kind::kAbsent || k == Kind::kFile) files |= e;
+    if (k == Kind::kAbsent || k == Kind::kFile) files |= e.entry;
   }
   return any_missing ? entries | kEtc | files : entries;
 }

@@ -71,7 +71,7 @@ LayerCache LayerCache::ForThisUser(std::string dir) {
 std::string LayerCache::LayersDir() const {
   // Unpacked with their owners inside a user namespace, files belong to host ids of the mapping:
   // such layers are only valid with that same mapping, so they get a folder of their own.
-  return mappings_.ranged() ? absl::StrCat(dir_, "/", mappings_.Key()) : dir_;
+  return UnpacksInUserNamespace() ? absl::StrCat(dir_, "/", mappings_.Key()) : dir_;
 }
 
 absl::StatusOr<std::string> LayerCache::Ensure(const oci::Digest& diff_id,
@@ -91,7 +91,7 @@ absl::StatusOr<std::string> LayerCache::Ensure(const oci::Digest& diff_id,
   if (env->IsDirectory(final_dir)) return final_dir;  // another process unpacked it meanwhile
   ASSIGN_OR_RETURN(base::ScopedFd blob, OpenBlobFile(blob_path));
   if (!blob_digest.empty()) RETURN_IF_ERROR(VerifyBlob(blob.get(), blob_digest, blob_path));
-  bool in_user_namespace = rootless_ && mappings_.ranged();
+  bool in_user_namespace = UnpacksInUserNamespace();
   auto unpack = [&]() -> absl::Status {
     // Leftovers of a crashed unpack of this layer (we hold its lock, so nobody is writing them).
     ASSIGN_OR_RETURN(std::vector<std::string> names, env->ListDir(layers_dir));

@@ -59,6 +59,10 @@ class LayerCache {
   absl::StatusOr<std::string> MountPoint();
 
  private:
+  // Rootless with subordinate ranges: layers are unpacked as root of a user namespace with the
+  // mappings, owners kept, into a folder of their own.
+  bool UnpacksInUserNamespace() const { return rootless_ && mappings_.ranged(); }
+
   std::string dir_;
   bool rootless_;
   IdMappings mappings_;

@@ -3,7 +3,6 @@
 #include <iostream>
 
 #include "absl/strings/str_join.h"
-#include "nlohmann/json.hpp"
 #include "runner/container/container.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
@@ -34,18 +33,7 @@ int RunPs(const std::vector<std::string>& args) {
       runner::ListContainers(runner::DefaultStateRoot());
   if (!all.ok()) return ReportError("ps", all.status());
   if (json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const runner::ContainerInfo& c : *all) {
-      out.push_back({{"id", c.id},
-                     {"name", c.name},
-                     {"image", c.image},
-                     {"command", c.command},
-                     {"created", c.created},
-                     {"status", c.status},
-                     {"exit_code", c.exit_code},
-                     {"oom_killed", c.oom_killed}});
-    }
-    std::cout << out.dump(2) << std::endl;
+    std::cout << runner::ContainerListJson(*all) << std::endl;
     return kExitOk;
   }
   if (!quiet) std::printf("%-12s  %-24s  %-24s  %-20s  %-12s  %s\n", "ID", "IMAGE", "COMMAND",
