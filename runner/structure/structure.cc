@@ -368,26 +368,23 @@ absl::StatusOr<std::vector<TestResult>> RunStructureTests(const StructureTestSpe
     ASSIGN_OR_RETURN(base::ScopedTempDir scratch, base::ScopedTempDir::Create("slipway-test-"));
     auto check_all = [&spec](int root_fd) {
       Json out = Json::array();
-      for (const FileExistenceTest& t : spec.file_existence_tests()) {
-        auto s = std::chrono::steady_clock::now();
-        TestResult r;
-        r.kind = "file_existence";
-        r.name = t.name();
-        r.failures = CheckFileExistence(t, root_fd);
-        r.passed = r.failures.empty();
-        r.seconds = SecondsSince(s);
-        out.push_back(ResultToJson(r));
-      }
-      for (const FileContentTest& t : spec.file_content_tests()) {
-        auto s = std::chrono::steady_clock::now();
-        TestResult r;
-        r.kind = "file_content";
-        r.name = t.name();
-        r.failures = CheckFileContent(t, root_fd);
-        r.passed = r.failures.empty();
-        r.seconds = SecondsSince(s);
-        out.push_back(ResultToJson(r));
-      }
+      // Runs `check` on each test of one kind, timing it.
+      auto run_each = [&](const char* kind, const auto& tests, auto check) {
+        for (const auto& t : tests) {
+          auto s = std::chrono::steady_clock::now();
+          TestResult r;
+          r.kind = kind;
+          r.name = t.name();
+          r.failures = check(t, root_fd);
+          r.passed = r.failures.empty();
+          r.seconds = SecondsSince(s);
+          out.push_back(ResultToJson(r));
+        }
+      };
+      run_each("file_existence", spec.file_existence_tests(),
+               [](const FileExistenceTest& t, int fd) { return CheckFileExistence(t, fd); });
+      run_each("file_content", spec.file_content_tests(),
+               [](const FileContentTest& t, int fd) { return CheckFileContent(t, fd); });
       return out.dump(-1, ' ', false, Json::error_handler_t::replace);
     };
     absl::StatusOr<std::string> json =
