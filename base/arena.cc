@@ -1,0 +1,26 @@
+#include "base/arena.h"
+
+#include <algorithm>
+
+namespace base {
+
+void* Arena::AllocateSlow(size_t n) {
+  used_ += n;
+  // Blocks come from new[], aligned for any fundamental type, and are handed out from their start.
+  if (next_ != nullptr && n > next_block_ / 4) {
+    // A big request gets a block of its own; the current block stays the one to bump.
+    blocks_.emplace_back(new char[n]);
+    reserved_ += n;
+    return blocks_.back().get();
+  }
+  size_t size = std::max(next_block_, n);
+  blocks_.emplace_back(new char[size]);
+  reserved_ += size;
+  char* start = blocks_.back().get();
+  next_ = start + n;
+  end_ = start + size;
+  next_block_ = std::min(kMaxBlock, std::max(next_block_, size) * 2);
+  return start;
+}
+
+}  // namespace base

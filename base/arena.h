@@ -1,0 +1,92 @@
+// Arena: a bump allocator for data that is made once and freed all at once (a parsed Dockerfile,
+// its typed commands). It hands out copies of strings and arrays of trivially destructible values
+// (views, spans, ints), so a structure of thousands of small strings costs a few big allocations
+// instead of one per string, and freeing it is freeing a handful of blocks.
+//
+// What the arena returns stays valid, and never moves, until the arena is destroyed. Move-only;
+// not thread-safe (one writer at a time; readers of finished data need no lock).
+#ifndef SLIPWAY_BASE_ARENA_H_
+#define SLIPWAY_BASE_ARENA_H_
+
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+namespace base {
+
+class Arena {
+ public:
+  // `first_block` is the size of the first block in bytes; later blocks double, up to 64 KiB
+  // (larger requests get a block of their own).
+  explicit Arena(size_t first_block = 4096) : next_block_(first_block < 64 ? 64 : first_block) {}
+  Arena(Arena&&) noexcept = default;
+  Arena& operator=(Arena&&) noexcept = default;
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+
+  // `n` bytes aligned to `align` (a power of two, at most alignof(std::max_align_t)).
+  void* Allocate(size_t n, size_t align) {
+    size_t pad = (align - reinterpret_cast<uintptr_t>(next_) % align) % align;
+    if (next_ == nullptr || n + pad > static_cast<size_t>(end_ - next_)) return AllocateSlow(n);
+    char* p = next_ + pad;
+    next_ = p + n;
+    used_ += n;
+    return p;
+  }
+
+  // A copy of `s` (the empty string needs no copy).
+  absl::string_view Copy(absl::string_view s) {
+    if (s.empty()) return absl::string_view();
+    char* p = static_cast<char*>(Allocate(s.size(), 1));
+    std::memcpy(p, s.data(), s.size());
+    return absl::string_view(p, s.size());
+  }
+
+  // A copy of `items`, for trivially copyable and destructible T (the arena runs no destructors).
+  template <typename T>
+  absl::Span<const T> CopyArray(absl::Span<const T> items) {
+    static_assert(std::is_trivially_destructible<T>::value &&
+                      std::is_trivially_copyable<T>::value,
+                  "the arena runs no destructors");
+    if (items.empty()) return {};
+    T* p = static_cast<T*>(Allocate(items.size() * sizeof(T), alignof(T)));
+    std::memcpy(static_cast<void*>(p), items.data(), items.size() * sizeof(T));
+    return absl::Span<const T>(p, items.size());
+  }
+
+  // Space for `n` default-constructed T, for trivially destructible T.
+  template <typename T>
+  absl::Span<T> NewArray(size_t n) {
+    static_assert(std::is_trivially_destructible<T>::value, "the arena runs no destructors");
+    if (n == 0) return {};
+    T* p = static_cast<T*>(Allocate(n * sizeof(T), alignof(T)));
+    for (size_t i = 0; i < n; ++i) new (p + i) T();
+    return absl::Span<T>(p, n);
+  }
+
+  // Bytes handed out so far, and bytes held in blocks.
+  size_t used() const { return used_; }
+  size_t reserved() const { return reserved_; }
+
+ private:
+  static constexpr size_t kMaxBlock = 64 << 10;
+  void* AllocateSlow(size_t n);
+
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* next_ = nullptr;
+  char* end_ = nullptr;
+  size_t next_block_;
+  size_t used_ = 0;      // bytes handed out (without alignment padding)
+  size_t reserved_ = 0;  // bytes in all blocks
+};
+
+}  // namespace base
+
+#endif  // SLIPWAY_BASE_ARENA_H_

@@ -1,0 +1,63 @@
+#include "base/arena.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace base {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(ArenaTest, CopiesOutliveTheirSource) {
+  Arena arena(64);
+  std::vector<absl::string_view> views;
+  for (int i = 0; i < 1000; ++i) {
+    std::string s = "word-" + std::to_string(i);
+    views.push_back(arena.Copy(s));
+  }  // every source string is gone
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(views[i], "word-" + std::to_string(i));
+  EXPECT_EQ(arena.Copy("").size(), 0u);
+}
+
+TEST(ArenaTest, BigRequestsGetTheirOwnBlockAndKeepTheCurrentOne) {
+  Arena arena(1024);
+  absl::string_view a = arena.Copy("a");
+  std::string big(100000, 'x');
+  absl::string_view b = arena.Copy(big);
+  absl::string_view c = arena.Copy("c");
+  EXPECT_EQ(a, "a");
+  EXPECT_EQ(b, big);
+  EXPECT_EQ(c, "c");
+  EXPECT_EQ(c.data(), a.data() + 1);  // still bumping the first block
+  EXPECT_EQ(arena.used(), big.size() + 2);
+  EXPECT_GE(arena.reserved(), big.size() + 1024);
+}
+
+TEST(ArenaTest, ArraysAreAlignedAndCopied) {
+  Arena arena(64);
+  arena.Copy("x");  // misalign the next free byte
+  std::vector<int64_t> v = {1, 2, 3};
+  absl::Span<const int64_t> s = arena.CopyArray(absl::Span<const int64_t>(v));
+  v.clear();
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(s.data()) % alignof(int64_t), 0u);
+  EXPECT_THAT(s, ElementsAre(1, 2, 3));
+  absl::Span<absl::string_view> fresh = arena.NewArray<absl::string_view>(4);
+  ASSERT_EQ(fresh.size(), 4u);
+  for (absl::string_view w : fresh) EXPECT_TRUE(w.empty());
+  EXPECT_TRUE(arena.CopyArray(absl::Span<const int>()).empty());
+}
+
+TEST(ArenaTest, MovedArenaKeepsItsData) {
+  Arena a(64);
+  absl::string_view v = a.Copy("kept");
+  Arena b = std::move(a);
+  EXPECT_EQ(v, "kept");
+  EXPECT_EQ(b.used(), 4u);
+}
+
+}  // namespace
+}  // namespace base
