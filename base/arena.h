@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstring>
 #include <memory>
+#include <cstdint>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -49,15 +50,13 @@ class Arena {
     return absl::string_view(p, s.size());
   }
 
-  // A copy of `items`, for trivially copyable and destructible T (the arena runs no destructors).
+  // A copy of `items`, for trivially destructible T (the arena runs no destructors).
   template <typename T>
   absl::Span<const T> CopyArray(absl::Span<const T> items) {
-    static_assert(std::is_trivially_destructible<T>::value &&
-                      std::is_trivially_copyable<T>::value,
-                  "the arena runs no destructors");
+    static_assert(std::is_trivially_destructible<T>::value, "the arena runs no destructors");
     if (items.empty()) return {};
     T* p = static_cast<T*>(Allocate(items.size() * sizeof(T), alignof(T)));
-    std::memcpy(static_cast<void*>(p), items.data(), items.size() * sizeof(T));
+    std::uninitialized_copy(items.begin(), items.end(), p);
     return absl::Span<const T>(p, items.size());
   }
 

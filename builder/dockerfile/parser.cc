@@ -1,12 +1,15 @@
 #include "builder/dockerfile/parser.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/container/inlined_vector.h"
+#include "base/status_macros.h"
 #include "builder/dockerfile/go_json.h"
 #include "builder/shell/lex.h"
 #include "builder/shell/unicode.h"
@@ -37,24 +40,24 @@ bool IsReSpace(char c) {  // RE2's \s: [\t\n\f\r ]
   return c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' ';
 }
 
-// Splits on runs of [\t\v\f\r ], at most `n` parts (n <= 0: all), like Go's Regexp.Split.
-std::vector<std::string> SplitWhitespace(absl::string_view s, int n) {
-  std::vector<std::string> out;
-  if (n == 0) return out;
+// Splits on runs of [\t\v\f\r ], at most `n` parts (n <= 0: all), like Go's Regexp.Split; the
+// parts (views of `s`) are appended to `out`.
+void SplitWhitespace(absl::string_view s, int n, std::vector<absl::string_view>* out) {
+  if (n == 0) return;
+  const size_t first = out->size();
   size_t begin = 0, i = 0;
   while (i < s.size()) {
     if (IsReWhitespace(s[i])) {
-      if (n > 0 && static_cast<int>(out.size()) == n - 1) break;
+      if (n > 0 && static_cast<int>(out->size() - first) == n - 1) break;
       size_t j = i;
       while (j < s.size() && IsReWhitespace(s[j])) ++j;
-      out.emplace_back(s.substr(begin, i - begin));
+      out->push_back(s.substr(begin, i - begin));
       begin = i = j;
     } else {
       ++i;
     }
   }
-  out.emplace_back(s.substr(begin));
-  return out;
+  out->push_back(s.substr(begin));
 }
 
 absl::string_view TrimNewline(absl::string_view s) {
@@ -141,8 +144,10 @@ bool TrimContinuation(absl::string_view* line, char32_t escape) {
 
 // BuildKit's extractBuilderFlags: takes `--flag` words off the front. Works on bytes, as upstream
 // does (so bytes 0x85/0xA0 count as spaces and bytes >= 0x80 are widened as Latin-1).
-// Returns the rest of `line` after the flags (a view into it).
-absl::string_view ExtractFlags(absl::string_view line, std::vector<std::string>* flags) {
+// Returns the rest of `line` after the flags (a view into it); the flags, unquoted, are appended
+// to `flags` (copies in `arena`).
+absl::string_view ExtractFlags(absl::string_view line, base::Arena* arena,
+                               std::vector<absl::string_view>* flags) {
   enum { kSpaces, kWord, kQuote } phase = kSpaces;
   std::string word;
   char32_t quote = 0;
@@ -160,14 +165,14 @@ absl::string_view ExtractFlags(absl::string_view line, std::vector<std::string>*
       phase = kWord;
     }
     if ((phase == kWord || phase == kQuote) && pos == line.size()) {
-      if (word != "--" && (blank_ok || !word.empty())) flags->push_back(word);
+      if (word != "--" && (blank_ok || !word.empty())) flags->push_back(arena->Copy(word));
       break;
     }
     if (phase == kWord) {
       if (space(ch)) {
         phase = kSpaces;
         if (word == "--") return line.substr(pos);
-        if (blank_ok || !word.empty()) flags->push_back(word);
+        if (blank_ok || !word.empty()) flags->push_back(arena->Copy(word));
         word.clear();
         blank_ok = false;
         continue;
@@ -266,12 +271,11 @@ bool ParseWordsAscii(absl::string_view rest, char32_t escape,
 }
 
 // BuildKit's parseWords for ENV, LABEL and ARG: split on whitespace outside quotes, keeping quotes
-// and escapes.
-std::vector<std::string> ParseWords(absl::string_view rest, char32_t escape) {
-  std::vector<absl::string_view> slices;
-  if (ParseWordsAscii(rest, escape, &slices)) {
-    return std::vector<std::string>(slices.begin(), slices.end());
-  }
+// and escapes. The words are appended to `out`: views of `rest` for ASCII text, else copies in
+// `arena`.
+void ParseWords(absl::string_view rest, char32_t escape, base::Arena* arena,
+                std::vector<absl::string_view>* out) {
+  if (ParseWordsAscii(rest, escape, out)) return;
   enum { kSpaces, kWord, kQuote } phase = kSpaces;
   std::vector<std::string> words;
   std::string word;
@@ -326,33 +330,34 @@ std::vector<std::string> ParseWords(absl::string_view rest, char32_t escape) {
       AppendRune(&word, ch);
     }
   }
-  return words;
+  for (const std::string& w : words) out->push_back(arena->Copy(w));
 }
 
+// The node being parsed: its arguments collect in `args` (views of the line, or copies in
+// `arena`) and are copied to the arena once the node is done.
 struct LineResult {
-  std::vector<std::string> args;
-  std::vector<Node> sub;
+  base::Arena* arena;
+  std::vector<absl::string_view>& args;
+  absl::Span<const Node> sub;
   bool json = false;
 };
 
 absl::Status ParseNameVal(absl::string_view rest, const char* key, char32_t escape,
                           LineResult* out) {
-  std::vector<absl::string_view> words;
-  std::vector<std::string> owned;  // the words when they are not slices of `rest`
-  if (!ParseWordsAscii(rest, escape, &words)) {
-    owned = ParseWords(rest, escape);
-    words.assign(owned.begin(), owned.end());
-  }
-  if (words.empty()) return absl::OkStatus();
+  const size_t first = out->args.size();
+  ParseWords(rest, escape, out->arena, &out->args);
+  if (out->args.size() == first) return absl::OkStatus();
+  // The words are rewritten as name, value, "=" triples; they are views, so copy them out first.
+  absl::InlinedVector<absl::string_view, 8> words(out->args.begin() + first, out->args.end());
+  out->args.resize(first);
   if (!absl::StrContains(words[0], '=')) {
-    std::vector<std::string> parts = SplitWhitespace(rest, 2);
-    if (parts.size() < 2) {
+    SplitWhitespace(rest, 2, &out->args);
+    if (out->args.size() - first < 2) {
       return absl::InvalidArgumentError(absl::StrCat(key, " must have two arguments"));
     }
-    out->args = {parts[0], parts[1], ""};
+    out->args.push_back("");
     return absl::OkStatus();
   }
-  out->args.reserve(3 * words.size());
   for (absl::string_view w : words) {
     size_t eq = w.find('=');
     if (eq == absl::string_view::npos) {
@@ -360,9 +365,9 @@ absl::Status ParseNameVal(absl::string_view rest, const char* key, char32_t esca
                                                      shell::GoQuote(w),
                                                      ". Must be of the form: name=value"));
     }
-    out->args.emplace_back(w.substr(0, eq));
-    out->args.emplace_back(w.substr(eq + 1));
-    out->args.emplace_back("=");
+    out->args.push_back(w.substr(0, eq));
+    out->args.push_back(w.substr(eq + 1));
+    out->args.push_back("=");
   }
   return absl::OkStatus();
 }
@@ -377,7 +382,7 @@ int ParseJson(absl::string_view rest, LineResult* out) {
   std::vector<std::string> items;
   switch (DecodeJsonStringArray(t, &items)) {
     case JsonArrayResult::kStrings:
-      out->args = std::move(items);
+      for (const std::string& item : items) out->args.push_back(out->arena->Copy(item));
       out->json = true;
       return 1;
     case JsonArrayResult::kNotStrings:
@@ -393,7 +398,7 @@ absl::Status ParseMaybeJson(absl::string_view rest, LineResult* out) {
   int r = ParseJson(rest, out);
   if (r == 1) return absl::OkStatus();
   if (r < 0) return absl::InvalidArgumentError(kNotStringArray);
-  out->args.emplace_back(rest);
+  out->args.push_back(rest);
   return absl::OkStatus();
 }
 
@@ -401,105 +406,181 @@ absl::Status ParseMaybeJsonToList(absl::string_view rest, LineResult* out) {
   int r = ParseJson(rest, out);
   if (r == 1) return absl::OkStatus();
   if (r < 0) return absl::InvalidArgumentError(kNotStringArray);
-  if (!rest.empty()) out->args = SplitWhitespace(rest, -1);
+  if (!rest.empty()) SplitWhitespace(rest, -1, &out->args);
   return absl::OkStatus();
 }
 
-// Parses one logical line into `node` (empty on entry). `lower` (if not null) receives the
-// keyword, lower-cased.
-absl::Status NodeFromLine(absl::string_view line, const Directives& d, int depth, Node* node,
-                          std::string* lower = nullptr);
+// Scratch space the parser reuses from node to node, so that collecting a node's words allocates
+// nothing once the vectors have grown.
+struct Scratch {
+  std::vector<absl::string_view> flags;
+  std::vector<absl::string_view> args;
+};
 
-absl::Status Dispatch(absl::string_view cmd, absl::string_view rest, const Directives& d,
-                      int depth, LineResult* out) {
-  if (cmd == "add" || cmd == "copy" || cmd == "volume") return ParseMaybeJsonToList(rest, out);
-  if (cmd == "cmd" || cmd == "entrypoint" || cmd == "run" || cmd == "shell") {
-    return ParseMaybeJson(rest, out);
+// Parses one logical line (a view that outlives the Ast: the source text or the arena) into
+// `node` (empty on entry).
+absl::Status NodeFromLine(absl::string_view line, const Directives& d, int depth,
+                          base::Arena* arena, Scratch* scratch, Node* node);
+
+struct InstructionNames {
+  absl::string_view lower;
+  absl::string_view upper;
+};
+// Indexed by Instruction.
+constexpr InstructionNames kInstructionNames[] = {
+    {"", ""},
+    {"add", "ADD"},
+    {"arg", "ARG"},
+    {"cmd", "CMD"},
+    {"copy", "COPY"},
+    {"entrypoint", "ENTRYPOINT"},
+    {"env", "ENV"},
+    {"expose", "EXPOSE"},
+    {"from", "FROM"},
+    {"healthcheck", "HEALTHCHECK"},
+    {"label", "LABEL"},
+    {"maintainer", "MAINTAINER"},
+    {"onbuild", "ONBUILD"},
+    {"run", "RUN"},
+    {"shell", "SHELL"},
+    {"stopsignal", "STOPSIGNAL"},
+    {"user", "USER"},
+    {"volume", "VOLUME"},
+    {"workdir", "WORKDIR"},
+};
+
+// Sets node->lower and node->instruction from node->keyword. Known keywords written in ASCII get
+// the lower-case literal (no copy); anything else is lower-cased with Go's Unicode rules, as
+// BuildKit does (so the Kelvin sign in `WOR\u212ADIR` still names WORKDIR).
+void ClassifyNode(base::Arena* arena, Node* node) {
+  const absl::string_view k = node->keyword;
+  char lowered[16];
+  bool ascii = k.size() <= sizeof(lowered);
+  for (size_t i = 0; ascii && i < k.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(k[i]);
+    ascii = c < 0x80;
+    lowered[i] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
   }
-  if (cmd == "arg") {
-    out->args = ParseWords(rest, d.escape);
-    return absl::OkStatus();
-  }
-  if (cmd == "env") return ParseNameVal(rest, "ENV", d.escape, out);
-  if (cmd == "label") return ParseNameVal(rest, "LABEL", d.escape, out);
-  if (cmd == "expose" || cmd == "from") {
-    if (!rest.empty()) out->args = SplitWhitespace(rest, -1);
-    return absl::OkStatus();
-  }
-  if (cmd == "maintainer" || cmd == "stopsignal" || cmd == "user" || cmd == "workdir") {
-    if (!rest.empty()) out->args.emplace_back(rest);
-    return absl::OkStatus();
-  }
-  if (cmd == "healthcheck") {
-    size_t sep = 0;
-    while (sep < rest.size() && !IsSpace(static_cast<unsigned char>(rest[sep]))) ++sep;
-    size_t next = sep;
-    while (next < rest.size() && IsSpace(static_cast<unsigned char>(rest[next]))) ++next;
-    if (sep == 0) return absl::OkStatus();
-    LineResult cmd_part;
-    absl::Status s = ParseMaybeJson(rest.substr(next), &cmd_part);
-    if (!s.ok()) return s;
-    out->args.push_back(std::string(rest.substr(0, sep)));
-    for (std::string& a : cmd_part.args) out->args.push_back(std::move(a));
-    out->json = cmd_part.json;
-    return absl::OkStatus();
-  }
-  if (cmd == "onbuild") {
-    if (rest.empty()) return absl::OkStatus();
-    if (depth >= kMaxOnbuildDepth) {
-      return absl::InvalidArgumentError("ONBUILD nested too deeply");
+  if (ascii) {
+    node->instruction = ClassifyKeyword(absl::string_view(lowered, k.size()));
+    if (node->instruction != Instruction::kUnknown) {
+      node->lower = kInstructionNames[static_cast<int>(node->instruction)].lower;
+      return;
     }
-    return NodeFromLine(rest, d, depth + 1, &out->sub.emplace_back());
+  }
+  node->lower = arena->Copy(shell::ToLower(k));
+  node->instruction = ClassifyKeyword(node->lower);
+}
+
+absl::Status ParseHealthcheck(absl::string_view rest, LineResult* out) {
+  size_t sep = 0;
+  while (sep < rest.size() && !IsSpace(static_cast<unsigned char>(rest[sep]))) ++sep;
+  size_t next = sep;
+  while (next < rest.size() && IsSpace(static_cast<unsigned char>(rest[next]))) ++next;
+  if (sep == 0) return absl::OkStatus();
+  const size_t first = out->args.size();
+  out->args.push_back(rest.substr(0, sep));
+  absl::Status s = ParseMaybeJson(rest.substr(next), out);
+  if (!s.ok()) out->args.resize(first);
+  return s;
+}
+
+absl::Status ParseOnbuild(absl::string_view rest, const Directives& d, int depth,
+                          LineResult* out) {
+  if (rest.empty()) return absl::OkStatus();
+  if (depth >= kMaxOnbuildDepth) {
+    return absl::InvalidArgumentError("ONBUILD nested too deeply");
+  }
+  // The nested node has words of its own: parse it with fresh scratch space (rare).
+  Scratch nested;
+  absl::Span<Node> sub = out->arena->NewArray<Node>(1);
+  RETURN_IF_ERROR(NodeFromLine(rest, d, depth + 1, out->arena, &nested, &sub[0]));
+  out->sub = sub;
+  return absl::OkStatus();
+}
+
+absl::Status Dispatch(Instruction cmd, absl::string_view rest, const Directives& d, int depth,
+                      LineResult* out) {
+  switch (cmd) {
+    case Instruction::kAdd:
+    case Instruction::kCopy:
+    case Instruction::kVolume:
+      return ParseMaybeJsonToList(rest, out);
+    case Instruction::kCmd:
+    case Instruction::kEntrypoint:
+    case Instruction::kRun:
+    case Instruction::kShell:
+      return ParseMaybeJson(rest, out);
+    case Instruction::kArg:
+      ParseWords(rest, d.escape, out->arena, &out->args);
+      return absl::OkStatus();
+    case Instruction::kEnv:
+      return ParseNameVal(rest, "ENV", d.escape, out);
+    case Instruction::kLabel:
+      return ParseNameVal(rest, "LABEL", d.escape, out);
+    case Instruction::kExpose:
+    case Instruction::kFrom:
+      if (!rest.empty()) SplitWhitespace(rest, -1, &out->args);
+      return absl::OkStatus();
+    case Instruction::kMaintainer:
+    case Instruction::kStopsignal:
+    case Instruction::kUser:
+    case Instruction::kWorkdir:
+      if (!rest.empty()) out->args.push_back(rest);
+      return absl::OkStatus();
+    case Instruction::kHealthcheck:
+      return ParseHealthcheck(rest, out);
+    case Instruction::kOnbuild:
+      return ParseOnbuild(rest, d, depth, out);
+    case Instruction::kUnknown:
+      break;
   }
   // Unknown instruction: BuildKit's parser keeps it with one empty argument; the instruction layer
   // reports it (with a suggestion).
-  out->args = {""};
+  out->args.push_back("");
   return absl::OkStatus();
 }
 
-absl::Status NodeFromLine(absl::string_view line, const Directives& d, int depth, Node* out,
-                          std::string* lower) {
-  Node& node = *out;
+absl::Status NodeFromLine(absl::string_view line, const Directives& d, int depth,
+                          base::Arena* arena, Scratch* scratch, Node* node) {
   // SplitWhitespace(TrimSpace(line), 2) without the copies: the keyword, then the rest after the
   // first run of white space.
   absl::string_view t = shell::TrimSpace(line);
   size_t ws = 0;
   while (ws < t.size() && !IsReWhitespace(t[ws])) ++ws;
-  node.keyword = std::string(t.substr(0, ws));
+  node->keyword = t.substr(0, ws);
+  ClassifyNode(arena, node);
   absl::string_view rest;
+  scratch->flags.clear();
   if (ws < t.size()) {
     size_t after = ws;
     while (after < t.size() && IsReWhitespace(t[after])) ++after;
-    rest = ExtractFlags(t.substr(after), &node.flags);
+    rest = ExtractFlags(t.substr(after), arena, &scratch->flags);
   }
-  absl::string_view args = shell::TrimSpace(rest);
-  LineResult r;
-  std::string cmd = node.Lower();
-  absl::Status s = Dispatch(cmd, args, d, depth, &r);
-  if (!s.ok()) return s;
-  if (lower != nullptr) *lower = std::move(cmd);
-  node.args = std::move(r.args);
-  node.sub = std::move(r.sub);
-  node.json = r.json;
-  node.original = std::string(line);
+  node->flags = arena->CopyArray(Words(scratch->flags));
+  scratch->args.clear();
+  LineResult r{arena, scratch->args};
+  RETURN_IF_ERROR(Dispatch(node->instruction, shell::TrimSpace(rest), d, depth, &r));
+  node->args = arena->CopyArray(Words(scratch->args));
+  node->sub = r.sub;
+  node->json = r.json;
+  node->original = line;
   return absl::OkStatus();
 }
 
-// `lower` is node.Lower().
-bool CanContainHeredoc(const Node& node, absl::string_view lower) {
+bool CanContainHeredoc(const Node& node) {
   const Node* n = &node;
-  std::string sub_lower;
-  if (lower == "onbuild" && !n->sub.empty()) {
-    n = &n->sub[0];
-    sub_lower = n->Lower();
-    lower = sub_lower;
+  if (n->instruction == Instruction::kOnbuild && !n->sub.empty()) n = &n->sub[0];
+  if (n->instruction != Instruction::kAdd && n->instruction != Instruction::kCopy &&
+      n->instruction != Instruction::kRun) {
+    return false;
   }
-  if (lower != "add" && lower != "copy" && lower != "run") return false;
   return !n->json;
 }
 
 // `^(\d*)<<(-?)([^<]*)$` on one word, then BuildKit's quote detection.
-absl::StatusOr<bool> ParseHeredocWord(const std::string& word, Heredoc* out) {
+// The name is copied to `arena`.
+absl::StatusOr<bool> ParseHeredocWord(const std::string& word, base::Arena* arena, Heredoc* out) {
   size_t i = 0;
   while (i < word.size() && absl::ascii_isdigit(static_cast<unsigned char>(word[i]))) ++i;
   if (word.compare(i, 2, "<<") != 0) return false;
@@ -537,30 +618,31 @@ absl::StatusOr<bool> ParseHeredocWord(const std::string& word, Heredoc* out) {
   auto quotes = [](const std::string& s) {
     return std::count(s.begin(), s.end(), '\'') + std::count(s.begin(), s.end(), '"');
   };
-  out->name = (*words)[0];
+  out->name = arena->Copy((*words)[0]);
   out->expand = quotes((*words)[0]) == quotes((*raw)[0]);
   out->chomp = chomp;
   out->file_descriptor = fd;
   return true;
 }
 
-absl::StatusOr<std::vector<Heredoc>> HeredocsFromLine(absl::string_view line) {
-  std::vector<Heredoc> docs;
-  if (line.find("<<") == absl::string_view::npos) return docs;
+// The heredocs a line starts (their names copied to `arena`), appended to `docs`.
+absl::Status HeredocsFromLine(absl::string_view line, base::Arena* arena,
+                              std::vector<Heredoc>* docs) {
+  if (line.find("<<") == absl::string_view::npos) return absl::OkStatus();
   shell::LexOptions opts;
   opts.raw_quotes = true;
   opts.raw_escapes = true;
   opts.skip_unset_env = true;
   shell::MapEnv empty;
   absl::StatusOr<std::vector<std::string>> words = shell::Lexer(opts).ProcessWords(line, empty);
-  if (!words.ok()) return docs;
+  if (!words.ok()) return absl::OkStatus();
   for (const std::string& w : *words) {
     Heredoc h;
-    absl::StatusOr<bool> is = ParseHeredocWord(w, &h);
+    absl::StatusOr<bool> is = ParseHeredocWord(w, arena, &h);
     if (!is.ok()) return is.status();
-    if (*is) docs.push_back(std::move(h));
+    if (*is) docs->push_back(h);
   }
-  return docs;
+  return absl::OkStatus();
 }
 
 void DumpInto(const Node& node, std::string* out) {
@@ -573,7 +655,7 @@ void DumpInto(const Node& node, std::string* out) {
     }
     s += "]";
   }
-  for (const std::string& a : node.args) {
+  for (absl::string_view a : node.args) {
     s += " ";
     s += shell::GoQuote(a);
   }
@@ -587,10 +669,59 @@ void DumpInto(const Node& node, std::string* out) {
 
 }  // namespace
 
-std::string Node::Lower() const { return shell::ToLower(keyword); }
-
 absl::Status LocatedError(absl::string_view file, int line, absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat(file, ":", line, ": ", message));
+}
+
+Instruction ClassifyKeyword(absl::string_view lower) {
+  // One comparison at most: the length and first letter tell the candidates apart.
+  Instruction candidate = Instruction::kUnknown;
+  switch (lower.size()) {
+    case 3:
+      candidate = lower[0] == 'a'   ? (lower[1] == 'd' ? Instruction::kAdd : Instruction::kArg)
+                  : lower[0] == 'c' ? Instruction::kCmd
+                  : lower[0] == 'e' ? Instruction::kEnv
+                  : lower[0] == 'r' ? Instruction::kRun
+                                    : Instruction::kUnknown;
+      break;
+    case 4:
+      candidate = lower[0] == 'c'   ? Instruction::kCopy
+                  : lower[0] == 'f' ? Instruction::kFrom
+                  : lower[0] == 'u' ? Instruction::kUser
+                                    : Instruction::kUnknown;
+      break;
+    case 5:
+      candidate = lower[0] == 'l' ? Instruction::kLabel
+                  : lower[0] == 's' ? Instruction::kShell
+                                    : Instruction::kUnknown;
+      break;
+    case 6:
+      candidate = lower[0] == 'e' ? Instruction::kExpose
+                  : lower[0] == 'v' ? Instruction::kVolume
+                                    : Instruction::kUnknown;
+      break;
+    case 7:
+      candidate = lower[0] == 'o' ? Instruction::kOnbuild
+                  : lower[0] == 'w' ? Instruction::kWorkdir
+                                    : Instruction::kUnknown;
+      break;
+    case 10:
+      candidate = lower[0] == 'e'   ? Instruction::kEntrypoint
+                  : lower[0] == 'm' ? Instruction::kMaintainer
+                  : lower[0] == 's' ? Instruction::kStopsignal
+                                    : Instruction::kUnknown;
+      break;
+    case 11:
+      candidate = Instruction::kHealthcheck;
+      break;
+  }
+  if (candidate == Instruction::kUnknown) return candidate;
+  return kInstructionNames[static_cast<int>(candidate)].lower == lower ? candidate
+                                                                        : Instruction::kUnknown;
+}
+
+absl::string_view InstructionName(Instruction instruction) {
+  return kInstructionNames[static_cast<int>(instruction)].upper;
 }
 
 const std::vector<std::string>& KnownInstructions() {
@@ -616,14 +747,21 @@ std::string Dump(const Ast& ast) {
   return out;
 }
 
-absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options) {
+absl::StatusOr<Ast> Parse(absl::string_view source, const ParseOptions& options) {
   const std::string& file = options.file_name;
+  // Everything the nodes view lives in one arena: first a copy of the source (so the lines below
+  // are views into it), then what the parser makes. Sized so that a typical file's extras fit in
+  // the first block.
+  auto storage = std::make_shared<base::Arena>(source.size() + source.size() / 2 + 4096);
+  base::Arena* arena = storage.get();
+  const absl::string_view content = arena->Copy(source);
   // Physical lines, each keeping its '\n' (the last may lack one).
   std::vector<absl::string_view> lines;
-  lines.reserve(std::count(content.begin(), content.end(), '\n') + 1);
+  lines.reserve(content.size() / 24 + 16);  // a guess (typical lines are 20-40 bytes)
   for (size_t pos = 0; pos < content.size();) {
-    size_t nl = content.find('\n', pos);
-    size_t end = nl == absl::string_view::npos ? content.size() : nl + 1;
+    const void* nl = std::memchr(content.data() + pos, '\n', content.size() - pos);
+    size_t end = nl == nullptr ? content.size()
+                               : static_cast<const char*>(nl) - content.data() + 1;
     lines.push_back(content.substr(pos, end - pos));
     pos = end;
   }
@@ -631,9 +769,10 @@ absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options
   ast.file_name = file;
   ast.start_line = -1;
   Directives d;
-  std::vector<std::string> comments;
+  Scratch scratch;
+  std::vector<absl::string_view> comments;
+  std::vector<Heredoc> heredocs;
   std::string joined;  // scratch for lines with continuations
-  std::string lower;   // scratch: the current instruction's keyword, lower-cased
   // At most one instruction per physical line: no reallocation (and moving of nodes) as it grows.
   ast.children.reserve(lines.size());
   size_t next = 0;
@@ -648,9 +787,7 @@ absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options
     absl::string_view raw = lines[next++];
     if (too_long(raw)) return line_error(current_line + 1);
     if (current_line == 0 && absl::StartsWith(raw, "\xEF\xBB\xBF")) raw.remove_prefix(3);
-    if (IsComment(raw)) {
-      comments.push_back(std::string(shell::TrimSpace(raw.substr(1))));
-    }
+    if (IsComment(raw)) comments.push_back(shell::TrimSpace(raw.substr(1)));
     absl::string_view token = shell::TrimLeftSpace(TrimNewline(raw));
     absl::Status ds = PossibleDirective(&d, token, current_line + 1);
     if (!ds.ok()) return LocatedError(file, current_line + 1, ds.message());
@@ -660,7 +797,8 @@ absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options
     bool eol = TrimContinuation(&first, d.escape);
     if (eol && first.empty()) continue;
 
-    // The logical line: a view of the physical one unless continuations are joined.
+    // The logical line: a view of the physical one unless continuations are joined (then a copy
+    // in the arena).
     absl::string_view line = first;
     bool has_empty_continuation = false;
     if (!eol) {
@@ -682,7 +820,7 @@ absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options
         eol = TrimContinuation(&cprocessed, d.escape);
         joined.append(cprocessed.data(), cprocessed.size());
       }
-      line = joined;
+      line = arena->Copy(joined);
     }
     if (has_empty_continuation) {
       ast.warnings.push_back(absl::StrCat(file, ":", start_line,
@@ -691,14 +829,18 @@ absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options
 
     // Built in place (the vector has room: reserved above).
     Node* child = &ast.children.emplace_back();
-    absl::Status ns = NodeFromLine(line, d, 0, child, &lower);
+    absl::Status ns = NodeFromLine(line, d, 0, arena, &scratch, child);
     if (!ns.ok()) return LocatedError(file, start_line, ns.message());
 
-    if (CanContainHeredoc(*child, lower)) {
-      absl::StatusOr<std::vector<Heredoc>> heredocs = HeredocsFromLine(line);
-      if (!heredocs.ok()) return LocatedError(file, start_line, heredocs.status().message());
-      for (Heredoc& h : *heredocs) {
+    if (CanContainHeredoc(*child)) {
+      heredocs.clear();
+      absl::Status hs = HeredocsFromLine(line, arena, &heredocs);
+      if (!hs.ok()) return LocatedError(file, start_line, hs.message());
+      for (Heredoc& h : heredocs) {
         bool terminated = false;
+        // The content is the physical lines up to the delimiter: one view of the source.
+        const char* content_begin = next < lines.size() ? lines[next].data() : nullptr;
+        const char* content_end = content_begin;
         while (next < lines.size()) {
           absl::string_view hraw = lines[next++];
           if (too_long(hraw)) return line_error(current_line + 1);
@@ -711,18 +853,19 @@ absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options
             terminated = true;
             break;
           }
-          h.content.append(hraw.data(), hraw.size());
+          content_end = hraw.data() + hraw.size();
         }
         if (!terminated) {
           return LocatedError(file, start_line,
                               absl::StrCat("unterminated heredoc `", h.name, "`"));
         }
-        child->heredocs.push_back(std::move(h));
+        h.content = absl::string_view(content_begin, content_end - content_begin);
       }
+      child->heredocs = arena->CopyArray(absl::Span<const Heredoc>(heredocs));
     }
     child->start_line = start_line;
     child->end_line = current_line;
-    child->comments = std::move(comments);
+    child->comments = arena->CopyArray(Words(comments));
     comments.clear();
     if (ast.start_line < 0) ast.start_line = start_line;
     ast.end_line = current_line;
@@ -732,6 +875,7 @@ absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options
   }
   ast.escape = d.escape;
   ast.directives = std::move(d.parsed);
+  ast.storage = std::move(storage);
   return ast;
 }
 

@@ -10,42 +10,80 @@
 // Dump() prints the AST in the format of BuildKit's parser test `result` files, which is what
 // `slipway graph --format ast` shows. Every node keeps its start and end line (1-based, physical).
 // Errors are InvalidArgument with the message `<file>:<line>: <reason>`.
-// All functions are thread-safe; Ast is a plain value.
+// All functions are thread-safe. An Ast's nodes are views into its shared, immutable storage
+// (one arena: a node costs no heap allocation of its own).
 #ifndef SLIPWAY_BUILDER_DOCKERFILE_PARSER_H_
 #define SLIPWAY_BUILDER_DOCKERFILE_PARSER_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "base/arena.h"
 
 namespace builder::dockerfile {
 
-struct Heredoc {
-  std::string name;             // the delimiter word, quotes removed
-  uint64_t file_descriptor = 0;  // `3<<EOF` -> 3; 0 when not given
-  bool expand = true;           // false when any part of the name was quoted
-  bool chomp = false;           // `<<-`: leading tabs are stripped
-  std::string content;          // the lines up to the delimiter, newlines included
+// The instructions BuildKit knows; kUnknown for any other keyword.
+enum class Instruction : uint8_t {
+  kUnknown,
+  kAdd,
+  kArg,
+  kCmd,
+  kCopy,
+  kEntrypoint,
+  kEnv,
+  kExpose,
+  kFrom,
+  kHealthcheck,
+  kLabel,
+  kMaintainer,
+  kOnbuild,
+  kRun,
+  kShell,
+  kStopsignal,
+  kUser,
+  kVolume,
+  kWorkdir,
 };
 
-// One instruction (BuildKit's top-level Node plus its Next chain).
+// The instruction a lower-cased keyword names.
+Instruction ClassifyKeyword(absl::string_view lower);
+// The keyword of a known instruction, upper-case ("RUN"); "" for kUnknown.
+absl::string_view InstructionName(Instruction instruction);
+
+// The words of a node: views into the Ast's storage.
+using Words = absl::Span<const absl::string_view>;
+
+struct Heredoc {
+  absl::string_view name;        // the delimiter word, quotes removed
+  uint64_t file_descriptor = 0;  // `3<<EOF` -> 3; 0 when not given
+  bool expand = true;            // false when any part of the name was quoted
+  bool chomp = false;            // `<<-`: leading tabs are stripped
+  absl::string_view content;     // the lines up to the delimiter, newlines included
+};
+
+// One instruction (BuildKit's top-level Node plus its Next chain). Every view and span points into
+// the storage of the Ast it belongs to.
 struct Node {
-  std::string keyword;             // as written ("RUN", "from"); Lower() for dispatch
-  std::vector<std::string> flags;  // leading `--name=value` words, quotes removed
-  std::vector<std::string> args;   // the argument strings, per instruction (see README)
-  std::vector<Node> sub;           // ONBUILD: the nested instruction (zero or one)
-  bool json = false;               // the arguments came from a JSON array (exec form)
-  std::vector<Heredoc> heredocs;
-  std::string original;            // the logical line (continuations joined)
+  absl::string_view keyword;  // as written ("RUN", "from")
+  absl::string_view lower;    // the keyword, lower-cased ("run", "from")
+  Instruction instruction = Instruction::kUnknown;  // what `lower` names, for dispatch
+  Words flags;                // leading `--name=value` words, quotes removed
+  Words args;                 // the argument strings, per instruction (see README)
+  absl::Span<const Node> sub;  // ONBUILD: the nested instruction (zero or one)
+  bool json = false;          // the arguments came from a JSON array (exec form)
+  absl::Span<const Heredoc> heredocs;
+  absl::string_view original;  // the logical line (continuations joined)
   int start_line = 0;
   int end_line = 0;
-  std::vector<std::string> comments;  // comment lines right before the instruction
+  Words comments;  // comment lines right before the instruction
 
-  std::string Lower() const;  // the keyword, lower-cased
+  std::string Lower() const { return std::string(lower); }
 };
 
 struct Directive {
@@ -55,6 +93,10 @@ struct Directive {
 };
 
 struct Ast {
+  // Owns everything the nodes view: a copy of the source text and every string the parser made
+  // (joined continuation lines, unquoted flags, decoded JSON). Shared, and never changed after
+  // Parse, so copies of an Ast are cheap and what is loaded from it can keep it alive.
+  std::shared_ptr<const base::Arena> storage;
   std::vector<Node> children;
   int start_line = 0;
   int end_line = 0;

@@ -1,5 +1,6 @@
 #include "builder/dockerfile/parser.h"
 
+#include "absl/strings/ascii.h"
 #include "base/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -150,6 +151,29 @@ TEST(ParserTest, EmptyContinuationLineWarns) {
   EXPECT_EQ(Dump(ast), "(from \"x\")\n(run \"a   b\")\n");
   ASSERT_EQ(ast.warnings.size(), 1u);
   EXPECT_THAT(ast.warnings[0], HasSubstr("Dockerfile:2: empty continuation line"));
+}
+
+TEST(ParserTest, KeywordsAreClassifiedCaseInsensitively) {
+  for (const std::string& name : KnownInstructions()) {
+    Instruction i = ClassifyKeyword(name);
+    ASSERT_NE(i, Instruction::kUnknown) << name;
+    EXPECT_EQ(InstructionName(i), absl::AsciiStrToUpper(name));
+    // Same length, one letter off: never that instruction.
+    std::string off = name;
+    off.back() = off.back() == 'z' ? 'y' : 'z';
+    EXPECT_EQ(ClassifyKeyword(off), Instruction::kUnknown) << off;
+  }
+  EXPECT_EQ(ClassifyKeyword(""), Instruction::kUnknown);
+  EXPECT_EQ(ClassifyKeyword("RUN"), Instruction::kUnknown);  // it takes lower-case text
+  ASSERT_OK_AND_ASSIGN(Ast ast, Parse("from x\nRuN a\nwor\xE2\x84\xAA" "dir /w\nCOPPY a b\n"));
+  EXPECT_EQ(ast.children[0].instruction, Instruction::kFrom);
+  EXPECT_EQ(ast.children[1].instruction, Instruction::kRun);
+  EXPECT_EQ(ast.children[1].lower, "run");
+  // Go lower-cases the Kelvin sign to `k`, so BuildKit reads this as WORKDIR.
+  EXPECT_EQ(ast.children[2].instruction, Instruction::kWorkdir);
+  EXPECT_EQ(ast.children[2].lower, "workdir");
+  EXPECT_EQ(ast.children[3].instruction, Instruction::kUnknown);
+  EXPECT_EQ(ast.children[3].lower, "coppy");
 }
 
 }  // namespace

@@ -376,7 +376,7 @@ absl::StatusOr<CopyPlan> PlanCopy(const CopyPlanInput& in) {
   }
 
   // Destination.
-  std::string dest_raw = cmd.dest;
+  std::string dest_raw(cmd.dest);
   bool dest_is_dir = absl::EndsWith(dest_raw, "/") || dest_raw == "." ||
                      absl::EndsWith(dest_raw, "/.");
   if (dest_raw.empty() || dest_raw[0] != '/') dest_raw = absl::StrCat(in.workdir, "/", dest_raw);
@@ -401,10 +401,13 @@ absl::StatusOr<CopyPlan> PlanCopy(const CopyPlanInput& in) {
   std::vector<Source> sources;
   std::optional<ignore::PatternMatcher> excludes;
   if (!cmd.excludes.empty()) {
-    ASSIGN_OR_RETURN(ignore::PatternMatcher m, ignore::PatternMatcher::Create(cmd.excludes));
+    ASSIGN_OR_RETURN(ignore::PatternMatcher m,
+                     ignore::PatternMatcher::Create(std::vector<std::string>(
+                         cmd.excludes.begin(), cmd.excludes.end())));
     excludes = std::move(m);
   }
-  for (const std::string& raw : cmd.sources) {
+  for (absl::string_view raw_view : cmd.sources) {
+    const std::string raw(raw_view);
     if (IsUrl(raw)) {
       auto it = in.downloads.find(raw);
       if (it == in.downloads.end()) return absl::InternalError(absl::StrCat("`", raw, "` was not downloaded"));
@@ -542,7 +545,7 @@ absl::StatusOr<CopyPlan> PlanCopy(const CopyPlanInput& in) {
     }
   }
   for (const auto& doc : cmd.source_contents) {
-    std::string target = dest_is_dir ? JoinRel(dest, doc.name) : dest;
+    std::string target = dest_is_dir ? JoinRel(dest, std::string(doc.name)) : dest;
     LayerEntry e;
     e.path = target;
     e.type = LayerEntry::Type::kFile;
@@ -554,7 +557,7 @@ absl::StatusOr<CopyPlan> PlanCopy(const CopyPlanInput& in) {
       e.uid = chown->first;
       e.gid = chown->second;
     }
-    e.content = doc.content;
+    e.content = std::string(doc.content);
     digests[target] = oci::Digest::Of(doc.content);
     entries[target] = std::move(e);
   }

@@ -45,7 +45,7 @@ std::string Rfc3339(int64_t seconds) {
                           absl::UTCTimeZone());
 }
 
-std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
+std::string FirstLine(absl::string_view s) { return std::string(s.substr(0, s.find('\n'))); }
 
 // The image state of a stage between steps.
 struct State {
@@ -55,8 +55,8 @@ struct State {
   bool cmd_set = false;  // CMD set in this stage (a new ENTRYPOINT then keeps it)
 };
 
-oci::Digest Chain(const oci::Digest& parent, absl::string_view what,
-                  const std::map<std::string, std::string>& args, absl::string_view extra) {
+oci::Digest Chain(const oci::Digest& parent, absl::string_view what, ins::BuildArgs args,
+                  absl::string_view extra) {
   oci::Sha256 sha;
   auto field = [&](absl::string_view s) {
     sha.Update(absl::StrCat(s.size(), ":"));
@@ -72,6 +72,10 @@ oci::Digest Chain(const oci::Digest& parent, absl::string_view what,
   }
   field(extra);
   return sha.Finish();
+}
+
+std::vector<std::string> Strings(ins::Words words) {
+  return std::vector<std::string>(words.begin(), words.end());
 }
 
 class Counter {
@@ -108,10 +112,10 @@ class Executor {
                       const oci::Digest& parent_key, bool* cached, StepInfo* info);
   absl::Status DoRun(const ins::Command& cmd, const ins::RunCmd& run, State* st,
                      const oci::Digest& parent_key, bool* cached, StepInfo* info);
-  absl::Status DoWorkdir(const ins::Command& cmd, const std::string& path, State* st);
+  absl::Status DoWorkdir(const ins::Command& cmd, absl::string_view path, State* st);
   absl::Status RunOnbuild(const ins::Stage& stage, State* st, const std::string& display);
   absl::StatusOr<std::unique_ptr<FsView>> View(const State& st);
-  absl::StatusOr<State> StateOf(const std::string& from);  // a stage or an image
+  absl::StatusOr<State> StateOf(absl::string_view from);  // a stage or an image
   absl::Status AddLayer(std::vector<oci::LayerEntry> entries, State* st,
                         const std::string& created_by);
   void History(State* st, const std::string& created_by, bool empty_layer);
@@ -159,7 +163,8 @@ class Executor {
   std::unique_ptr<Counter> slots_;
 };
 
-absl::StatusOr<State> Executor::StateOf(const std::string& ref) {
+absl::StatusOr<State> Executor::StateOf(absl::string_view ref_view) {
+  const std::string ref(ref_view);
   {
     absl::MutexLock l(&mu_);
     auto it = images_.find(ref);
@@ -224,8 +229,8 @@ absl::Status Executor::AddLayer(std::vector<oci::LayerEntry> entries, State* st,
 absl::Status Executor::Metadata(const ins::Command& cmd, State* st) {
   oci::ContainerConfig& c = st->config.config;
   std::string created_by = FirstLine(cmd.expanded);
-  auto shell_form = [&](const std::vector<std::string>& command, bool prepend) {
-    if (!prepend) return command;
+  auto shell_form = [&](ins::Words command, bool prepend) {
+    if (!prepend) return Strings(command);
     std::vector<std::string> out =
         c.shell.has_value() ? *c.shell : std::vector<std::string>{"/bin/sh", "-c"};
     out.push_back(absl::StrJoin(command, " "));
@@ -239,7 +244,7 @@ absl::Status Executor::Metadata(const ins::Command& cmd, State* st) {
             std::string entry = absl::StrCat(kv.key, "=", kv.value);
             bool replaced = false;
             for (std::string& e : c.env) {
-              if (absl::StartsWith(e, kv.key + "=")) {
+              if (absl::StartsWith(e, absl::StrCat(kv.key, "="))) {
                 e = entry;
                 replaced = true;
               }
@@ -247,15 +252,15 @@ absl::Status Executor::Metadata(const ins::Command& cmd, State* st) {
             if (!replaced) c.env.push_back(entry);
           }
         } else if constexpr (std::is_same_v<T, ins::LabelCmd>) {
-          for (const ins::KeyValue& kv : p.labels) c.labels[kv.key] = kv.value;
+          for (const ins::KeyValue& kv : p.labels) c.labels[std::string(kv.key)] = std::string(kv.value);
         } else if constexpr (std::is_same_v<T, ins::MaintainerCmd>) {
-          st->config.author = p.maintainer;
+          st->config.author = std::string(p.maintainer);
         } else if constexpr (std::is_same_v<T, ins::ExposeCmd>) {
-          for (const std::string& port : p.ports) c.exposed_ports.insert(port);
+          for (absl::string_view port : p.ports) c.exposed_ports.emplace(port);
         } else if constexpr (std::is_same_v<T, ins::UserCmd>) {
-          c.user = p.user;
+          c.user = std::string(p.user);
         } else if constexpr (std::is_same_v<T, ins::VolumeCmd>) {
-          for (const std::string& v : p.volumes) c.volumes.insert(v);
+          for (absl::string_view v : p.volumes) c.volumes.emplace(v);
         } else if constexpr (std::is_same_v<T, ins::EntrypointCmd>) {
           c.entrypoint = shell_form(p.command, p.prepend_shell);
           if (!st->cmd_set) c.cmd.reset();
@@ -263,14 +268,14 @@ absl::Status Executor::Metadata(const ins::Command& cmd, State* st) {
           c.cmd = shell_form(p.command, p.prepend_shell);
           st->cmd_set = true;
         } else if constexpr (std::is_same_v<T, ins::ShellCmd>) {
-          c.shell = p.shell;
+          c.shell = Strings(p.shell);
         } else if constexpr (std::is_same_v<T, ins::StopSignalCmd>) {
-          c.stop_signal = p.signal;
+          c.stop_signal = std::string(p.signal);
         } else if constexpr (std::is_same_v<T, ins::OnbuildCmd>) {
-          c.on_build.push_back(p.expression);
+          c.on_build.emplace_back(p.expression);
         } else if constexpr (std::is_same_v<T, ins::HealthcheckCmd>) {
           oci::HealthConfig h;
-          h.test = p.test;
+          h.test = Strings(p.test);
           h.interval_ns = absl::ToInt64Nanoseconds(p.interval);
           h.timeout_ns = absl::ToInt64Nanoseconds(p.timeout);
           h.start_period_ns = absl::ToInt64Nanoseconds(p.start_period);
@@ -288,8 +293,8 @@ absl::Status Executor::Metadata(const ins::Command& cmd, State* st) {
       cmd.payload);
 }
 
-absl::Status Executor::DoWorkdir(const ins::Command& cmd, const std::string& path, State* st) {
-  std::string dir = path;
+absl::Status Executor::DoWorkdir(const ins::Command& cmd, absl::string_view path, State* st) {
+  std::string dir(path);
   if (dir.empty() || dir[0] != '/') {
     dir = absl::StrCat(st->config.config.working_dir.empty() ? "/" : st->config.config.working_dir,
                        "/", dir);
@@ -336,12 +341,13 @@ absl::Status Executor::DoCopy(const ins::Command& cmd, const ins::CopyCmd& copy,
     scratch.emplace(std::move(t));
     in.scratch_dir = scratch->path();
     int n = 0;
-    for (const std::string& s : copy.sources) {
+    for (absl::string_view source : copy.sources) {
+      const std::string s(source);
       if (!IsUrl(s)) continue;
       if (!copy.from.empty()) return absl::InvalidArgumentError("ADD --from cannot take a URL");
       std::string dir = absl::StrCat(scratch->path(), "/url-", n++);
       RETURN_IF_ERROR(base::Env::Default()->CreateDirs(dir, 0700));
-      ASSIGN_OR_RETURN(oci::Digest got, DownloadUrl(s, dir + "/file", copy.checksum));
+      ASSIGN_OR_RETURN(oci::Digest got, DownloadUrl(s, dir + "/file", std::string(copy.checksum)));
       (void)got;
       in.downloads[s] = dir + "/file";
     }
@@ -420,7 +426,7 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
   int n = 0, ssh_n = 0;
   bool ssh_env_set = false;
   for (const ins::Mount& m : run.mounts) {
-    std::string target = m.target;
+    std::string target(m.target);
     if (!target.empty() && target[0] != '/') {
       target = absl::StrCat(st->config.config.working_dir.empty() ? "/" : st->config.config.working_dir,
                             "/", target);
@@ -428,7 +434,7 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
     std::string host = absl::StrCat(tmp.path(), "/m", n++);
     switch (m.type) {
       case ins::Mount::Type::kCache: {
-        std::string id = m.id.empty() ? target : m.id;
+        std::string id = m.id.empty() ? target : std::string(m.id);
         host = absl::StrCat(cache_.dir(), "/mounts/", oci::Digest::Of(id).hex());
         RETURN_IF_ERROR(base::Env::Default()->CreateDirs(host, m.mode.value_or(0755)));
         if (m.uid || m.gid) {
@@ -445,7 +451,7 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
         break;
       case ins::Mount::Type::kSecret: {
         std::string id = m.id.empty() ? CleanRel(target).substr(CleanRel(target).rfind('/') + 1)
-                                      : m.id;
+                                      : std::string(m.id);
         auto it = o_.secrets.find(id);
         if (it == o_.secrets.end()) {
           if (m.required) {
@@ -468,7 +474,8 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
       }
       case ins::Mount::Type::kBind: {
         ins::CopyCmd c;
-        c.sources = {m.source.empty() ? "/" : m.source};
+        const absl::string_view source[] = {m.source.empty() ? "/" : m.source};
+        c.sources = source;
         c.dest = "/";
         c.from = m.from;
         CopyPlanInput in;
@@ -493,7 +500,7 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
         // context folder itself (the same files the walk saw; nothing is copied). The resolved
         // source must stay inside the context.
         if (m.from.empty() && m.read_only && !context_filtered_) {
-          std::string rel = CleanRel(m.source.empty() ? "/" : m.source);
+          std::string rel = CleanRel(m.source.empty() ? "/" : std::string(m.source));
           std::string wanted = rel.empty() ? o_.context_dir : absl::StrCat(o_.context_dir, "/", rel);
           char real[PATH_MAX], real_ctx[PATH_MAX];
           if (realpath(wanted.c_str(), real) != nullptr &&
@@ -510,7 +517,7 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
         // A file source is mounted as that file; a directory (even one holding a single file) as
         // the directory.
         std::string root = host;
-        std::string rel = CleanRel(m.source.empty() ? "/" : m.source);
+        std::string rel = CleanRel(m.source.empty() ? "/" : std::string(m.source));
         bool source_is_file = false;
         if (in.from != nullptr) {
           ASSIGN_OR_RETURN(std::optional<FsView::Hit> hit, in.from->Stat(rel));
@@ -546,7 +553,7 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
         break;
       }
       case ins::Mount::Type::kSsh: {
-        std::string id = m.id.empty() ? "default" : m.id;
+        std::string id = m.id.empty() ? "default" : std::string(m.id);
         auto it = o_.ssh.find(id);
         if (it == o_.ssh.end()) {
           if (m.required) {
@@ -585,19 +592,19 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
 
   const oci::ContainerConfig& c = st->config.config;
   std::vector<std::string> args;
-  std::string script = run.command.empty() ? "" : run.command[0];
+  std::string script = run.command.empty() ? "" : std::string(run.command[0]);
   if (run.prepend_shell) {
     args = c.shell.has_value() ? *c.shell : std::vector<std::string>{"/bin/sh", "-c"};
     std::string trimmed(absl::StripAsciiWhitespace(script));
     if (run.files.size() == 1 && absl::StartsWith(trimmed, "<<") &&
         trimmed.find(' ') == std::string::npos) {
-      script = run.files[0].content;  // RUN <<EOF: the heredoc is the script
+      script = std::string(run.files[0].content);  // RUN <<EOF: the heredoc is the script
     } else {
       for (const auto& h : run.files) absl::StrAppend(&script, "\n", h.content, h.name);
     }
     args.push_back(script);
   } else {
-    args = run.command;
+    args = Strings(run.command);
   }
 
   ASSIGN_OR_RETURN(std::unique_ptr<FsView> view, View(*st));
@@ -628,7 +635,7 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
   if (!has_path) req.process.env.push_back(kDefaultPath);
   for (const auto& [k, v] : cmd.args_used) {
     bool shadowed = false;
-    for (const std::string& e : c.env) shadowed |= absl::StartsWith(e, k + "=");
+    for (const std::string& e : c.env) shadowed |= absl::StartsWith(e, absl::StrCat(k, "="));
     if (!shadowed) req.process.env.push_back(absl::StrCat(k, "=", v));
   }
   for (const std::string& e : secret_env) req.process.env.push_back(e);
@@ -729,12 +736,7 @@ absl::Status Executor::RunOnbuild(const ins::Stage& stage, State* st, const std:
   ASSIGN_OR_RETURN(dockerfile::Ast ast, dockerfile::Parse(text, po));
   ins::LoadOptions lo;
   lo.build_args = o_.build_args;
-  std::vector<ins::KeyValue> env;
-  for (const std::string& e : st->config.config.env) {
-    size_t eq = e.find('=');
-    env.push_back({e.substr(0, eq), eq == std::string::npos ? "" : e.substr(eq + 1)});
-  }
-  lo.base_env = [env](const std::string&) { return env; };
+  lo.base_env = [env = st->config.config.env](absl::string_view) { return env; };
   ASSIGN_OR_RETURN(ins::Dockerfile df, ins::Load(ast, lo));
   const std::vector<ins::Command>& cmds = df.stages[0].commands;
   for (size_t i = 1; i < cmds.size(); ++i) {
@@ -775,7 +777,7 @@ absl::StatusOr<State> Executor::BuildStage(int index) {
     ~Release() { c->Release(); }
   } release{slots_.get()};
 
-  std::string display = stage.name.empty() ? absl::StrCat("stage-", index) : stage.name;
+  std::string display = stage.name.empty() ? absl::StrCat("stage-", index) : std::string(stage.name);
   State st;
   const ins::Command& from = stage.commands[0];
   StepInfo info;
@@ -876,7 +878,7 @@ absl::StatusOr<BuildResult> Executor::Run() {
     }
   }
   // Base images' ENV feeds expansion (ENV PATH=$PATH:/x): pull them, then load again.
-  std::map<std::string, std::vector<ins::KeyValue>> base_env;
+  std::map<std::string, std::vector<std::string>, std::less<>> base_env;
   for (int i : needed) {
     const ins::Stage& s = df_.stages[i];
     if (s.base_stage >= 0 || absl::AsciiStrToLower(s.base_name) == "scratch") continue;
@@ -885,16 +887,12 @@ absl::StatusOr<BuildResult> Executor::Run() {
       return base::Annotate(base.status(), absl::StrCat(file_name_, ":", s.start_line, ": FROM ",
                                                          s.base_name));
     }
-    std::vector<ins::KeyValue>& env = base_env[s.base_name];
-    for (const std::string& e : base->config.config.env) {
-      size_t eq = e.find('=');
-      env.push_back({e.substr(0, eq), eq == std::string::npos ? "" : e.substr(eq + 1)});
-    }
+    base_env[std::string(s.base_name)] = base->config.config.env;
   }
   if (!base_env.empty()) {
-    lo.base_env = [&base_env](const std::string& name) {
+    lo.base_env = [&base_env](absl::string_view name) {
       auto it = base_env.find(name);
-      return it == base_env.end() ? std::vector<ins::KeyValue>{} : it->second;
+      return it == base_env.end() ? std::vector<std::string>{} : it->second;
     };
     ASSIGN_OR_RETURN(df_, ins::Load(ast, lo));
   }

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -22,32 +24,37 @@
 namespace builder::instructions {
 namespace {
 
+using dockerfile::Instruction;
 using dockerfile::Node;
 
-std::string JsonQuote(absl::string_view s) {
-  std::string out = "\"";
+void AppendJsonQuoted(absl::string_view s, std::string* out) {
+  out->push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
       default:
         if (c < 0x20) {
-          absl::StrAppend(&out, "\\u00", absl::Hex(c, absl::kZeroPad2));
+          absl::StrAppend(out, "\\u00", absl::Hex(c, absl::kZeroPad2));
         } else {
-          out.push_back(static_cast<char>(c));
+          out->push_back(static_cast<char>(c));
         }
     }
   }
-  return out + "\"";
+  out->push_back('"');
 }
 
-std::string JsonArray(const std::vector<std::string>& v) {
-  std::vector<std::string> q;
-  for (const std::string& s : v) q.push_back(JsonQuote(s));
-  return "[" + absl::StrJoin(q, ",") + "]";
+// `["a","b"]`
+void AppendJsonArray(Words v, std::string* out) {
+  out->push_back('[');
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendJsonQuoted(v[i], out);
+  }
+  out->push_back(']');
 }
 
 // Appends `s` to `out`, quoted for the canonical text only when needed.
@@ -58,18 +65,11 @@ void AppendWord(absl::string_view s, std::string* out) {
   }
   for (char c : s) {
     if (c == ' ' || c == '\t' || c == '"' || c == '\\' || c == '\n' || c == '\'') {
-      out->append(JsonQuote(s));
+      AppendJsonQuoted(s, out);
       return;
     }
   }
   out->append(s.data(), s.size());
-}
-
-// Quotes a word for the canonical text only when needed.
-std::string Word(absl::string_view s) {
-  std::string out;
-  AppendWord(s, &out);
-  return out;
 }
 
 // --------------------------------------------------------------------------------------------
@@ -91,13 +91,13 @@ class Flags {
     std::copy(spec.begin(), spec.begin() + n_, spec_.begin());
   }
 
-  absl::Status Parse(const std::vector<std::string>& raw) {
-    for (const std::string& arg : raw) {
+  absl::Status Parse(Words raw) {
+    for (absl::string_view arg : raw) {
       if (!absl::StartsWith(arg, "--")) {
         return absl::InvalidArgumentError(
             absl::StrCat("Arg ", shell::GoQuote(arg), " doesn't appear to be a flag"));
       }
-      absl::string_view body = absl::string_view(arg).substr(2);
+      absl::string_view body = arg.substr(2);
       size_t eq = body.find('=');
       bool has_value = eq != absl::string_view::npos;
       absl::string_view name = has_value ? body.substr(0, eq) : body;
@@ -130,24 +130,22 @@ class Flags {
       if (kind == FlagKind::kString && !val.strings.empty()) {
         return absl::InvalidArgumentError(absl::StrCat("Duplicate flag specified: ", name));
       }
-      val.strings.emplace_back(value);
+      val.strings.push_back(value);
     }
     return absl::OkStatus();
   }
 
-  const std::string& String(absl::string_view name) const {
-    static const std::string* const kEmpty = new std::string();
+  absl::string_view String(absl::string_view name) const {
     const Value* v = Find(name);
-    return v == nullptr || v->strings.empty() ? *kEmpty : v->strings[0];
+    return v == nullptr || v->strings.empty() ? absl::string_view() : v->strings[0];
   }
   bool Has(absl::string_view name) const {
     const Value* v = Find(name);
     return v != nullptr && (v->has_bool || !v->strings.empty());
   }
-  const std::vector<std::string>& List(absl::string_view name) const {
-    static const std::vector<std::string>* const kNone = new std::vector<std::string>();
+  Words List(absl::string_view name) const {
     const Value* v = Find(name);
-    return v == nullptr ? *kNone : v->strings;
+    return v == nullptr ? Words() : Words(v->strings);
   }
   std::optional<bool> Bool(absl::string_view name) const {
     const Value* v = Find(name);
@@ -160,7 +158,7 @@ class Flags {
   struct Value {
     bool has_bool = false;
     bool bool_value = false;
-    std::vector<std::string> strings;  // string and list flags
+    std::vector<absl::string_view> strings;  // string and list flags (views of the flag words)
   };
 
   int Index(absl::string_view name) const {
@@ -193,33 +191,93 @@ const char* const kProxyArgs[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ht
                                   "FTP_PROXY",  "ftp_proxy",  "NO_PROXY",    "no_proxy",
                                   "ALL_PROXY",  "all_proxy"};
 
-// ENV entries shadow ARG entries; the getter records which ARGs were read.
+// A small map from names to values, in insertion order, searched linearly: scopes hold a handful
+// of names, and a stage starts a fresh one.
+template <typename V>
+class SmallMap {
+ public:
+  using Entry = std::pair<absl::string_view, V>;
+  const Entry* FindEntry(absl::string_view name) const {
+    for (const Entry& e : entries_) {
+      if (e.first == name) return &e;
+    }
+    return nullptr;
+  }
+  const V* Find(absl::string_view name) const {
+    const Entry* e = FindEntry(name);
+    return e == nullptr ? nullptr : &e->second;
+  }
+  bool Has(absl::string_view name) const { return Find(name) != nullptr; }
+  void Set(absl::string_view name, V value) {
+    for (Entry& e : entries_) {
+      if (e.first == name) {
+        e.second = value;
+        return;
+      }
+    }
+    entries_.emplace_back(name, value);
+  }
+  void Clear() { entries_.clear(); }
+  const std::vector<Entry>& entries() const { return entries_; }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+// ENV entries shadow ARG entries; the getter records which ARGs were read. Names and values are
+// views into the Ast's or the Dockerfile's storage.
 class Scope : public shell::EnvGetter {
  public:
-  std::map<std::string, std::string> env;
-  std::map<std::string, std::optional<std::string>> args;
+  SmallMap<absl::string_view> env;
+  SmallMap<std::optional<absl::string_view>> args;
 
   bool Get(absl::string_view name, std::string* value) const override {
-    auto e = env.find(std::string(name));
-    if (e != env.end()) {
-      *value = e->second;
+    if (const absl::string_view* e = env.Find(name)) {
+      value->assign(e->data(), e->size());
       return true;
     }
-    auto a = args.find(std::string(name));
-    if (a != args.end() && a->second.has_value()) {
-      *value = *a->second;
+    const std::optional<absl::string_view>* a = args.Find(name);
+    if (a != nullptr && a->has_value()) {
+      value->assign((*a)->data(), (*a)->size());
       return true;
     }
     return false;
   }
-  // Records in `used` the ARG values a lookup of `names` resolved to.
-  void NoteArgs(const std::set<std::string>& names, std::map<std::string, std::string>* used) const {
+  // ARG `name` as a command sees it: null if unset or shadowed by ENV. The entry's name, unlike
+  // `name`, is a view that lives as long as the Dockerfile.
+  const std::pair<absl::string_view, std::optional<absl::string_view>>* VisibleArg(
+      absl::string_view name) const {
+    if (env.Has(name)) return nullptr;
+    const auto* a = args.FindEntry(name);
+    return a != nullptr && a->second.has_value() ? a : nullptr;
+  }
+};
+
+// The build args one command depends on, collected while it is converted (a name read twice
+// keeps its last value), then sorted into the Dockerfile's storage.
+class UsedArgs {
+ public:
+  void Use(absl::string_view name, absl::string_view value) { used_.Set(name, value); }
+  // Records the ARG values a lookup of `names` resolved to in `scope`.
+  void Note(const Scope& scope, const std::set<std::string>& names) {
     for (const std::string& n : names) {
-      if (env.count(n)) continue;
-      auto a = args.find(n);
-      if (a != args.end() && a->second.has_value()) (*used)[n] = *a->second;
+      if (const auto* a = scope.VisibleArg(n)) Use(a->first, *a->second);
     }
   }
+  const std::vector<std::pair<absl::string_view, absl::string_view>>& entries() const {
+    return used_.entries();
+  }
+  BuildArgs Finish(base::Arena* arena) {
+    sorted_.assign(used_.entries().begin(), used_.entries().end());
+    std::sort(sorted_.begin(), sorted_.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    used_.Clear();
+    return arena->CopyArray(BuildArgs(sorted_));
+  }
+
+ private:
+  SmallMap<absl::string_view> used_;
+  std::vector<std::pair<absl::string_view, absl::string_view>> sorted_;
 };
 
 struct Ctx {
@@ -227,37 +285,25 @@ struct Ctx {
   const std::string& file;
   char32_t escape;
   shell::Lexer lexer;
+  base::Arena* arena;              // the Dockerfile's storage
   std::set<std::string> declared;  // every ARG name seen (for unused build args)
-  // Load(Ast&&): the caller gave the AST away, so strings the commands keep as they are
-  // (`original`, RUN/CMD/ENTRYPOINT arguments, RUN heredocs) are moved out of it, not copied.
-  bool steal = false;
+  // `--build-arg` values, copied into the arena (the options need not outlive the Dockerfile).
+  SmallMap<absl::string_view> build_args;
+  // Scratch space reused from command to command.
+  UsedArgs used;            // the build args the current command depends on
+  std::string text;         // its canonical text, before it is copied to the arena
+  std::vector<absl::string_view> words;
 };
 
-// The node to move strings out of, or null when the AST must be left as it is (see Ctx::steal).
-// Load(Ast&&) owns a non-const AST, so casting the const away is sound there.
-Node* Stealable(const Ctx& ctx, const Node& n) {
-  return ctx.steal ? const_cast<Node*>(&n) : nullptr;
-}
-
-// `*to = own->*field` moved when `own` is not null, else copied from `n`. (A conditional
-// `own ? std::move(a) : b` would copy either way: its result is a const prvalue.)
-template <typename T>
-void MoveOrCopy(Node* own, const Node& n, T Node::*field, T* to) {
-  if (own != nullptr) {
-    *to = std::move(own->*field);
-  } else {
-    *to = n.*field;
-  }
-}
-
-absl::StatusOr<std::string> Expand(Ctx& ctx, const Scope& scope, const std::string& word,
-                                   std::map<std::string, std::string>* used) {
+// `word` expanded in `scope`: `word` itself when there is nothing to expand (it is a view into
+// the Ast's storage), else the expansion, copied into the arena. The ARGs read go to ctx.used.
+absl::StatusOr<absl::string_view> Expand(Ctx& ctx, const Scope& scope, absl::string_view word) {
   // Most words have nothing to expand: no lookup, no word splitting, nothing to record.
   if (ctx.lexer.IsPlain(word)) return word;
   absl::StatusOr<shell::ProcessResult> r = ctx.lexer.ProcessUnsplit(word, scope);
   if (!r.ok()) return r.status();
-  scope.NoteArgs(r->matched, used);
-  return std::move(r->word);
+  ctx.used.Note(scope, r->matched);
+  return ctx.arena->Copy(r->word);
 }
 
 // Expand for FROM lines, which all see the global scope. That scope is complete by the first FROM
@@ -266,51 +312,55 @@ absl::StatusOr<std::string> Expand(Ctx& ctx, const Scope& scope, const std::stri
 // every stage of a big Dockerfile).
 class FromExpander {
  public:
-  absl::StatusOr<std::string> Expand(Ctx& ctx, const Scope& global, const std::string& word,
-                                     std::map<std::string, std::string>* used) {
+  absl::StatusOr<absl::string_view> Expand(Ctx& ctx, const Scope& global, absl::string_view word) {
     auto it = cache_.find(word);
     if (it == cache_.end()) {
-      std::map<std::string, std::string> read;
-      absl::StatusOr<std::string> r = builder::instructions::Expand(ctx, global, word, &read);
+      // What this expansion reads, apart from what the command read before it.
+      UsedArgs before = std::move(ctx.used);
+      ctx.used = UsedArgs();
+      absl::StatusOr<absl::string_view> r = builder::instructions::Expand(ctx, global, word);
+      UsedArgs read = std::move(ctx.used);
+      ctx.used = std::move(before);
       if (!r.ok()) return r.status();  // the Load fails: nothing to remember
-      it = cache_.emplace(word, Entry{*std::move(r), std::move(read)}).first;
+      it = cache_.emplace(word, Entry{*r, read.entries()}).first;
     }
-    for (const auto& kv : it->second.read) (*used)[kv.first] = kv.second;
+    for (const auto& kv : it->second.read) ctx.used.Use(kv.first, kv.second);
     return it->second.value;
   }
 
  private:
   struct Entry {
-    std::string value;
-    std::map<std::string, std::string> read;  // the build args the expansion read
+    absl::string_view value;
+    std::vector<std::pair<absl::string_view, absl::string_view>> read;  // build args it read
   };
-  absl::flat_hash_map<std::string, Entry> cache_;
+  absl::flat_hash_map<absl::string_view, Entry> cache_;
 };
 
-absl::StatusOr<std::vector<std::string>> ExpandWords(Ctx& ctx, const Scope& scope,
-                                                     const std::string& word,
-                                                     std::map<std::string, std::string>* used) {
+// `word` expanded and split into words (copies in the arena), appended to `out`.
+absl::Status ExpandWords(Ctx& ctx, const Scope& scope, absl::string_view word,
+                         std::vector<absl::string_view>* out) {
   absl::StatusOr<shell::ProcessResult> r = ctx.lexer.Process(word, scope);
   if (!r.ok()) return r.status();
-  scope.NoteArgs(r->matched, used);
-  return std::move(r->words);
+  ctx.used.Note(scope, r->matched);
+  for (const std::string& w : r->words) out->push_back(ctx.arena->Copy(w));
+  return absl::OkStatus();
 }
 
 absl::Status Err(absl::string_view msg) { return absl::InvalidArgumentError(msg); }
 
-absl::Status ExactlyOne(const Node& n, const std::string& name) {
+absl::Status ExactlyOne(const Node& n, absl::string_view name) {
   if (n.args.size() != 1) return Err(absl::StrCat(name, " requires exactly one argument"));
   return absl::OkStatus();
 }
 
-bool IsHeredocWord(const std::string& w, const std::vector<dockerfile::Heredoc>& docs,
+bool IsHeredocWord(absl::string_view w, absl::Span<const dockerfile::Heredoc> docs,
                    size_t* index) {
   size_t i = 0;
   while (i < w.size() && absl::ascii_isdigit(static_cast<unsigned char>(w[i]))) ++i;
-  if (w.compare(i, 2, "<<") != 0) return false;
+  if (w.substr(i, 2) != "<<") return false;
   i += 2;
   if (i < w.size() && w[i] == '-') ++i;
-  std::string name = w.substr(i);
+  absl::string_view name = w.substr(i);
   // Remove simple quotes around the name.
   if (name.size() >= 2 && (name.front() == '\'' || name.front() == '"') &&
       name.back() == name.front()) {
@@ -325,7 +375,7 @@ bool IsHeredocWord(const std::string& w, const std::vector<dockerfile::Heredoc>&
   return false;
 }
 
-bool ValidChmod(const std::string& s) {
+bool ValidChmod(absl::string_view s) {
   if (s.empty()) return false;
   bool octal = s.size() <= 4 && std::all_of(s.begin(), s.end(), [](char c) {
                  return c >= '0' && c <= '7';
@@ -343,11 +393,11 @@ bool ValidChmod(const std::string& s) {
   return true;
 }
 
-absl::StatusOr<std::string> NormalisePort(const std::string& spec) {
-  std::string port = spec;
+absl::StatusOr<std::string> NormalisePort(absl::string_view spec) {
+  absl::string_view port = spec;
   std::string proto = "tcp";
   size_t slash = port.rfind('/');
-  if (slash != std::string::npos) {
+  if (slash != absl::string_view::npos) {
     proto = absl::AsciiStrToLower(port.substr(slash + 1));
     port = port.substr(0, slash);
     if (proto != "tcp" && proto != "udp" && proto != "sctp") {
@@ -357,8 +407,8 @@ absl::StatusOr<std::string> NormalisePort(const std::string& spec) {
   }
   // `[ip:][hostPort:]containerPort`: only the container port is exposed.
   size_t colon = port.rfind(':');
-  if (colon != std::string::npos) port = port.substr(colon + 1);
-  std::vector<std::string> range = absl::StrSplit(port, '-');
+  if (colon != absl::string_view::npos) port = port.substr(colon + 1);
+  std::vector<absl::string_view> range = absl::StrSplit(port, '-');
   if (range.empty() || range.size() > 2) {
     return Err(absl::StrCat("invalid port in EXPOSE ", shell::GoQuote(spec)));
   }
@@ -376,7 +426,7 @@ absl::StatusOr<std::string> NormalisePort(const std::string& spec) {
   return absl::StrCat(port, "/", proto);
 }
 
-bool ValidSignal(const std::string& s) {
+bool ValidSignal(absl::string_view s) {
   if (s.empty()) return false;
   int n;
   if (absl::SimpleAtoi(s, &n)) return n > 0 && n <= 64;
@@ -399,8 +449,8 @@ bool ValidSignal(const std::string& s) {
   return false;
 }
 
-absl::StatusOr<absl::Duration> ParseInterval(const Flags& flags, const std::string& name) {
-  std::string v = flags.String(name);
+absl::StatusOr<absl::Duration> ParseInterval(const Flags& flags, absl::string_view name) {
+  absl::string_view v = flags.String(name);
   if (v.empty()) return absl::ZeroDuration();
   absl::StatusOr<absl::Duration> d = ParseGoDuration(v);
   if (!d.ok()) return Err(absl::StrCat("--", name, ": ", d.status().message()));
@@ -414,10 +464,12 @@ absl::StatusOr<absl::Duration> ParseInterval(const Flags& flags, const std::stri
   return *d;
 }
 
-std::string FlagText(const std::vector<std::string>& flags) {
-  std::string s;
-  for (const std::string& f : flags) absl::StrAppend(&s, " ", Word(f));
-  return s;
+// ` --a --b=c`, each flag quoted when needed.
+void AppendFlags(absl::Span<const absl::string_view> flags, std::string* out) {
+  for (absl::string_view f : flags) {
+    out->push_back(' ');
+    AppendWord(f, out);
+  }
 }
 
 }  // namespace
@@ -493,22 +545,22 @@ std::string MountTypeName(Mount::Type type) {
   return "bind";
 }
 
-absl::StatusOr<Mount> ParseMount(absl::string_view value) {
+absl::StatusOr<Mount> ParseMount(absl::string_view value, base::Arena* arena) {
   Mount m;
-  std::vector<std::pair<std::string, std::optional<std::string>>> fields;
+  absl::InlinedVector<std::pair<std::string, std::optional<absl::string_view>>, 6> fields;
   for (absl::string_view field : absl::StrSplit(value, ',')) {
     size_t eq = field.find('=');
     std::string key = absl::AsciiStrToLower(field.substr(0, eq));
     if (eq == absl::string_view::npos) {
-      fields.emplace_back(key, std::nullopt);
+      fields.emplace_back(std::move(key), std::nullopt);
     } else {
-      fields.emplace_back(key, std::string(field.substr(eq + 1)));
+      fields.emplace_back(std::move(key), field.substr(eq + 1));
     }
   }
   // The type decides defaults, so find it first.
   for (const auto& f : fields) {
     if (f.first != "type") continue;
-    std::string t = f.second.value_or("");
+    absl::string_view t = f.second.value_or(absl::string_view());
     if (t == "bind") m.type = Mount::Type::kBind;
     else if (t == "cache") m.type = Mount::Type::kCache;
     else if (t == "tmpfs") m.type = Mount::Type::kTmpfs;
@@ -518,7 +570,7 @@ absl::StatusOr<Mount> ParseMount(absl::string_view value) {
                                  ": want bind, cache, tmpfs, secret or ssh"));
   }
   if (m.type == Mount::Type::kBind) m.read_only = true;
-  auto parse_bool = [](const std::optional<std::string>& v, const std::string& key,
+  auto parse_bool = [](const std::optional<absl::string_view>& v, const std::string& key,
                        bool* out) -> absl::Status {
     if (!v.has_value()) {
       *out = true;
@@ -530,8 +582,9 @@ absl::StatusOr<Mount> ParseMount(absl::string_view value) {
     else return Err(absl::StrCat("invalid value for ", key, ": ", shell::GoQuote(*v)));
     return absl::OkStatus();
   };
-  auto parse_u32 = [](const std::string& v, int base, const std::string& key,
+  auto parse_u32 = [](absl::string_view view, int base, const std::string& key,
                       std::optional<uint32_t>* out) -> absl::Status {
+    const std::string v(view);  // strtoul wants a terminated string
     char* end = nullptr;
     errno = 0;
     unsigned long n = std::strtoul(v.c_str(), &end, base);
@@ -543,8 +596,8 @@ absl::StatusOr<Mount> ParseMount(absl::string_view value) {
   };
   for (const auto& field : fields) {
     const std::string& key = field.first;
-    const std::optional<std::string>& val = field.second;
-    const std::string v = val.value_or("");
+    const std::optional<absl::string_view>& val = field.second;
+    const absl::string_view v = val.value_or(absl::string_view());
     auto need_value = [&]() -> absl::Status {
       if (!val.has_value()) {
         return Err(absl::StrCat("invalid field '", key, "' must be a key=value pair"));
@@ -613,7 +666,7 @@ absl::StatusOr<Mount> ParseMount(absl::string_view value) {
       m.env = v;
     } else {
       s = Err(absl::StrCat("unexpected key '", key, "' in '", key,
-                           val.has_value() ? "=" + v : "", "'"));
+                           val.has_value() ? absl::StrCat("=", v) : "", "'"));
     }
     if (!s.ok()) return s;
   }
@@ -639,9 +692,11 @@ absl::StatusOr<Mount> ParseMount(absl::string_view value) {
       if (m.id.empty()) {
         if (m.target.empty()) return Err("secret mount requires an id or a target");
         size_t slash = m.target.rfind('/');
-        m.id = slash == std::string::npos ? m.target : m.target.substr(slash + 1);
+        m.id = slash == absl::string_view::npos ? m.target : m.target.substr(slash + 1);
       }
-      if (m.target.empty() && m.env.empty()) m.target = "/run/secrets/" + m.id;
+      if (m.target.empty() && m.env.empty()) {
+        m.target = arena->Copy(absl::StrCat("/run/secrets/", m.id));
+      }
       if (!m.mode) m.mode = 0400;
       break;
     case Mount::Type::kSsh:
@@ -697,270 +752,411 @@ int FindStage(const Dockerfile& df, absl::string_view name) {
 
 namespace {
 
-// Converts one instruction (inside a stage) to a Command, expanding with `scope` and updating it.
-// `k` is the node's keyword, lower-cased (Node::Lower()).
-absl::Status ConvertCommand(Ctx& ctx, const Node& n, absl::string_view k, Scope* scope,
-                            Command* out);
+absl::Status UnknownInstruction(absl::string_view keyword) {
+  std::string hint = SuggestInstruction(keyword);
+  return Err(absl::StrCat("unknown instruction: ", keyword,
+                          hint.empty() ? "" : absl::StrCat(" (did you mean ", hint, "?)")));
+}
 
 absl::Status CheckOnbuild(const Node& n) {
   if (n.sub.empty()) return Err("ONBUILD requires at least one argument");
-  std::string k = n.sub[0].Lower();
-  if (k == "onbuild") return Err("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
-  if (k == "from" || k == "maintainer") {
-    return Err(absl::StrCat(absl::AsciiStrToUpper(k), " isn't allowed as an ONBUILD trigger"));
+  Instruction k = n.sub[0].instruction;
+  if (k == Instruction::kOnbuild) {
+    return Err("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
   }
-  const auto& known = dockerfile::KnownInstructions();
-  if (std::find(known.begin(), known.end(), k) == known.end()) {
-    std::string hint = SuggestInstruction(n.sub[0].keyword);
-    return Err(absl::StrCat("unknown instruction: ", n.sub[0].keyword,
-                            hint.empty() ? "" : " (did you mean " + hint + "?)"));
+  if (k == Instruction::kFrom || k == Instruction::kMaintainer) {
+    return Err(absl::StrCat(dockerfile::InstructionName(k), " isn't allowed as an ONBUILD trigger"));
   }
+  if (k == Instruction::kUnknown) return UnknownInstruction(n.sub[0].keyword);
   return absl::OkStatus();
 }
 
-absl::Status ConvertCommand(Ctx& ctx, const Node& n, absl::string_view k, Scope* scope,
-                            Command* out) {
-  out->name = absl::AsciiStrToUpper(k);
-  out->start_line = n.start_line;
-  out->end_line = n.end_line;
-  Node* own = Stealable(ctx, n);
-  MoveOrCopy(own, n, &Node::original, &out->original);
-  auto& used = out->args_used;
-
-  if (k == "run") {
-    Flags flags("RUN", {{"mount", FlagKind::kList}, {"network", FlagKind::kString},
-                        {"security", FlagKind::kString}});
-    RETURN_IF_ERROR(flags.Parse(n.flags));
-    if (n.args.empty() && n.heredocs.empty()) return Err("RUN requires at least one argument");
-    RunCmd& run = out->payload.emplace<RunCmd>();  // built in place
-    MoveOrCopy(own, n, &Node::args, &run.command);
-    run.prepend_shell = !n.json;
-    MoveOrCopy(own, n, &Node::heredocs, &run.files);
-    std::vector<std::string> canon_flags;
-    for (const std::string& raw : flags.List("mount")) {
-      ASSIGN_OR_RETURN(std::string v, Expand(ctx, *scope, raw, &used));
-      absl::StatusOr<Mount> m = ParseMount(v);
-      if (!m.ok()) return Err(absl::StrCat("--mount=", v, ": ", m.status().message()));
-      run.mounts.push_back(*m);
-      canon_flags.push_back("--mount=" + v);
+// Appends ` <name_eq><value>` as one word of the canonical text (quoted when needed), like
+// AppendWord on the concatenation.
+void AppendFlag(absl::string_view name_eq, absl::string_view value, std::string* out) {
+  out->push_back(' ');
+  auto plain = [](absl::string_view s) {
+    for (char c : s) {
+      if (c == ' ' || c == '\t' || c == '"' || c == '\\' || c == '\n' || c == '\'') return false;
     }
-    run.network = flags.String("network");
-    if (!run.network.empty() && run.network != "default" && run.network != "none" &&
-        run.network != "host") {
-      return Err(absl::StrCat("unsupported network mode ", shell::GoQuote(run.network),
-                              ": want default, none or host"));
-    }
-    if (!run.network.empty()) canon_flags.push_back("--network=" + run.network);
-    run.security = flags.String("security");
-    if (!run.security.empty() && run.security != "sandbox" && run.security != "insecure") {
-      return Err(absl::StrCat("unsupported security mode ", shell::GoQuote(run.security),
-                              ": want sandbox or insecure"));
-    }
-    if (!run.security.empty()) canon_flags.push_back("--security=" + run.security);
-    // The command sees every ARG in scope as an environment variable, so all of them are inputs.
-    for (const auto& [name, value] : scope->args) {
-      if (value.has_value() && !scope->env.count(name)) used[name] = *value;
-    }
-    const std::vector<std::string>& args = run.command;  // n.args may have been moved there
-    out->expanded = absl::StrCat("RUN", FlagText(canon_flags), " ",
-                                 n.json ? JsonArray(args) : (args.empty() ? "" : args[0]));
-    for (const auto& h : run.files) {
-      absl::StrAppend(&out->expanded, "\n", h.content, h.name);
-    }
-    return absl::OkStatus();
+    return true;
+  };
+  if (plain(name_eq) && plain(value)) {
+    out->append(name_eq.data(), name_eq.size());
+    out->append(value.data(), value.size());
+  } else {
+    AppendJsonQuoted(absl::StrCat(name_eq, value), out);
   }
-  if (k == "cmd" || k == "entrypoint") {
+}
+
+// `"\n" + content + name` for each heredoc, as the canonical text ends.
+void AppendHeredocs(absl::Span<const dockerfile::Heredoc> docs, std::string* out) {
+  for (const dockerfile::Heredoc& h : docs) {
+    out->push_back('\n');
+    out->append(h.content.data(), h.content.size());
+    out->append(h.name.data(), h.name.size());
+  }
+}
+
+absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
+  Flags flags("RUN", {{"mount", FlagKind::kList}, {"network", FlagKind::kString},
+                      {"security", FlagKind::kString}});
+  RETURN_IF_ERROR(flags.Parse(n.flags));
+  if (n.args.empty() && n.heredocs.empty()) return Err("RUN requires at least one argument");
+  RunCmd& run = out->payload.emplace<RunCmd>();  // built in place
+  run.command = n.args;
+  run.prepend_shell = !n.json;
+  run.files = n.heredocs;
+  std::string& text = ctx.text;
+  text = "RUN";
+  Words raw_mounts = flags.List("mount");
+  absl::Span<Mount> mounts = ctx.arena->NewArray<Mount>(raw_mounts.size());
+  for (size_t i = 0; i < raw_mounts.size(); ++i) {
+    ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, *scope, raw_mounts[i]));
+    absl::StatusOr<Mount> m = ParseMount(v, ctx.arena);
+    if (!m.ok()) return Err(absl::StrCat("--mount=", v, ": ", m.status().message()));
+    mounts[i] = *m;
+    AppendFlag("--mount=", v, &text);
+  }
+  run.mounts = mounts;
+  run.network = flags.String("network");
+  if (!run.network.empty() && run.network != "default" && run.network != "none" &&
+      run.network != "host") {
+    return Err(absl::StrCat("unsupported network mode ", shell::GoQuote(run.network),
+                            ": want default, none or host"));
+  }
+  if (!run.network.empty()) AppendFlag("--network=", run.network, &text);
+  run.security = flags.String("security");
+  if (!run.security.empty() && run.security != "sandbox" && run.security != "insecure") {
+    return Err(absl::StrCat("unsupported security mode ", shell::GoQuote(run.security),
+                            ": want sandbox or insecure"));
+  }
+  if (!run.security.empty()) AppendFlag("--security=", run.security, &text);
+  // The command sees every ARG in scope as an environment variable, so all of them are inputs.
+  for (const auto& [name, value] : scope->args.entries()) {
+    if (value.has_value() && !scope->env.Has(name)) ctx.used.Use(name, *value);
+  }
+  text.push_back(' ');
+  if (n.json) {
+    AppendJsonArray(run.command, &text);
+  } else if (!run.command.empty()) {
+    text.append(run.command[0].data(), run.command[0].size());
+  }
+  AppendHeredocs(run.files, &text);
+  return absl::OkStatus();
+}
+
+// COPY and ADD.
+absl::Status ConvertCopy(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
+  bool add = n.instruction == Instruction::kAdd;
+  static constexpr FlagSpec kCopy[] = {
+      {"chown", FlagKind::kString}, {"chmod", FlagKind::kString}, {"link", FlagKind::kBool},
+      {"exclude", FlagKind::kList}, {"from", FlagKind::kString},  {"parents", FlagKind::kBool}};
+  static constexpr FlagSpec kAdd[] = {
+      {"chown", FlagKind::kString},    {"chmod", FlagKind::kString},
+      {"link", FlagKind::kBool},       {"exclude", FlagKind::kList},
+      {"checksum", FlagKind::kString}, {"keep-git-dir", FlagKind::kBool},
+      {"unpack", FlagKind::kBool}};
+  Flags flags(out->name,
+              add ? absl::Span<const FlagSpec>(kAdd) : absl::Span<const FlagSpec>(kCopy));
+  RETURN_IF_ERROR(flags.Parse(n.flags));
+  if (n.args.size() < 2) {
+    return Err(absl::StrCat(out->name, " requires at least two arguments, but only ",
+                            n.args.size() == 1 ? "one was" : "none were",
+                            " provided. Destination could not be determined"));
+  }
+  CopyCmd& copy = out->payload.emplace<CopyCmd>();
+  copy.is_add = add;
+  std::string& text = ctx.text;
+  text = std::string(out->name);
+  struct StringFlag {
+    const char* name_eq;
+    absl::string_view CopyCmd::*field;
+  };
+  static constexpr StringFlag kStringFlags[] = {{"--from=", &CopyCmd::from},
+                                                {"--chown=", &CopyCmd::chown},
+                                                {"--chmod=", &CopyCmd::chmod},
+                                                {"--checksum=", &CopyCmd::checksum}};
+  for (const StringFlag& f : kStringFlags) {
+    absl::string_view name = absl::string_view(f.name_eq + 2);
+    name.remove_suffix(1);
+    if (!flags.Has(name)) continue;
+    ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, *scope, flags.String(name)));
+    AppendFlag(f.name_eq, v, &text);
+    copy.*f.field = v;
+  }
+  if (flags.Has("from") && copy.from.empty()) return Err("--from must not be empty");
+  if (!copy.chmod.empty() && !ValidChmod(copy.chmod)) {
+    return Err(absl::StrCat("invalid chmod parameter ", shell::GoQuote(copy.chmod),
+                            ": want octal (0755) or symbolic (u+x,g-w)"));
+  }
+  if (flags.Has("chown") && copy.chown.empty()) return Err("--chown must not be empty");
+  Words raw_excludes = flags.List("exclude");
+  absl::Span<absl::string_view> excludes =
+      ctx.arena->NewArray<absl::string_view>(raw_excludes.size());
+  for (size_t i = 0; i < raw_excludes.size(); ++i) {
+    ASSIGN_OR_RETURN(excludes[i], Expand(ctx, *scope, raw_excludes[i]));
+    AppendFlag("--exclude=", excludes[i], &text);
+  }
+  copy.excludes = excludes;
+  copy.link = flags.Bool("link").value_or(false);
+  if (copy.link) text.append(" --link");
+  copy.parents = flags.Bool("parents").value_or(false);
+  if (copy.parents) text.append(" --parents");
+  copy.keep_git_dir = flags.Bool("keep-git-dir").value_or(false);
+  if (copy.keep_git_dir) text.append(" --keep-git-dir");
+  copy.unpack = flags.Bool("unpack");
+  if (copy.unpack) text.append(*copy.unpack ? " --unpack=true" : " --unpack=false");
+  std::vector<absl::string_view>& sources = ctx.words;
+  sources.clear();
+  absl::InlinedVector<dockerfile::Heredoc, 2> docs;
+  size_t next_doc = 0;
+  for (size_t i = 0; i + 1 < n.args.size(); ++i) {
+    size_t doc;
+    if (!n.json && IsHeredocWord(n.args[i], n.heredocs, &doc) && doc >= next_doc) {
+      dockerfile::Heredoc h = n.heredocs[doc];
+      if (h.expand) {
+        // An unquoted delimiter expands variables in the content, as BuildKit does; quotes and
+        // escape characters in the file's text stay as written.
+        shell::LexOptions raw = ctx.lexer.options();
+        raw.raw_quotes = true;
+        raw.raw_escapes = true;
+        absl::StatusOr<shell::ProcessResult> r =
+            shell::Lexer(raw).ProcessUnsplit(h.content, *scope);
+        if (!r.ok()) return r.status();
+        ctx.used.Note(*scope, r->matched);
+        h.content = ctx.arena->Copy(r->word);
+      }
+      docs.push_back(h);
+      next_doc = doc + 1;
+      continue;
+    }
+    ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, *scope, n.args[i]));
+    sources.push_back(v);
+  }
+  ASSIGN_OR_RETURN(copy.dest, Expand(ctx, *scope, n.args.back()));
+  if (!copy.checksum.empty()) {
+    for (absl::string_view s : sources) {
+      if (!absl::StartsWith(s, "http://") && !absl::StartsWith(s, "https://") &&
+          !absl::StartsWith(s, "git@") && !absl::EndsWith(s, ".git") &&
+          !absl::StartsWith(s, "git://")) {
+        return Err(absl::StrCat("checksum can't be specified for non-HTTP(S)/git source ",
+                                shell::GoQuote(s)));
+      }
+    }
+  }
+  copy.sources = ctx.arena->CopyArray(Words(sources));
+  copy.source_contents = ctx.arena->CopyArray(absl::Span<const dockerfile::Heredoc>(docs));
+  for (absl::string_view s : copy.sources) {
+    text.push_back(' ');
+    AppendWord(s, &text);
+  }
+  for (const dockerfile::Heredoc& h : copy.source_contents) {
+    text.append(" <<");
+    AppendWord(h.name, &text);
+  }
+  text.push_back(' ');
+  AppendWord(copy.dest, &text);
+  AppendHeredocs(copy.source_contents, &text);
+  return absl::OkStatus();
+}
+
+absl::Status ConvertArg(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
+  Flags flags("ARG", {});
+  RETURN_IF_ERROR(flags.Parse(n.flags));
+  if (n.args.empty()) return Err("ARG requires at least one argument");
+  absl::Span<ArgCmd::Arg> args = ctx.arena->NewArray<ArgCmd::Arg>(n.args.size());
+  std::string& text = ctx.text;
+  text = "ARG";
+  for (size_t i = 0; i < n.args.size(); ++i) {
+    absl::string_view word = n.args[i];
+    ArgCmd::Arg& a = args[i];
+    size_t eq = word.find('=');
+    a.key = word.substr(0, eq);
+    if (a.key.empty()) return Err("ARG names can not be blank");
+    ctx.declared.emplace(a.key);
+    if (eq != absl::string_view::npos) {
+      ASSIGN_OR_RETURN(a.value, Expand(ctx, *scope, word.substr(eq + 1)));
+    }
+    std::optional<absl::string_view> effective = a.value;
+    if (const absl::string_view* over = ctx.build_args.Find(a.key)) {
+      effective = *over;
+    } else if (!a.value.has_value()) {
+      // A global default carried in (see Load).
+      if (const auto* prior = scope->args.Find(a.key)) effective = *prior;
+    }
+    scope->args.Set(a.key, effective);
+    if (effective) ctx.used.Use(a.key, *effective);
+    text.push_back(' ');
+    AppendWord(a.key, &text);
+    if (effective) {
+      text.push_back('=');
+      AppendWord(*effective, &text);
+    }
+    a.value = effective;
+  }
+  out->payload = ArgCmd{args};
+  return absl::OkStatus();
+}
+
+absl::Status ConvertHealthcheck(Ctx& ctx, const Node& n, Command* out) {
+  Flags flags("HEALTHCHECK", {{"interval", FlagKind::kString},
+                              {"timeout", FlagKind::kString},
+                              {"start-period", FlagKind::kString},
+                              {"start-interval", FlagKind::kString},
+                              {"retries", FlagKind::kString}});
+  RETURN_IF_ERROR(flags.Parse(n.flags));
+  if (n.args.empty()) return Err("HEALTHCHECK requires at least one argument");
+  HealthcheckCmd hc;
+  std::string typ = absl::AsciiStrToUpper(n.args[0]);
+  if (typ == "NONE") {
+    if (n.args.size() > 1 || !n.flags.empty()) return Err("HEALTHCHECK NONE takes no arguments");
+    static constexpr absl::string_view kNone[] = {"NONE"};
+    hc.test = kNone;
+  } else if (typ == "CMD") {
+    if (n.args.size() < 2) return Err("Missing command after HEALTHCHECK CMD");
+    std::vector<absl::string_view>& test = ctx.words;
+    test.clear();
+    if (n.json) {
+      test.push_back("CMD");
+      test.insert(test.end(), n.args.begin() + 1, n.args.end());
+    } else {
+      test = {"CMD-SHELL", n.args[1]};
+    }
+    hc.test = ctx.arena->CopyArray(Words(test));
+    ASSIGN_OR_RETURN(hc.interval, ParseInterval(flags, "interval"));
+    ASSIGN_OR_RETURN(hc.timeout, ParseInterval(flags, "timeout"));
+    ASSIGN_OR_RETURN(hc.start_period, ParseInterval(flags, "start-period"));
+    ASSIGN_OR_RETURN(hc.start_interval, ParseInterval(flags, "start-interval"));
+    absl::string_view retries = flags.String("retries");
+    if (!retries.empty()) {
+      if (!absl::SimpleAtoi(retries, &hc.retries)) {
+        return Err(absl::StrCat("--retries: invalid number ", shell::GoQuote(retries)));
+      }
+      if (hc.retries < 0) return Err("--retries cannot be negative");
+    }
+  } else {
+    return Err(absl::StrCat("Unknown type ", shell::GoQuote(n.args[0]),
+                            " in HEALTHCHECK (try CMD)"));
+  }
+  ctx.text = "HEALTHCHECK";
+  AppendFlags(n.flags, &ctx.text);
+  ctx.text.push_back(' ');
+  AppendJsonArray(hc.test, &ctx.text);
+  out->payload = hc;
+  return absl::OkStatus();
+}
+
+// The payload and canonical text (in ctx.text) of one instruction inside a stage, or of an ARG
+// before the first FROM; expands with `scope` and updates it.
+absl::Status ConvertPayload(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
+  const Instruction k = n.instruction;
+  std::string& text = ctx.text;
+  if (k == Instruction::kRun) return ConvertRun(ctx, n, scope, out);
+  if (k == Instruction::kCopy || k == Instruction::kAdd) return ConvertCopy(ctx, n, scope, out);
+  if (k == Instruction::kArg) return ConvertArg(ctx, n, scope, out);
+  if (k == Instruction::kHealthcheck) return ConvertHealthcheck(ctx, n, out);
+  if (k == Instruction::kCmd || k == Instruction::kEntrypoint) {
     Flags flags(out->name, {});
     RETURN_IF_ERROR(flags.Parse(n.flags));
-    out->expanded = absl::StrCat(out->name, " ",
-                                 n.json ? JsonArray(n.args) : (n.args.empty() ? "" : n.args[0]));
-    std::vector<std::string> command;
-    MoveOrCopy(own, n, &Node::args, &command);
-    if (k == "cmd") {
-      out->payload = CmdCmd{std::move(command), !n.json};
+    text = absl::StrCat(out->name, " ");
+    if (n.json) {
+      AppendJsonArray(n.args, &text);
+    } else if (!n.args.empty()) {
+      text.append(n.args[0].data(), n.args[0].size());
+    }
+    if (k == Instruction::kCmd) {
+      out->payload = CmdCmd{n.args, !n.json};
     } else {
-      out->payload = EntrypointCmd{std::move(command), !n.json};
+      out->payload = EntrypointCmd{n.args, !n.json};
     }
     return absl::OkStatus();
   }
-  if (k == "shell") {
+  if (k == Instruction::kShell) {
     Flags flags("SHELL", {});
     RETURN_IF_ERROR(flags.Parse(n.flags));
     if (!n.json) return Err("SHELL requires the arguments to be in JSON form");
     if (n.args.empty()) return Err("SHELL requires at least one argument");
-    out->expanded = "SHELL " + JsonArray(n.args);
+    text = "SHELL ";
+    AppendJsonArray(n.args, &text);
     out->payload = ShellCmd{n.args};
     return absl::OkStatus();
   }
-  if (k == "env" || k == "label") {
+  if (k == Instruction::kEnv || k == Instruction::kLabel) {
     Flags flags(out->name, {});
     RETURN_IF_ERROR(flags.Parse(n.flags));
     if (n.args.empty()) return Err(absl::StrCat(out->name, " requires at least one argument"));
-    std::vector<KeyValue> kvs;
-    kvs.reserve(n.args.size() / 3);
-    // `NAME k=v k2=v2`, written in place.
-    std::string& text = out->expanded;
-    text = out->name;
-    text.push_back(' ');
+    absl::Span<KeyValue> kvs = ctx.arena->NewArray<KeyValue>(n.args.size() / 3);
+    // `NAME k=v k2=v2`
+    text = std::string(out->name);
     for (size_t i = 0; i + 2 < n.args.size(); i += 3) {
-      ASSIGN_OR_RETURN(std::string key, Expand(ctx, *scope, n.args[i], &used));
-      ASSIGN_OR_RETURN(std::string value, Expand(ctx, *scope, n.args[i + 1], &used));
-      if (key.empty()) return Err(absl::StrCat(out->name, " names can not be blank"));
-      if (i > 0) text.push_back(' ');
-      AppendWord(key, &text);
+      KeyValue& kv = kvs[i / 3];
+      ASSIGN_OR_RETURN(kv.key, Expand(ctx, *scope, n.args[i]));
+      ASSIGN_OR_RETURN(kv.value, Expand(ctx, *scope, n.args[i + 1]));
+      if (kv.key.empty()) return Err(absl::StrCat(out->name, " names can not be blank"));
+      text.push_back(' ');
+      AppendWord(kv.key, &text);
       text.push_back('=');
-      AppendWord(value, &text);
-      kvs.push_back({std::move(key), std::move(value)});
+      AppendWord(kv.value, &text);
     }
-    if (k == "env") {
-      for (const KeyValue& kv : kvs) scope->env[kv.key] = kv.value;
-      out->payload = EnvCmd{std::move(kvs)};
+    if (k == Instruction::kEnv) {
+      for (const KeyValue& kv : kvs) scope->env.Set(kv.key, kv.value);
+      out->payload = EnvCmd{kvs};
     } else {
-      out->payload = LabelCmd{std::move(kvs)};
+      out->payload = LabelCmd{kvs};
     }
     return absl::OkStatus();
   }
-  if (k == "maintainer") {
+  if (k == Instruction::kMaintainer) {
     RETURN_IF_ERROR(ExactlyOne(n, "MAINTAINER"));
-    out->expanded = "MAINTAINER " + n.args[0];
+    text = absl::StrCat("MAINTAINER ", n.args[0]);
     out->payload = MaintainerCmd{n.args[0]};
     return absl::OkStatus();
   }
-  if (k == "expose") {
+  if (k == Instruction::kExpose) {
     Flags flags("EXPOSE", {});
     RETURN_IF_ERROR(flags.Parse(n.flags));
     if (n.args.empty()) return Err("EXPOSE requires at least one argument");
-    ExposeCmd expose;
-    for (const std::string& a : n.args) {
-      ASSIGN_OR_RETURN(std::vector<std::string> words, ExpandWords(ctx, *scope, a, &used));
-      for (const std::string& w : words) {
-        ASSIGN_OR_RETURN(std::string p, NormalisePort(w));
-        expose.ports.push_back(p);
+    std::vector<absl::string_view>& ports = ctx.words;
+    ports.clear();
+    text = "EXPOSE";
+    for (absl::string_view a : n.args) {
+      const size_t first = ports.size();
+      RETURN_IF_ERROR(ExpandWords(ctx, *scope, a, &ports));
+      for (size_t i = first; i < ports.size(); ++i) {
+        ASSIGN_OR_RETURN(std::string p, NormalisePort(ports[i]));
+        ports[i] = ctx.arena->Copy(p);
+        absl::StrAppend(&text, " ", p);
       }
     }
-    out->expanded = "EXPOSE " + absl::StrJoin(expose.ports, " ");
-    out->payload = std::move(expose);
+    if (ports.empty()) text.push_back(' ');
+    out->payload = ExposeCmd{ctx.arena->CopyArray(Words(ports))};
     return absl::OkStatus();
   }
-  if (k == "copy" || k == "add") {
-    bool add = k == "add";
-    static constexpr FlagSpec kCopy[] = {
-        {"chown", FlagKind::kString}, {"chmod", FlagKind::kString}, {"link", FlagKind::kBool},
-        {"exclude", FlagKind::kList}, {"from", FlagKind::kString},  {"parents", FlagKind::kBool}};
-    static constexpr FlagSpec kAdd[] = {
-        {"chown", FlagKind::kString},    {"chmod", FlagKind::kString},
-        {"link", FlagKind::kBool},       {"exclude", FlagKind::kList},
-        {"checksum", FlagKind::kString}, {"keep-git-dir", FlagKind::kBool},
-        {"unpack", FlagKind::kBool}};
-    Flags flags(out->name, add ? absl::Span<const FlagSpec>(kAdd) : absl::Span<const FlagSpec>(kCopy));
-    RETURN_IF_ERROR(flags.Parse(n.flags));
-    if (n.args.size() < 2) {
-      return Err(absl::StrCat(out->name, " requires at least two arguments, but only ",
-                              n.args.size() == 1 ? "one was" : "none were",
-                              " provided. Destination could not be determined"));
-    }
-    CopyCmd copy;
-    copy.is_add = add;
-    std::vector<std::string> canon;
-    for (const char* f : {"from", "chown", "chmod", "checksum"}) {
-      if (!flags.Has(f)) continue;
-      ASSIGN_OR_RETURN(std::string v, Expand(ctx, *scope, flags.String(f), &used));
-      canon.push_back(absl::StrCat("--", f, "=", v));
-      absl::string_view name(f);
-      if (name == "from") copy.from = std::move(v);
-      if (name == "chown") copy.chown = std::move(v);
-      if (name == "chmod") copy.chmod = std::move(v);
-      if (name == "checksum") copy.checksum = std::move(v);
-    }
-    if (flags.Has("from") && copy.from.empty()) return Err("--from must not be empty");
-    if (!copy.chmod.empty() && !ValidChmod(copy.chmod)) {
-      return Err(absl::StrCat("invalid chmod parameter ", shell::GoQuote(copy.chmod),
-                              ": want octal (0755) or symbolic (u+x,g-w)"));
-    }
-    if (flags.Has("chown") && copy.chown.empty()) return Err("--chown must not be empty");
-    for (const std::string& e : flags.List("exclude")) {
-      ASSIGN_OR_RETURN(std::string v, Expand(ctx, *scope, e, &used));
-      copy.excludes.push_back(v);
-      canon.push_back("--exclude=" + v);
-    }
-    copy.link = flags.Bool("link").value_or(false);
-    if (copy.link) canon.push_back("--link");
-    copy.parents = flags.Bool("parents").value_or(false);
-    if (copy.parents) canon.push_back("--parents");
-    copy.keep_git_dir = flags.Bool("keep-git-dir").value_or(false);
-    if (copy.keep_git_dir) canon.push_back("--keep-git-dir");
-    copy.unpack = flags.Bool("unpack");
-    if (copy.unpack) canon.push_back(absl::StrCat("--unpack=", *copy.unpack ? "true" : "false"));
-    size_t next_doc = 0;
-    for (size_t i = 0; i + 1 < n.args.size(); ++i) {
-      size_t doc;
-      if (!n.json && IsHeredocWord(n.args[i], n.heredocs, &doc) && doc >= next_doc) {
-        dockerfile::Heredoc h = n.heredocs[doc];
-        if (h.expand) {
-          // An unquoted delimiter expands variables in the content, as BuildKit does; quotes and
-          // escape characters in the file's text stay as written.
-          shell::LexOptions raw = ctx.lexer.options();
-          raw.raw_quotes = true;
-          raw.raw_escapes = true;
-          absl::StatusOr<shell::ProcessResult> r =
-              shell::Lexer(raw).ProcessUnsplit(h.content, *scope);
-          if (!r.ok()) return r.status();
-          scope->NoteArgs(r->matched, &used);
-          h.content = std::move(r->word);
-        }
-        copy.source_contents.push_back(std::move(h));
-        next_doc = doc + 1;
-        continue;
-      }
-      ASSIGN_OR_RETURN(std::string v, Expand(ctx, *scope, n.args[i], &used));
-      copy.sources.push_back(v);
-    }
-    ASSIGN_OR_RETURN(copy.dest, Expand(ctx, *scope, n.args.back(), &used));
-    if (!copy.checksum.empty()) {
-      for (const std::string& s : copy.sources) {
-        if (!absl::StartsWith(s, "http://") && !absl::StartsWith(s, "https://") &&
-            !absl::StartsWith(s, "git@") && !absl::EndsWith(s, ".git") &&
-            !absl::StartsWith(s, "git://")) {
-          return Err(absl::StrCat("checksum can't be specified for non-HTTP(S)/git source ",
-                                  shell::GoQuote(s)));
-        }
-      }
-    }
-    std::vector<std::string> words;
-    for (const std::string& s : copy.sources) words.push_back(Word(s));
-    for (const auto& h : copy.source_contents) words.push_back("<<" + Word(h.name));
-    words.push_back(Word(copy.dest));
-    out->expanded = absl::StrCat(out->name, FlagText(canon), " ", absl::StrJoin(words, " "));
-    for (const auto& h : copy.source_contents) {
-      absl::StrAppend(&out->expanded, "\n", h.content, h.name);
-    }
-    out->payload = std::move(copy);
-    return absl::OkStatus();
-  }
-  if (k == "volume") {
+  if (k == Instruction::kVolume) {
     Flags flags("VOLUME", {});
     RETURN_IF_ERROR(flags.Parse(n.flags));
     if (n.args.empty()) return Err("VOLUME requires at least one argument");
-    VolumeCmd vol;
-    for (const std::string& a : n.args) {
-      ASSIGN_OR_RETURN(std::string v, Expand(ctx, *scope, a, &used));
-      if (v.empty()) return Err("VOLUME specified can not be an empty string");
-      vol.volumes.push_back(v);
+    absl::Span<absl::string_view> volumes = ctx.arena->NewArray<absl::string_view>(n.args.size());
+    for (size_t i = 0; i < n.args.size(); ++i) {
+      ASSIGN_OR_RETURN(volumes[i], Expand(ctx, *scope, n.args[i]));
+      if (volumes[i].empty()) return Err("VOLUME specified can not be an empty string");
     }
-    out->expanded = "VOLUME " + JsonArray(vol.volumes);
-    out->payload = std::move(vol);
+    text = "VOLUME ";
+    AppendJsonArray(volumes, &text);
+    out->payload = VolumeCmd{volumes};
     return absl::OkStatus();
   }
-  if (k == "user" || k == "workdir" || k == "stopsignal") {
+  if (k == Instruction::kUser || k == Instruction::kWorkdir || k == Instruction::kStopsignal) {
     Flags flags(out->name, {});
     RETURN_IF_ERROR(flags.Parse(n.flags));
     RETURN_IF_ERROR(ExactlyOne(n, out->name));
-    ASSIGN_OR_RETURN(std::string v, Expand(ctx, *scope, n.args[0], &used));
-    out->expanded = absl::StrCat(out->name, " ", v);
-    if (k == "user") {
+    ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, *scope, n.args[0]));
+    text = absl::StrCat(out->name, " ", v);
+    if (k == Instruction::kUser) {
       if (v.empty()) return Err("USER requires a non-empty user");
       out->payload = UserCmd{v};
-    } else if (k == "workdir") {
+    } else if (k == Instruction::kWorkdir) {
       if (v.empty()) return Err("WORKDIR requires a non-empty path");
       out->payload = WorkdirCmd{v};
     } else {
@@ -972,100 +1168,45 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, absl::string_view k, Scope*
     }
     return absl::OkStatus();
   }
-  if (k == "arg") {
-    Flags flags("ARG", {});
-    RETURN_IF_ERROR(flags.Parse(n.flags));
-    if (n.args.empty()) return Err("ARG requires at least one argument");
-    ArgCmd arg;
-    std::vector<std::string> text;
-    for (const std::string& word : n.args) {
-      ArgCmd::Arg a;
-      size_t eq = word.find('=');
-      a.key = word.substr(0, eq);
-      if (a.key.empty()) return Err("ARG names can not be blank");
-      ctx.declared.insert(a.key);
-      if (eq != std::string::npos) {
-        ASSIGN_OR_RETURN(std::string v, Expand(ctx, *scope, word.substr(eq + 1), &used));
-        a.value = v;
-      }
-      auto over = ctx.options.build_args.find(a.key);
-      std::optional<std::string> effective = a.value;
-      if (over != ctx.options.build_args.end()) {
-        effective = over->second;
-      } else if (!a.value.has_value()) {
-        auto prior = scope->args.find(a.key);  // a global default carried in (see Load)
-        if (prior != scope->args.end()) effective = prior->second;
-      }
-      scope->args[a.key] = effective;
-      if (effective) used[a.key] = *effective;
-      text.push_back(effective ? Word(a.key) + "=" + Word(*effective) : Word(a.key));
-      a.value = effective;
-      arg.args.push_back(std::move(a));
-    }
-    out->expanded = "ARG " + absl::StrJoin(text, " ");
-    out->payload = std::move(arg);
-    return absl::OkStatus();
-  }
-  if (k == "onbuild") {
+  if (k == Instruction::kOnbuild) {
     Flags flags("ONBUILD", {});
     RETURN_IF_ERROR(flags.Parse(n.flags));
     RETURN_IF_ERROR(CheckOnbuild(n));
     // The trigger text after the keyword, as BuildKit stores it.
-    std::string expr(shell::TrimSpace(out->original));
+    absl::string_view expr = shell::TrimSpace(out->original);
     size_t sp = 0;
     while (sp < expr.size() && !shell::IsSpace(static_cast<unsigned char>(expr[sp]))) ++sp;
-    expr = std::string(shell::TrimSpace(absl::string_view(expr).substr(sp)));
-    out->expanded = "ONBUILD " + expr;
+    expr = shell::TrimSpace(expr.substr(sp));
+    text = absl::StrCat("ONBUILD ", expr);
     out->payload = OnbuildCmd{expr};
     return absl::OkStatus();
   }
-  if (k == "healthcheck") {
-    Flags flags("HEALTHCHECK", {{"interval", FlagKind::kString},
-                                {"timeout", FlagKind::kString},
-                                {"start-period", FlagKind::kString},
-                                {"start-interval", FlagKind::kString},
-                                {"retries", FlagKind::kString}});
-    RETURN_IF_ERROR(flags.Parse(n.flags));
-    if (n.args.empty()) return Err("HEALTHCHECK requires at least one argument");
-    HealthcheckCmd hc;
-    std::string typ = absl::AsciiStrToUpper(n.args[0]);
-    if (typ == "NONE") {
-      if (n.args.size() > 1 || !n.flags.empty()) return Err("HEALTHCHECK NONE takes no arguments");
-      hc.test = {"NONE"};
-    } else if (typ == "CMD") {
-      if (n.args.size() < 2) return Err("Missing command after HEALTHCHECK CMD");
-      if (n.json) {
-        hc.test = {"CMD"};
-        hc.test.insert(hc.test.end(), n.args.begin() + 1, n.args.end());
-      } else {
-        hc.test = {"CMD-SHELL", n.args[1]};
-      }
-      ASSIGN_OR_RETURN(hc.interval, ParseInterval(flags, "interval"));
-      ASSIGN_OR_RETURN(hc.timeout, ParseInterval(flags, "timeout"));
-      ASSIGN_OR_RETURN(hc.start_period, ParseInterval(flags, "start-period"));
-      ASSIGN_OR_RETURN(hc.start_interval, ParseInterval(flags, "start-interval"));
-      std::string retries = flags.String("retries");
-      if (!retries.empty()) {
-        if (!absl::SimpleAtoi(retries, &hc.retries)) {
-          return Err(absl::StrCat("--retries: invalid number ", shell::GoQuote(retries)));
-        }
-        if (hc.retries < 0) return Err("--retries cannot be negative");
-      }
-    } else {
-      return Err(absl::StrCat("Unknown type ", shell::GoQuote(n.args[0]),
-                              " in HEALTHCHECK (try CMD)"));
-    }
-    out->expanded = absl::StrCat("HEALTHCHECK", FlagText(n.flags), " ", JsonArray(hc.test));
-    out->payload = std::move(hc);
-    return absl::OkStatus();
-  }
-  if (k == "from") return Err("internal: FROM handled by Load");
-  std::string hint = SuggestInstruction(n.keyword);
-  return Err(absl::StrCat("unknown instruction: ", n.keyword,
-                          hint.empty() ? "" : " (did you mean " + hint + "?)"));
+  if (k == Instruction::kFrom) return Err("internal: FROM handled by Load");
+  return UnknownInstruction(n.keyword);
 }
 
-bool ValidStageName(const std::string& name) {
+// Converts one instruction (inside a stage, or an ARG before the first FROM) to a Command.
+absl::Status ConvertCommand(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
+  out->name = dockerfile::InstructionName(n.instruction);
+  out->start_line = n.start_line;
+  out->end_line = n.end_line;
+  out->original = n.original;
+  ctx.text.clear();
+  RETURN_IF_ERROR(ConvertPayload(ctx, n, scope, out));
+  out->expanded = ctx.arena->Copy(ctx.text);
+  out->args_used = ctx.used.Finish(ctx.arena);
+  return absl::OkStatus();
+}
+
+// `s` in ASCII lower case: `s` itself when it already is, else a copy in `arena`.
+absl::string_view LowerCopy(absl::string_view s, base::Arena* arena) {
+  for (char c : s) {
+    if (c >= 'A' && c <= 'Z') return arena->Copy(absl::AsciiStrToLower(s));
+  }
+  return s;
+}
+
+bool ValidStageName(absl::string_view name) {
   if (name.empty() || !(name[0] >= 'a' && name[0] <= 'z')) return false;
   for (char c : name) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')) {
@@ -1079,161 +1220,171 @@ bool ValidStageName(const std::string& name) {
 
 namespace {
 
-// Load, moving strings out of `ast` when `steal` (see Ctx::steal).
-absl::StatusOr<Dockerfile> LoadImpl(const dockerfile::Ast& ast, const LoadOptions& options,
-                                    bool steal) {
+constexpr absl::string_view kPredefinedArgs[] = {"TARGETPLATFORM", "TARGETOS",     "TARGETARCH",
+                                                 "TARGETVARIANT",  "BUILDPLATFORM", "BUILDOS",
+                                                 "BUILDARCH",      "BUILDVARIANT"};
+
+// The FROM line that starts stage `s` (its command is commands[0]); `global` is the scope of
+// ARGs before the first FROM.
+absl::Status ConvertFrom(Ctx& ctx, const Node& n, const Scope& global, FromExpander* expander,
+                         Stage* s) {
+  Flags flags("FROM", {{"platform", FlagKind::kString}});
+  RETURN_IF_ERROR(flags.Parse(n.flags));
+  bool has_as = n.args.size() == 3 && absl::AsciiStrToLower(n.args[1]) == "as";
+  if (!(n.args.size() == 1 || has_as)) {
+    return Err("FROM requires either one or three arguments (FROM <image> [AS <name>])");
+  }
+  Command& cmd = s->commands.emplace_back();
+  cmd.name = "FROM";
+  cmd.start_line = n.start_line;
+  cmd.end_line = n.end_line;
+  cmd.original = n.original;
+  FromCmd& from = cmd.payload.emplace<FromCmd>();
+  ASSIGN_OR_RETURN(from.base_name, expander->Expand(ctx, global, n.args[0]));
+  if (from.base_name.empty()) {
+    return Err(absl::StrCat("base name (", n.args[0], ") should not be blank"));
+  }
+  if (has_as) {
+    from.stage_name = LowerCopy(n.args[2], ctx.arena);
+    if (!ValidStageName(from.stage_name)) {
+      return Err(absl::StrCat("invalid name for build stage: ", shell::GoQuote(n.args[2]),
+                              ", name can't start with a number or contain symbols"));
+    }
+  }
+  if (flags.Has("platform")) {
+    ASSIGN_OR_RETURN(absl::string_view p, expander->Expand(ctx, global, flags.String("platform")));
+    ASSIGN_OR_RETURN(Platform parsed, ParsePlatform(p));
+    from.platform = ctx.arena->Copy(parsed.ToString());
+  }
+  // Predefined args used by FROM are inputs too, but are not user build args.
+  std::string& text = ctx.text;
+  text = "FROM";
+  if (!from.platform.empty()) absl::StrAppend(&text, " --platform=", from.platform);
+  absl::StrAppend(&text, " ", from.base_name);
+  if (!from.stage_name.empty()) absl::StrAppend(&text, " AS ", from.stage_name);
+  cmd.expanded = ctx.arena->Copy(text);
+  cmd.args_used = ctx.used.Finish(ctx.arena);
+  s->name = from.stage_name;
+  s->base_name = from.base_name;
+  s->platform = from.platform;
+  s->start_line = n.start_line;
+  return absl::OkStatus();
+}
+
+// The scope's ENV, sorted by name, in the arena (a stage's final ENV).
+absl::Span<const KeyValue> SortedEnv(const Scope& scope, base::Arena* arena) {
+  absl::Span<KeyValue> env = arena->NewArray<KeyValue>(scope.env.entries().size());
+  for (size_t i = 0; i < env.size(); ++i) {
+    env[i] = {scope.env.entries()[i].first, scope.env.entries()[i].second};
+  }
+  std::sort(env.begin(), env.end(),
+            [](const KeyValue& a, const KeyValue& b) { return a.key < b.key; });
+  return env;
+}
+
+}  // namespace
+
+absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& options) {
   const std::string& file = ast.file_name.empty() ? std::string("Dockerfile") : ast.file_name;
-  Ctx ctx{options, file, ast.escape, shell::Lexer(shell::LexOptions{ast.escape}), {}, steal};
+  // What the commands make (expansions, canonical texts, spans): about as much as the source.
+  auto storage = std::make_shared<base::Arena>(
+      ast.storage == nullptr ? 4096 : ast.storage->used() + 4096);
+  Ctx ctx{options, file, ast.escape, shell::Lexer(shell::LexOptions{ast.escape}), storage.get()};
+  base::Arena* arena = storage.get();
   auto located = [&](const Node& n, const absl::Status& s) {
     return dockerfile::LocatedError(file, n.start_line, s.message());
   };
+  for (const auto& [name, value] : options.build_args) {
+    ctx.build_args.Set(arena->Copy(name), arena->Copy(value));
+  }
 
   // The global scope: predefined platform args, then ARGs before the first FROM.
   Scope global;
   const Platform& tp = options.target_platform;
   const Platform& bp = options.build_platform;
-  global.args["TARGETPLATFORM"] = tp.ToString();
-  global.args["TARGETOS"] = tp.os;
-  global.args["TARGETARCH"] = tp.arch;
-  global.args["TARGETVARIANT"] = tp.variant;
-  global.args["BUILDPLATFORM"] = bp.ToString();
-  global.args["BUILDOS"] = bp.os;
-  global.args["BUILDARCH"] = bp.arch;
-  global.args["BUILDVARIANT"] = bp.variant;
-  const std::set<std::string> predefined = {"TARGETPLATFORM", "TARGETOS",  "TARGETARCH",
-                                            "TARGETVARIANT",  "BUILDPLATFORM", "BUILDOS",
-                                            "BUILDARCH",      "BUILDVARIANT"};
+  const std::string predefined_values[] = {tp.ToString(), tp.os, tp.arch, tp.variant,
+                                           bp.ToString(), bp.os, bp.arch, bp.variant};
+  for (size_t i = 0; i < 8; ++i) {
+    global.args.Set(kPredefinedArgs[i], arena->Copy(predefined_values[i]));
+  }
 
   Dockerfile df;
+  df.ast_storage = ast.storage;
   FromExpander from_expander;  // FROM lines' expansions in the (by then complete) global scope
   Scope stage_scope;
   Stage* stage = nullptr;
   // Stage names -> index, for duplicate names and FROM <stage> (names are unique).
-  absl::flat_hash_map<std::string, int> stage_by_name;
-  // The ENV state after the stage's last command is moved in once, when the stage ends: what the
+  absl::flat_hash_map<absl::string_view, int> stage_by_name;
+  // The ENV state after the stage's last command is kept once, when the stage ends: what the
   // stage inherited from its base stage (or image) plus its own ENV lines, even when the stage is
   // nothing but its FROM (a later `FROM <that stage>` inherits it).
   auto end_stage = [&] {
-    if (stage != nullptr) stage->env = std::move(stage_scope.env);
+    if (stage != nullptr) stage->env = SortedEnv(stage_scope, arena);
   };
-  std::vector<std::string> lower(ast.children.size());
-  std::vector<bool> is_from(ast.children.size());
   size_t n_stages = 0;
-  for (size_t i = 0; i < ast.children.size(); ++i) {
-    lower[i] = ast.children[i].Lower();
-    is_from[i] = lower[i] == "from";
-    n_stages += is_from[i];
-  }
+  for (const Node& n : ast.children) n_stages += n.instruction == Instruction::kFrom;
   df.stages.reserve(n_stages);
-  for (size_t node_index = 0; node_index < ast.children.size(); ++node_index) {
+  const size_t n_nodes = ast.children.size();
+  for (size_t node_index = 0; node_index < n_nodes; ++node_index) {
     const Node& n = ast.children[node_index];
-    const absl::string_view k = lower[node_index];
-    if (is_from[node_index]) {
-      Flags flags("FROM", {{"platform", FlagKind::kString}});
-      absl::Status fs = flags.Parse(n.flags);
-      if (!fs.ok()) return located(n, fs);
-      bool has_as = n.args.size() == 3 && absl::AsciiStrToLower(n.args[1]) == "as";
-      if (!(n.args.size() == 1 || has_as)) {
-        return located(n, Err("FROM requires either one or three arguments (FROM <image> "
-                              "[AS <name>])"));
-      }
-      Command cmd;
-      cmd.name = "FROM";
-      cmd.start_line = n.start_line;
-      cmd.end_line = n.end_line;
-      MoveOrCopy(Stealable(ctx, n), n, &Node::original, &cmd.original);
-      FromCmd from;
-      absl::StatusOr<std::string> base =
-          from_expander.Expand(ctx, global, n.args[0], &cmd.args_used);
-      if (!base.ok()) return located(n, base.status());
-      if (base->empty()) {
-        return located(n, Err(absl::StrCat("base name (", n.args[0], ") should not be blank")));
-      }
-      from.base_name = *base;
-      if (has_as) {
-        from.stage_name = absl::AsciiStrToLower(n.args[2]);
-        if (!ValidStageName(from.stage_name)) {
-          return located(n, Err(absl::StrCat("invalid name for build stage: ",
-                                              shell::GoQuote(n.args[2]),
-                                              ", name can't start with a number or contain "
-                                              "symbols")));
-        }
-        if (stage_by_name.count(from.stage_name)) {
-          return located(n, Err(absl::StrCat("duplicate stage name ",
-                                              shell::GoQuote(from.stage_name))));
-        }
-      }
-      if (flags.Has("platform")) {
-        absl::StatusOr<std::string> p =
-            from_expander.Expand(ctx, global, flags.String("platform"), &cmd.args_used);
-        if (!p.ok()) return located(n, p.status());
-        absl::StatusOr<Platform> parsed = ParsePlatform(*p);
-        if (!parsed.ok()) return located(n, parsed.status());
-        from.platform = parsed->ToString();
-      }
-      // Predefined args used by FROM are inputs too, but are not user build args.
-      Stage s;
-      s.index = static_cast<int>(df.stages.size());
-      s.name = from.stage_name;
-      s.base_name = from.base_name;
-      s.platform = from.platform;
-      s.start_line = n.start_line;
+    const Instruction k = n.instruction;
+    if (k == Instruction::kFrom) {
       end_stage();
-      stage_scope = Scope();
-      std::string lower_base = absl::AsciiStrToLower(from.base_name);
-      if (auto prev = stage_by_name.find(lower_base); prev != stage_by_name.end()) {
-        s.base_stage = prev->second;
-        // The image config (ENV) is inherited, ARGs are not.
-        stage_scope.env = df.stages[prev->second].env;
-      }
-      if (s.base_stage < 0 && options.base_env && lower_base != "scratch") {
-        for (const KeyValue& kv : options.base_env(from.base_name)) stage_scope.env[kv.key] = kv.value;
-      }
-      cmd.expanded = absl::StrCat("FROM", from.platform.empty() ? "" : " --platform=" + from.platform,
-                                  " ", from.base_name,
-                                  from.stage_name.empty() ? "" : " AS " + from.stage_name);
-      cmd.payload = std::move(from);
+      Stage& s = df.stages.emplace_back();
+      s.index = static_cast<int>(df.stages.size()) - 1;
       size_t n_commands = 1;
-      while (node_index + n_commands < ast.children.size() &&
-             !is_from[node_index + n_commands]) {
+      while (node_index + n_commands < n_nodes &&
+             ast.children[node_index + n_commands].instruction != Instruction::kFrom) {
         ++n_commands;
       }
       s.commands.reserve(n_commands);
-      s.commands.push_back(std::move(cmd));
-      if (!s.name.empty()) stage_by_name.emplace(s.name, s.index);
-      df.stages.push_back(std::move(s));
-      stage = &df.stages.back();
+      absl::Status fs = ConvertFrom(ctx, n, global, &from_expander, &s);
+      if (!fs.ok()) return located(n, fs);
+      if (!s.name.empty() && !stage_by_name.emplace(s.name, s.index).second) {
+        return located(n, Err(absl::StrCat("duplicate stage name ", shell::GoQuote(s.name))));
+      }
+      stage_scope.env.Clear();
+      stage_scope.args.Clear();
+      std::string lower_base = absl::AsciiStrToLower(s.base_name);
+      if (auto prev = stage_by_name.find(lower_base);
+          prev != stage_by_name.end() && prev->second != s.index) {
+        s.base_stage = prev->second;
+        // The image config (ENV) is inherited, ARGs are not.
+        for (const KeyValue& kv : df.stages[prev->second].env) stage_scope.env.Set(kv.key, kv.value);
+      }
+      if (s.base_stage < 0 && options.base_env && lower_base != "scratch") {
+        for (const std::string& e : options.base_env(s.base_name)) {
+          size_t eq = e.find('=');
+          absl::string_view entry = arena->Copy(e);
+          stage_scope.env.Set(entry.substr(0, eq),
+                              eq == std::string::npos ? absl::string_view() : entry.substr(eq + 1));
+        }
+      }
+      stage = &s;
       continue;
     }
     if (stage == nullptr) {
-      if (k != "arg") {
-        const auto& known = dockerfile::KnownInstructions();
-        if (std::find(known.begin(), known.end(), k) == known.end()) {
-          Command ignored;
-          return located(n, ConvertCommand(ctx, n, k, &global, &ignored));  // unknown instruction
-        }
-        return located(n, Err(absl::StrCat(absl::AsciiStrToUpper(k),
+      if (k != Instruction::kArg) {
+        if (k == Instruction::kUnknown) return located(n, UnknownInstruction(n.keyword));
+        return located(n, Err(absl::StrCat(dockerfile::InstructionName(k),
                                             ": no build stage in current context (only ARG may "
                                             "come before the first FROM)")));
       }
       Command cmd;
-      absl::Status s = ConvertCommand(ctx, n, k, &global, &cmd);
+      absl::Status s = ConvertCommand(ctx, n, &global, &cmd);
       if (!s.ok()) return located(n, s);
       for (const auto& a : std::get<ArgCmd>(cmd.payload).args) df.global_args.push_back(a);
       continue;
     }
     // A stage-level ARG without a value takes the global default: carry it in just for this line.
-    if (k == "arg") {
-      for (const std::string& word : n.args) {
-        std::string key = word.substr(0, word.find('='));
-        if (word.find('=') == std::string::npos && !stage_scope.args.count(key)) {
-          auto g = global.args.find(key);
-          if (g != global.args.end()) stage_scope.args[key] = g->second;
-        }
+    if (k == Instruction::kArg) {
+      for (absl::string_view word : n.args) {
+        if (word.find('=') != absl::string_view::npos || stage_scope.args.Has(word)) continue;
+        if (const auto* g = global.args.FindEntry(word)) stage_scope.args.Set(g->first, g->second);
       }
     }
-    // Built in place: a Command is ~400 bytes, and the stage's vector has room (reserved).
-    absl::Status s = ConvertCommand(ctx, n, k, &stage_scope, &stage->commands.emplace_back());
+    // Built in place (the stage's vector has room: reserved).
+    absl::Status s = ConvertCommand(ctx, n, &stage_scope, &stage->commands.emplace_back());
     if (!s.ok()) return located(n, s);
   }
   end_stage();
@@ -1241,21 +1392,14 @@ absl::StatusOr<Dockerfile> LoadImpl(const dockerfile::Ast& ast, const LoadOption
     return dockerfile::LocatedError(file, ast.end_line, "no FROM instruction: nothing to build");
   }
   for (const auto& [name, value] : options.build_args) {
-    if (!ctx.declared.count(name) && !IsProxyArg(name) && !predefined.count(name)) {
+    bool predefined = std::find(std::begin(kPredefinedArgs), std::end(kPredefinedArgs),
+                                absl::string_view(name)) != std::end(kPredefinedArgs);
+    if (!ctx.declared.count(name) && !IsProxyArg(name) && !predefined) {
       df.unused_build_args.push_back(name);
     }
   }
+  df.storage = std::move(storage);
   return df;
-}
-
-}  // namespace
-
-absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& options) {
-  return LoadImpl(ast, options, /*steal=*/false);
-}
-
-absl::StatusOr<Dockerfile> Load(dockerfile::Ast&& ast, const LoadOptions& options) {
-  return LoadImpl(ast, options, /*steal=*/true);
 }
 
 }  // namespace builder::instructions

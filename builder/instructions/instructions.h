@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,112 +25,123 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "base/arena.h"
 #include "builder/dockerfile/parser.h"
 
 namespace builder::instructions {
 
+// The words of a command: views into the Dockerfile's storage (see Dockerfile).
+using Words = dockerfile::Words;
+
 struct KeyValue {
-  std::string key;
-  std::string value;
+  absl::string_view key;
+  absl::string_view value;
 };
+
+// Build args a command depends on (name -> value), sorted by name.
+using BuildArgs = absl::Span<const std::pair<absl::string_view, absl::string_view>>;
 
 struct Mount {
   enum class Type { kBind, kCache, kTmpfs, kSecret, kSsh };
   enum class Sharing { kShared, kPrivate, kLocked };
   Type type = Type::kBind;
-  std::string target;
-  std::string source;
-  std::string from;      // stage name/index or image (bind, cache)
+  absl::string_view target;
+  absl::string_view source;
+  absl::string_view from;  // stage name/index or image (bind, cache)
   bool read_only = false;
-  std::string id;        // cache / secret / ssh id
+  absl::string_view id;  // cache / secret / ssh id
   Sharing sharing = Sharing::kShared;
   std::optional<uint32_t> mode;
   std::optional<uint32_t> uid;
   std::optional<uint32_t> gid;
   std::optional<int64_t> size_bytes;  // tmpfs
   bool required = false;              // secret / ssh
-  std::string env;                    // secret exposed as an environment variable
+  absl::string_view env;              // secret exposed as an environment variable
 };
 
-// Parses one `--mount=` value (already expanded). InvalidArgument names the bad field.
-absl::StatusOr<Mount> ParseMount(absl::string_view value);
+// Parses one `--mount=` value (already expanded). The fields are views of `value` or, for the
+// defaults it makes (`/run/secrets/<id>`), of copies in `arena`. InvalidArgument names the bad
+// field.
+absl::StatusOr<Mount> ParseMount(absl::string_view value, base::Arena* arena);
 std::string MountTypeName(Mount::Type type);
 
+// The payloads below are views into the Dockerfile's storage, like Command's fields.
 struct FromCmd {
-  std::string base_name;  // expanded image reference, or a stage name
-  std::string stage_name;  // lower-cased AS name ("" if none)
-  std::string platform;    // expanded --platform ("" if none)
+  absl::string_view base_name;   // expanded image reference, or a stage name
+  absl::string_view stage_name;  // lower-cased AS name ("" if none)
+  absl::string_view platform;    // expanded --platform ("" if none)
 };
 struct RunCmd {
-  std::vector<std::string> command;  // shell form: one string
+  Words command;  // shell form: one string
   bool prepend_shell = true;
-  std::vector<dockerfile::Heredoc> files;
-  std::vector<Mount> mounts;
-  std::string network;   // "", "default", "none", "host"
-  std::string security;  // "", "sandbox", "insecure"
+  absl::Span<const dockerfile::Heredoc> files;
+  absl::Span<const Mount> mounts;
+  absl::string_view network;   // "", "default", "none", "host"
+  absl::string_view security;  // "", "sandbox", "insecure"
 };
 struct CmdCmd {
-  std::vector<std::string> command;
+  Words command;
   bool prepend_shell = true;
 };
 struct EntrypointCmd {
-  std::vector<std::string> command;
+  Words command;
   bool prepend_shell = true;
 };
 struct ShellCmd {
-  std::vector<std::string> shell;
+  Words shell;
 };
 struct EnvCmd {
-  std::vector<KeyValue> env;
+  absl::Span<const KeyValue> env;
 };
 struct LabelCmd {
-  std::vector<KeyValue> labels;
+  absl::Span<const KeyValue> labels;
 };
 struct MaintainerCmd {
-  std::string maintainer;
+  absl::string_view maintainer;
 };
 struct ExposeCmd {
-  std::vector<std::string> ports;  // normalised "80/tcp"
+  Words ports;  // normalised "80/tcp"
 };
 struct CopyCmd {  // COPY and ADD
   bool is_add = false;
-  std::vector<std::string> sources;
-  std::string dest;
-  std::vector<dockerfile::Heredoc> source_contents;  // heredoc sources
-  std::string from;
-  std::string chown;
-  std::string chmod;
+  Words sources;
+  absl::string_view dest;
+  absl::Span<const dockerfile::Heredoc> source_contents;  // heredoc sources (content expanded)
+  absl::string_view from;
+  absl::string_view chown;
+  absl::string_view chmod;
   bool link = false;
   bool parents = false;
-  std::vector<std::string> excludes;
-  std::string checksum;       // ADD
-  bool keep_git_dir = false;  // ADD
+  Words excludes;
+  absl::string_view checksum;  // ADD
+  bool keep_git_dir = false;   // ADD
   std::optional<bool> unpack;  // ADD
 };
 struct VolumeCmd {
-  std::vector<std::string> volumes;
+  Words volumes;
 };
 struct UserCmd {
-  std::string user;
+  absl::string_view user;
 };
 struct WorkdirCmd {
-  std::string path;
+  absl::string_view path;
 };
 struct ArgCmd {
   struct Arg {
-    std::string key;
-    std::optional<std::string> value;  // expanded default
+    absl::string_view key;
+    std::optional<absl::string_view> value;  // expanded default
   };
-  std::vector<Arg> args;
+  absl::Span<const Arg> args;
 };
 struct OnbuildCmd {
-  std::string expression;  // the trigger text, as written
+  absl::string_view expression;  // the trigger text, as written
 };
 struct StopSignalCmd {
-  std::string signal;
+  absl::string_view signal;
 };
 struct HealthcheckCmd {
-  std::vector<std::string> test;  // {"NONE"}, {"CMD", ...} or {"CMD-SHELL", cmd}
+  Words test;  // {"NONE"}, {"CMD", ...} or {"CMD-SHELL", cmd}
   absl::Duration interval = absl::ZeroDuration();
   absl::Duration timeout = absl::ZeroDuration();
   absl::Duration start_period = absl::ZeroDuration();
@@ -142,28 +154,28 @@ using Payload = std::variant<FromCmd, RunCmd, CmdCmd, EntrypointCmd, ShellCmd, E
                              ArgCmd, OnbuildCmd, StopSignalCmd, HealthcheckCmd>;
 
 struct Command {
-  std::string name;  // upper-case keyword: "RUN", "COPY", ...
+  absl::string_view name;  // upper-case keyword: "RUN", "COPY", ...
   int start_line = 0;
   int end_line = 0;
-  std::string original;  // the logical source line
+  absl::string_view original;  // the logical source line
   // Canonical text of the instruction after expansion (flags sorted as written, JSON for exec
   // form). This, not `original`, enters the cache key.
-  std::string expanded;
-  // Build args (name -> value) whose value this command depends on.
-  std::map<std::string, std::string> args_used;
+  absl::string_view expanded;
+  // Build args whose value this command depends on.
+  BuildArgs args_used;
   Payload payload;
 };
 
 struct Stage {
   int index = 0;
-  std::string name;       // lower-cased AS name, "" if none
-  std::string base_name;  // expanded FROM reference
-  std::string platform;   // expanded --platform
-  int base_stage = -1;    // index of the stage FROM refers to, or -1 (image or scratch)
+  absl::string_view name;       // lower-cased AS name, "" if none
+  absl::string_view base_name;  // expanded FROM reference
+  absl::string_view platform;   // expanded --platform
+  int base_stage = -1;  // index of the stage FROM refers to, or -1 (image or scratch)
   int start_line = 0;
   std::vector<Command> commands;  // commands[0] is the FROM
-  // ARG/ENV state at the end of the stage (for debugging and the executor).
-  std::map<std::string, std::string> env;
+  // ENV state at the end of the stage (for debugging and the executor), sorted by key.
+  absl::Span<const KeyValue> env;
 };
 
 struct Platform {
@@ -181,23 +193,25 @@ struct LoadOptions {
   // TARGETPLATFORM and BUILDPLATFORM. Default: the host's.
   Platform target_platform = HostPlatform();
   Platform build_platform = HostPlatform();
-  // The base image's ENV for a FROM that names an image (not a stage), in order; used for
-  // expansion. Default: none (expansion then sees only the Dockerfile's own ENV).
-  std::function<std::vector<KeyValue>(const std::string& base_name)> base_env;
+  // The base image's ENV for a FROM that names an image (not a stage), in order, as "K=V" strings
+  // (an image config's Env); used for expansion. Default: none (expansion then sees only the
+  // Dockerfile's own ENV).
+  std::function<std::vector<std::string>(absl::string_view base_name)> base_env;
 };
 
+// The typed commands of a Dockerfile. Every view and span in it points into `storage` or into
+// the storage of the Ast it was loaded from (kept alive by `ast_storage`): a Dockerfile can be
+// copied and moved freely, and what it views lives as long as any copy.
 struct Dockerfile {
   std::vector<Stage> stages;
   std::vector<ArgCmd::Arg> global_args;  // ARGs before the first FROM, expanded
   // Build args given but never declared (BuildKit warns about these); proxies are never listed.
   std::vector<std::string> unused_build_args;
+  std::shared_ptr<const base::Arena> ast_storage;
+  std::shared_ptr<const base::Arena> storage;  // expanded words, canonical texts, spans
 };
 
 absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& options = {});
-// The same, for a caller that has no further use for the AST: strings that commands keep as they
-// are (`original`, RUN/CMD/ENTRYPOINT arguments, RUN heredocs) are moved out of it instead of
-// copied, and `ast` is left valid but unspecified.
-absl::StatusOr<Dockerfile> Load(dockerfile::Ast&& ast, const LoadOptions& options = {});
 
 // Finds the stage named `name` (case-insensitive) or with index `name`; -1 if none.
 int FindStage(const Dockerfile& df, absl::string_view name);
