@@ -8,6 +8,7 @@
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -86,10 +87,9 @@ struct FlagSpec {
 // answered without searching).
 class Flags {
  public:
+  // `spec` must outlive the Flags (a static array).
   Flags(absl::string_view instruction, absl::Span<const FlagSpec> spec)
-      : instruction_(instruction), n_(std::min(spec.size(), kMax)) {
-    std::copy(spec.begin(), spec.begin() + n_, spec_.begin());
-  }
+      : instruction_(instruction), spec_(spec) {}
 
   absl::Status Parse(Words raw) {
     for (absl::string_view arg : raw) {
@@ -108,7 +108,7 @@ class Flags {
             absl::StrCat("unknown flag: --", name, " (", instruction_, " accepts ",
                          Accepted(), ")"));
       }
-      if (values_.empty()) values_.resize(n_);
+      if (values_.empty()) values_.resize(spec_.size());
       Value& val = values_[index];
       FlagKind kind = spec_[index].kind;
       if (kind == FlagKind::kBool) {
@@ -154,7 +154,6 @@ class Flags {
   }
 
  private:
-  static constexpr size_t kMax = 8;
   struct Value {
     bool has_bool = false;
     bool bool_value = false;
@@ -162,7 +161,7 @@ class Flags {
   };
 
   int Index(absl::string_view name) const {
-    for (size_t i = 0; i < n_; ++i) {
+    for (size_t i = 0; i < spec_.size(); ++i) {
       if (spec_[i].name == name) return static_cast<int>(i);
     }
     return -1;
@@ -173,15 +172,14 @@ class Flags {
     return i < 0 ? nullptr : &values_[i];
   }
   std::string Accepted() const {
-    if (n_ == 0) return "no flags";
+    if (spec_.empty()) return "no flags";
     std::vector<std::string> names;
-    for (size_t i = 0; i < n_; ++i) names.push_back(absl::StrCat("--", spec_[i].name));
+    for (size_t i = 0; i < spec_.size(); ++i) names.push_back(absl::StrCat("--", spec_[i].name));
     return absl::StrJoin(names, ", ");
   }
   absl::string_view instruction_;
-  size_t n_;
-  std::array<FlagSpec, kMax> spec_;
-  std::vector<Value> values_;  // n_ of them once a flag is given, else empty
+  absl::Span<const FlagSpec> spec_;
+  std::vector<Value> values_;  // one per spec entry once a flag is given, else empty
 };
 
 // --------------------------------------------------------------------------------------------
@@ -191,13 +189,18 @@ const char* const kProxyArgs[] = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ht
                                   "FTP_PROXY",  "ftp_proxy",  "NO_PROXY",    "no_proxy",
                                   "ALL_PROXY",  "all_proxy"};
 
-// A small map from names to values, in insertion order, searched linearly: scopes hold a handful
-// of names, and a stage starts a fresh one.
+// A map from names to values, in insertion order. Scopes hold a handful of names, searched
+// linearly; past kIndexFrom entries a hash index takes over, so that a Dockerfile with thousands
+// of ARGs stays linear in its size.
 template <typename V>
 class SmallMap {
  public:
   using Entry = std::pair<absl::string_view, V>;
   const Entry* FindEntry(absl::string_view name) const {
+    if (!index_.empty()) {
+      auto it = index_.find(name);
+      return it == index_.end() ? nullptr : &entries_[it->second];
+    }
     for (const Entry& e : entries_) {
       if (e.first == name) return &e;
     }
@@ -207,21 +210,29 @@ class SmallMap {
     const Entry* e = FindEntry(name);
     return e == nullptr ? nullptr : &e->second;
   }
-  bool Has(absl::string_view name) const { return Find(name) != nullptr; }
+  bool Has(absl::string_view name) const { return FindEntry(name) != nullptr; }
   void Set(absl::string_view name, V value) {
-    for (Entry& e : entries_) {
-      if (e.first == name) {
-        e.second = value;
-        return;
-      }
+    if (const Entry* e = FindEntry(name)) {
+      entries_[e - entries_.data()].second = value;
+      return;
     }
     entries_.emplace_back(name, value);
+    if (entries_.size() == kIndexFrom) {
+      for (size_t i = 0; i < entries_.size(); ++i) index_.emplace(entries_[i].first, i);
+    } else if (entries_.size() > kIndexFrom) {
+      index_.emplace(name, entries_.size() - 1);
+    }
   }
-  void Clear() { entries_.clear(); }
+  void Clear() {
+    entries_.clear();
+    index_.clear();
+  }
   const std::vector<Entry>& entries() const { return entries_; }
 
  private:
+  static constexpr size_t kIndexFrom = 16;
   std::vector<Entry> entries_;
+  absl::flat_hash_map<absl::string_view, size_t> index_;  // name -> entry, once big
 };
 
 // ENV entries shadow ARG entries; the getter records which ARGs were read. Names and values are
@@ -268,9 +279,18 @@ class UsedArgs {
     return used_.entries();
   }
   BuildArgs Finish(base::Arena* arena) {
+    if (used_.entries().empty()) return BuildArgs();
     sorted_.assign(used_.entries().begin(), used_.entries().end());
-    std::sort(sorted_.begin(), sorted_.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+    auto by_name = [](const auto& a, const auto& b) { return a.first < b.first; };
+    if (sorted_.size() > 16) {
+      std::sort(sorted_.begin(), sorted_.end(), by_name);
+    } else {  // usually a handful: insertion sort
+      for (size_t i = 1; i < sorted_.size(); ++i) {
+        for (size_t j = i; j > 0 && by_name(sorted_[j], sorted_[j - 1]); --j) {
+          std::swap(sorted_[j], sorted_[j - 1]);
+        }
+      }
+    }
     used_.Clear();
     return arena->CopyArray(BuildArgs(sorted_));
   }
@@ -286,7 +306,7 @@ struct Ctx {
   char32_t escape;
   shell::Lexer lexer;
   base::Arena* arena;              // the Dockerfile's storage
-  std::set<std::string> declared;  // every ARG name seen (for unused build args)
+  absl::flat_hash_set<absl::string_view> declared;  // every ARG name seen (for unused build args)
   // `--build-arg` values, copied into the arena (the options need not outlive the Dockerfile).
   SmallMap<absl::string_view> build_args;
   // Scratch space reused from command to command.
@@ -336,9 +356,13 @@ class FromExpander {
   absl::flat_hash_map<absl::string_view, Entry> cache_;
 };
 
-// `word` expanded and split into words (copies in the arena), appended to `out`.
+// `word` expanded and split into words (views of it, or copies in the arena), appended to `out`.
 absl::Status ExpandWords(Ctx& ctx, const Scope& scope, absl::string_view word,
                          std::vector<absl::string_view>* out) {
+  if (ctx.lexer.IsPlain(word)) {  // nothing to expand: views of the word itself
+    shell::Lexer::SplitPlain(word, out);
+    return absl::OkStatus();
+  }
   absl::StatusOr<shell::ProcessResult> r = ctx.lexer.Process(word, scope);
   if (!r.ok()) return r.status();
   ctx.used.Note(scope, r->matched);
@@ -799,8 +823,10 @@ void AppendHeredocs(absl::Span<const dockerfile::Heredoc> docs, std::string* out
 }
 
 absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
-  Flags flags("RUN", {{"mount", FlagKind::kList}, {"network", FlagKind::kString},
-                      {"security", FlagKind::kString}});
+  static constexpr FlagSpec kRunFlags[] = {{"mount", FlagKind::kList},
+                                           {"network", FlagKind::kString},
+                                           {"security", FlagKind::kString}};
+  Flags flags("RUN", kRunFlags);
   RETURN_IF_ERROR(flags.Parse(n.flags));
   if (n.args.empty() && n.heredocs.empty()) return Err("RUN requires at least one argument");
   RunCmd& run = out->payload.emplace<RunCmd>();  // built in place
@@ -974,7 +1000,7 @@ absl::Status ConvertArg(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
     size_t eq = word.find('=');
     a.key = word.substr(0, eq);
     if (a.key.empty()) return Err("ARG names can not be blank");
-    ctx.declared.emplace(a.key);
+    ctx.declared.insert(a.key);
     if (eq != absl::string_view::npos) {
       ASSIGN_OR_RETURN(a.value, Expand(ctx, *scope, word.substr(eq + 1)));
     }
@@ -1000,11 +1026,12 @@ absl::Status ConvertArg(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
 }
 
 absl::Status ConvertHealthcheck(Ctx& ctx, const Node& n, Command* out) {
-  Flags flags("HEALTHCHECK", {{"interval", FlagKind::kString},
-                              {"timeout", FlagKind::kString},
-                              {"start-period", FlagKind::kString},
-                              {"start-interval", FlagKind::kString},
-                              {"retries", FlagKind::kString}});
+  static constexpr FlagSpec kHealthcheckFlags[] = {{"interval", FlagKind::kString},
+                                                   {"timeout", FlagKind::kString},
+                                                   {"start-period", FlagKind::kString},
+                                                   {"start-interval", FlagKind::kString},
+                                                   {"retries", FlagKind::kString}};
+  Flags flags("HEALTHCHECK", kHealthcheckFlags);
   RETURN_IF_ERROR(flags.Parse(n.flags));
   if (n.args.empty()) return Err("HEALTHCHECK requires at least one argument");
   HealthcheckCmd hc;
@@ -1228,7 +1255,8 @@ constexpr absl::string_view kPredefinedArgs[] = {"TARGETPLATFORM", "TARGETOS",  
 // ARGs before the first FROM.
 absl::Status ConvertFrom(Ctx& ctx, const Node& n, const Scope& global, FromExpander* expander,
                          Stage* s) {
-  Flags flags("FROM", {{"platform", FlagKind::kString}});
+  static constexpr FlagSpec kFromFlags[] = {{"platform", FlagKind::kString}};
+  Flags flags("FROM", kFromFlags);
   RETURN_IF_ERROR(flags.Parse(n.flags));
   bool has_as = n.args.size() == 3 && absl::AsciiStrToLower(n.args[1]) == "as";
   if (!(n.args.size() == 1 || has_as)) {
@@ -1394,7 +1422,7 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
   for (const auto& [name, value] : options.build_args) {
     bool predefined = std::find(std::begin(kPredefinedArgs), std::end(kPredefinedArgs),
                                 absl::string_view(name)) != std::end(kPredefinedArgs);
-    if (!ctx.declared.count(name) && !IsProxyArg(name) && !predefined) {
+    if (!ctx.declared.contains(name) && !IsProxyArg(name) && !predefined) {
       df.unused_build_args.push_back(name);
     }
   }

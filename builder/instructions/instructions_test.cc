@@ -1,5 +1,6 @@
 #include "builder/instructions/instructions.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -163,6 +164,21 @@ TEST(ArgScopingTest, RunDependsOnAllArgsInScopeButNotProxies) {
   ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("FROM x\nARG A=1\nARG B\nRUN true\n", opts));
   EXPECT_THAT(df.stages[0].commands[3].args_used, ElementsAre(Pair("A", "1")));
   EXPECT_TRUE(df.unused_build_args.empty());
+}
+
+TEST(ArgScopingTest, ManyArgsInOneStage) {
+  // Scopes switch from a linear search to a hash index past a handful of names: both must agree.
+  std::string text = "FROM x\n";
+  for (int i = 39; i >= 0; --i) absl::StrAppend(&text, "ARG A", i, "=v", i, "\n");
+  absl::StrAppend(&text, "ARG A7=late\nENV A3=env\nRUN echo $A39 $A7\n");
+  ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText(text));
+  const Command& run = df.stages[0].commands.back();
+  ASSERT_EQ(run.args_used.size(), 39u);  // A3 is shadowed by ENV
+  EXPECT_TRUE(std::is_sorted(run.args_used.begin(), run.args_used.end()));
+  for (const auto& [name, value] : run.args_used) {
+    EXPECT_NE(name, "A3");
+    EXPECT_EQ(value, name == "A7" ? "late" : absl::StrCat("v", name.substr(1))) << name;
+  }
 }
 
 TEST(ArgScopingTest, BaseImageEnvFeedsExpansion) {

@@ -605,6 +605,18 @@ namespace {
 
 // True if expanding `word` cannot change it: ASCII only (so no BOM or invalid UTF-8 to rewrite),
 // no `$`, no quotes and no escape character. Most Dockerfile words are like this.
+// Calls fn with each run of non-space characters of a plain word (see Lexer::IsPlain).
+template <typename Fn>
+void ForEachPlainWord(absl::string_view word, Fn fn) {
+  size_t i = 0;
+  while (i < word.size()) {
+    while (i < word.size() && IsSpace(static_cast<unsigned char>(word[i]))) ++i;
+    size_t begin = i;
+    while (i < word.size() && !IsSpace(static_cast<unsigned char>(word[i]))) ++i;
+    if (i > begin) fn(word.substr(begin, i - begin));
+  }
+}
+
 bool IsPlainWord(absl::string_view word, char32_t escape) {
   for (char c : word) {
     unsigned char b = static_cast<unsigned char>(c);
@@ -616,6 +628,10 @@ bool IsPlainWord(absl::string_view word, char32_t escape) {
 }  // namespace
 
 bool Lexer::IsPlain(absl::string_view word) const { return IsPlainWord(word, options_.escape); }
+
+void Lexer::SplitPlain(absl::string_view word, std::vector<absl::string_view>* out) {
+  ForEachPlainWord(word, [out](absl::string_view w) { out->push_back(w); });
+}
 
 absl::StatusOr<ProcessResult> Lexer::Process(absl::string_view word, const EnvGetter& env) const {
   return Process(word, env, /*split=*/true);
@@ -636,13 +652,7 @@ absl::StatusOr<ProcessResult> Lexer::Process(absl::string_view word, const EnvGe
     }
     // What the worker would produce: the word itself, split on (ASCII) white space.
     result.word = std::string(word);
-    size_t i = 0;
-    while (i < word.size()) {
-      while (i < word.size() && IsSpace(static_cast<unsigned char>(word[i]))) ++i;
-      size_t begin = i;
-      while (i < word.size() && !IsSpace(static_cast<unsigned char>(word[i]))) ++i;
-      if (i > begin) result.words.emplace_back(word.substr(begin, i - begin));
-    }
+    ForEachPlainWord(word, [&](absl::string_view w) { result.words.emplace_back(w); });
     return result;
   }
   Worker worker(options_, word, env);

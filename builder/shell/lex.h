@@ -85,6 +85,9 @@ class Lexer {
   // True if expanding `word` cannot change it (ASCII only, no `$`, no quotes, no escape
   // character): then Process returns the word itself, split on white space, and looks nothing up.
   bool IsPlain(absl::string_view word) const;
+  // What Process makes of a plain word's `words`: the word split on white space (views of it),
+  // appended to `out`.
+  static void SplitPlain(absl::string_view word, std::vector<absl::string_view>* out);
 
  private:
   absl::StatusOr<ProcessResult> Process(absl::string_view word, const EnvGetter& env,
