@@ -747,6 +747,31 @@ std::string Dump(const Ast& ast) {
   return out;
 }
 
+namespace {
+
+// Reads `content` one physical line at a time, each with its '\n' (the last may lack one).
+class PhysicalLines {
+ public:
+  explicit PhysicalLines(absl::string_view content) : content_(content) {}
+  bool Next(absl::string_view* line) {
+    if (pos_ >= content_.size()) return false;
+    const void* nl = std::memchr(content_.data() + pos_, '\n', content_.size() - pos_);
+    size_t end = nl == nullptr ? content_.size()
+                               : static_cast<const char*>(nl) - content_.data() + 1;
+    *line = content_.substr(pos_, end - pos_);
+    pos_ = end;
+    return true;
+  }
+  // Where the next line starts.
+  const char* rest() const { return content_.data() + pos_; }
+
+ private:
+  absl::string_view content_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
 absl::StatusOr<Ast> Parse(absl::string_view source, const ParseOptions& options) {
   const std::string& file = options.file_name;
   // Everything the nodes view lives in one arena: first a copy of the source (so the lines below
@@ -755,16 +780,8 @@ absl::StatusOr<Ast> Parse(absl::string_view source, const ParseOptions& options)
   auto storage = std::make_shared<base::Arena>(source.size() + source.size() / 2 + 4096);
   base::Arena* arena = storage.get();
   const absl::string_view content = arena->Copy(source);
-  // Physical lines, each keeping its '\n' (the last may lack one).
-  std::vector<absl::string_view> lines;
-  lines.reserve(content.size() / 24 + 16);  // a guess (typical lines are 20-40 bytes)
-  for (size_t pos = 0; pos < content.size();) {
-    const void* nl = std::memchr(content.data() + pos, '\n', content.size() - pos);
-    size_t end = nl == nullptr ? content.size()
-                               : static_cast<const char*>(nl) - content.data() + 1;
-    lines.push_back(content.substr(pos, end - pos));
-    pos = end;
-  }
+  // Physical lines, each keeping its '\n' (the last may lack one), read one at a time.
+  PhysicalLines lines(content);
   Ast ast;
   ast.file_name = file;
   ast.start_line = -1;
@@ -773,9 +790,8 @@ absl::StatusOr<Ast> Parse(absl::string_view source, const ParseOptions& options)
   std::vector<absl::string_view> comments;
   std::vector<Heredoc> heredocs;
   std::string joined;  // scratch for lines with continuations
-  // At most one instruction per physical line: no reallocation (and moving of nodes) as it grows.
-  ast.children.reserve(lines.size());
-  size_t next = 0;
+  // Nodes are built in place; a guess at their number saves most of the moves as it grows.
+  ast.children.reserve(content.size() / 32 + 8);
   int current_line = 0;
   auto too_long = [&](absl::string_view l) { return l.size() > kMaxLine; };
   auto line_error = [&](int line) {
@@ -783,8 +799,8 @@ absl::StatusOr<Ast> Parse(absl::string_view source, const ParseOptions& options)
                                                  kMaxLine - 1));
   };
 
-  while (next < lines.size()) {
-    absl::string_view raw = lines[next++];
+  absl::string_view raw;
+  while (lines.Next(&raw)) {
     if (too_long(raw)) return line_error(current_line + 1);
     if (current_line == 0 && absl::StartsWith(raw, "\xEF\xBB\xBF")) raw.remove_prefix(3);
     if (IsComment(raw)) comments.push_back(shell::TrimSpace(raw.substr(1)));
@@ -803,8 +819,8 @@ absl::StatusOr<Ast> Parse(absl::string_view source, const ParseOptions& options)
     bool has_empty_continuation = false;
     if (!eol) {
       joined.assign(first.data(), first.size());
-      while (!eol && next < lines.size()) {
-        absl::string_view craw = lines[next++];
+      absl::string_view craw;
+      while (!eol && lines.Next(&craw)) {
         if (too_long(craw)) return line_error(current_line + 1);
         absl::string_view ctoken = TrimNewline(craw);
         ds = PossibleDirective(&d, ctoken, current_line + 1);
@@ -839,10 +855,10 @@ absl::StatusOr<Ast> Parse(absl::string_view source, const ParseOptions& options)
       for (Heredoc& h : heredocs) {
         bool terminated = false;
         // The content is the physical lines up to the delimiter: one view of the source.
-        const char* content_begin = next < lines.size() ? lines[next].data() : nullptr;
+        const char* content_begin = lines.rest();
         const char* content_end = content_begin;
-        while (next < lines.size()) {
-          absl::string_view hraw = lines[next++];
+        absl::string_view hraw;
+        while (lines.Next(&hraw)) {
           if (too_long(hraw)) return line_error(current_line + 1);
           ++current_line;
           absl::string_view candidate = TrimNewline(hraw);
