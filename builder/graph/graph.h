@@ -1,62 +1,145 @@
-// Builds the layer graph (graph.proto) from typed instructions: stages and their instructions as
-// nodes of a DAG (edges from FROM-a-stage, COPY --from and RUN --mount from=), pruned to what the
-// target stage needs, with each stage's parallelism level and each node's cache-key inputs.
+// The layer graph: the stages a target needs and their instructions as nodes of a DAG (edges from
+// FROM-a-stage, COPY --from and RUN --mount from=), each stage's parallelism level and each node's
+// cache-key inputs. Plain structs with the shape of graph.proto (the interchange and output schema,
+// see to_proto.h), built without protobuf.
 //
-// BuildGraph is a pure function and thread-safe. The cache key it computes covers everything but
-// the contents of context files unless GraphOptions::context_hasher is set; the executor sets it
-// (with a stat cache) so that keys change exactly when the files a node reads change.
+// Building records the inputs of every cache key but hashes nothing: keys are derived on demand by
+// ComputeKeys (keys.h). Hashing is most of the cost (4,200 keys take ~0.4-0.7 ms, several times the
+// graph itself), and with a context hasher it reads files, which is not graph building.
+//
+// Ownership: a Graph refers to the instructions::Dockerfile it was built from (each node points at
+// its Command; names, build args and context paths are views into it), so that Dockerfile must
+// outlive the graph and stay unmodified. Nothing is copied per node: variable-length data (deps,
+// build args, context paths, stage lists) lives in a few pools owned by the Graph, and nodes and
+// stages hold ranges into them (Graph::Get turns a range into a span). Strings the graph makes
+// (`!pattern` context paths for COPY --exclude) live in one owned buffer. A Graph can be moved (its
+// pools move with it) but not copied.
+//
+// BuildGraph is a pure function and thread-safe. Nothing here modifies a built Graph, so any
+// number of threads may read one (and its Dockerfile) at once.
 #ifndef SLIPWAY_BUILDER_GRAPH_GRAPH_H_
 #define SLIPWAY_BUILDER_GRAPH_GRAPH_H_
 
-#include <functional>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "builder/graph/graph.pb.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "builder/instructions/instructions.h"
-#include "google/protobuf/arena.h"
 
 namespace builder::graph {
 
-// The proto messages (package slipway.builder.graph), under the C++ namespace of this library.
-using ::slipway::builder::graph::CacheInputs;
-using ::slipway::builder::graph::Graph;
-using ::slipway::builder::graph::Node;
-using ::slipway::builder::graph::Stage;
+// `count` elements from `offset` in the Graph's pool of Ts.
+template <typename T>
+struct Range {
+  uint32_t offset = 0;
+  uint32_t count = 0;
+};
+
+// A build arg an instruction depends on (views into the Dockerfile).
+struct BuildArg {
+  absl::string_view name;
+  absl::string_view value;
+};
+
+// Exactly what enters a node's cache key (ComputeKeys), besides the node's expanded() instruction
+// and the context digest a context hasher gives for `context_paths`.
+struct CacheInputs {
+  // The previous node in the stage, whose key is the parent key; -1 for a FROM (then the stage's
+  // `base` names the image or stage).
+  int parent = -1;
+  // Build args the instruction depends on, sorted by name. Proxy args never appear.
+  Range<BuildArg> build_args;
+  // Context paths/patterns the node reads (COPY/ADD sources and `!`-prefixed excludes, RUN bind
+  // mounts from the context), in instruction order.
+  Range<absl::string_view> context_paths;
+  // The final nodes of the other stages the node reads (COPY --from, RUN --mount from=, FROM a
+  // stage), ascending by stage; their keys are the stage keys.
+  Range<int> stage_keys;
+};
+
+struct Node {
+  int id = 0;     // index in Graph::nodes
+  int stage = 0;  // the stage's index in the Dockerfile
+  // The instruction this node is. Not owned: it lives in the Dockerfile the graph was built from.
+  const instructions::Command* command = nullptr;
+  Range<int> deps;  // node ids this node needs finished first: `parent`, then `stage_keys`
+  CacheInputs cache;
+  bool creates_layer = false;  // RUN, COPY, ADD (others only change the config)
+
+  absl::string_view kind() const { return command->name; }  // "FROM", "RUN", "COPY", ...
+  // The instruction after variable expansion, in canonical form: what enters the cache key.
+  absl::string_view expanded() const { return command->expanded; }
+  absl::string_view original() const { return command->original; }  // the source line as written
+  int start_line() const { return command->start_line; }
+  int end_line() const { return command->end_line; }
+};
+
+struct Stage {
+  int index = 0;
+  absl::string_view name;        // lower-cased AS name, "" if none
+  absl::string_view base;        // image reference or stage name
+  int base_stage = -1;           // -1 if the base is an image or scratch
+  absl::string_view platform;    // expanded --platform, "" if none
+  Range<int> nodes;              // node ids, in order; the first is the FROM
+  Range<int> depends_on_stages;  // stages this one reads from, ascending
+  // Longest dependency chain below this stage: stages with the same level do not depend on each
+  // other and can build in parallel once all lower levels are done.
+  int level = 0;
+};
+
+// The fields of graph.proto's Graph; the pools behind the ranges are private, read through Get.
+class Graph {
+ public:
+  Graph() = default;
+  Graph(Graph&&) = default;  // the pools' buffers, and so every view into them, stay where they are
+  Graph& operator=(Graph&&) = default;
+  Graph(const Graph&) = delete;
+  Graph& operator=(const Graph&) = delete;
+
+  std::string dockerfile;  // the Dockerfile's name (GraphOptions::dockerfile_name)
+  int target_stage = 0;
+  int total_stages = 0;       // stages in the Dockerfile before pruning
+  std::vector<Stage> stages;  // only the stages the target needs, in Dockerfile order
+  std::vector<Node> nodes;    // by id; a stage's nodes are consecutive
+  std::vector<absl::string_view> unused_build_args;  // views into the Dockerfile
+  std::vector<std::string> warnings;
+
+  absl::Span<const int> Get(Range<int> r) const { return Slice(ints_, r); }
+  absl::Span<const BuildArg> Get(Range<BuildArg> r) const { return Slice(build_args_, r); }
+  absl::Span<const absl::string_view> Get(Range<absl::string_view> r) const {
+    return Slice(paths_, r);
+  }
+
+ private:
+  friend class GraphBuilder;  // graph.cc
+
+  template <typename T>
+  static absl::Span<const T> Slice(const std::vector<T>& pool, Range<T> r) {
+    return absl::Span<const T>(pool.data() + r.offset, r.count);
+  }
+
+  std::vector<int> ints_;  // node ids and stage indexes
+  std::vector<BuildArg> build_args_;
+  std::vector<absl::string_view> paths_;  // into the Dockerfile, chars_ or static text
+  std::vector<char> chars_;               // strings made for the graph
+};
 
 struct GraphOptions {
-  // Stage name or index to build; "" means the last stage.
+  // Stage name or index to build. Default: "" (the last stage).
   std::string target;
-  // Returns a digest (e.g. "sha256:...") of the context files matching `paths` (after
-  // .dockerignore), including modes, owners and link targets. Default: not hashed.
-  std::function<absl::StatusOr<std::string>(const std::vector<std::string>& paths)> context_hasher;
-  // The Dockerfile's name for the `dockerfile` field.
+  // The Dockerfile's name for the `dockerfile` field. Default: "Dockerfile".
   std::string dockerfile_name = "Dockerfile";
 };
 
-absl::StatusOr<Graph> BuildGraph(const instructions::Dockerfile& df, const GraphOptions& options);
-// The same graph, allocated on `arena` (not owned; it must outlive the result, which it frees).
-// Much cheaper for big Dockerfiles: the messages, repeated fields and maps of ~4 nodes per
-// Dockerfile line become arena bumps instead of heap allocations. A null arena allocates on the
-// heap and the caller owns the result.
-absl::StatusOr<Graph*> BuildGraph(const instructions::Dockerfile& df, const GraphOptions& options,
-                                  google::protobuf::Arena* arena);
-// The same, for a caller with no further use for `df`: each command's `expanded` and `original`
-// text is moved into its node instead of copied, and each stage's commands are freed once its
-// nodes are built, so later nodes reuse that memory (`df` is left valid but unspecified).
-absl::StatusOr<Graph*> BuildGraph(instructions::Dockerfile&& df, const GraphOptions& options,
-                                  google::protobuf::Arena* arena);
-// Arena block sizes for a graph: 8 KiB first, growing to 64 KiB (protobuf's default stops at
-// 8 KiB: hundreds of blocks for a graph of a few MB). Not larger: glibc serves big blocks with
-// fresh pages from the kernel each time instead of reusing freed heap (with 256 KiB blocks a
-// 4,200-node graph took 467 page faults on a used heap, with 64 KiB 214).
-google::protobuf::ArenaOptions GraphArenaOptions();
-
-// Renderings for `slipway graph --format text|json|dot`.
-std::string FormatText(const Graph& g);
-std::string FormatJson(const Graph& g);
-std::string FormatDot(const Graph& g);
+// The graph of `df` (which must outlive it, see above). InvalidArgument if the target is unknown.
+absl::StatusOr<Graph> BuildGraph(const instructions::Dockerfile& df,
+                                 const GraphOptions& options = {});
+// A graph of a temporary Dockerfile would point at freed memory.
+absl::StatusOr<Graph> BuildGraph(instructions::Dockerfile&& df,
+                                 const GraphOptions& options = {}) = delete;
 
 }  // namespace builder::graph
 

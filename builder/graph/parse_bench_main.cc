@@ -1,8 +1,10 @@
 // Benchmark driver (not a test) for tools/bench/parse_bench: times parse + typed load + graph build
 // of one Dockerfile, N times, and prints min and median in microseconds, in total and per phase.
-// Freeing the results is timed separately ("free"), not in the total. It also times FormatJson and
-// FormatText of the graph, and counts the heap allocations (operator new) of each phase, which,
-// unlike times, do not depend on how busy the machine is.
+// The cache keys (ComputeKeys, without a context hasher) are timed as their own phase, "keys", not
+// in the total: building the graph records their inputs, and they are derived on demand. Freeing
+// the results is timed separately ("free"), not in the total either. It also times FormatJson and
+// FormatText of the graph, and counts the heap allocations (operator new) and page faults of each
+// phase; allocation counts, unlike times, do not depend on how busy the machine is.
 // Usage: parse_bench_bin DOCKERFILE [RUNS]
 #include <sys/resource.h>
 #include <time.h>
@@ -19,7 +21,9 @@
 #include <vector>
 
 #include "builder/dockerfile/parser.h"
+#include "builder/graph/format.h"
 #include "builder/graph/graph.h"
+#include "builder/graph/keys.h"
 #include "builder/instructions/instructions.h"
 
 // Every operator new in this binary is counted (the driver is single-threaded).
@@ -78,58 +82,67 @@ int main(int argc, char** argv) {
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string text = ss.str();
-  Series total{"parse+graph"}, parse{"parse"}, load{"load"}, graph{"graph"}, freed{"free"},
-      json{"format json"}, txt{"format text"}, cpu{"parse+graph CPU"};
+  Series total{"parse+graph"}, parse{"parse"}, load{"load"}, graph{"graph"}, keys{"keys"},
+      freed{"free"}, json{"format json"}, txt{"format text"}, cpu{"parse+graph CPU"};
   size_t nodes = 0, stages = 0, json_bytes = 0;
-  size_t allocs[3] = {0, 0, 0};  // parse, load, graph (the same in every run)
-  // Page faults of parse, load and graph in each run; the first run has a fresh heap, as
-  // `slipway graph` does.
-  std::vector<long> faults[3];
+  constexpr int kPhases = 4;  // parse, load, graph, keys
+  size_t allocs[kPhases] = {};  // the same in every run
+  // Page faults of each phase in each run; the first run has a fresh heap, as `slipway graph` does.
+  std::vector<long> faults[kPhases];
   for (int i = 0; i < runs; ++i) {
     double c0 = CpuUs(), c1 = 0;
-    size_t a0 = g_allocations, a1, a2;
-    long f_0 = MinorFaults(), f_1, f_2;
-    auto t0 = Clock::now();
-    Clock::time_point t1, t2, t3, f0;
+    size_t a[kPhases + 1];
+    long f[kPhases + 1];
+    Clock::time_point t[kPhases + 1];
+    Clock::time_point f0;
+    a[0] = g_allocations;
+    f[0] = MinorFaults();
+    t[0] = Clock::now();
     {
-      // As `slipway graph` does, the graph lives on an arena (freed with the rest at the end).
-      google::protobuf::Arena arena(builder::graph::GraphArenaOptions());
       auto ast = builder::dockerfile::Parse(text);
-      t1 = Clock::now();
-      a1 = g_allocations;
-      f_1 = MinorFaults();
+      t[1] = Clock::now();
+      a[1] = g_allocations;
+      f[1] = MinorFaults();
       if (!ast.ok()) {
         std::fprintf(stderr, "%s\n", std::string(ast.status().message()).c_str());
         return 1;
       }
-      // As `slipway graph` does, the AST and then the instructions are handed on (moved), and
-      // the AST's remains are freed before the graph is built, which reuses that memory.
+      // As `slipway graph` does, the AST is handed on (moved) and its remains are freed before
+      // the graph is built, which reuses that memory. The graph refers to the instructions.
       auto df = builder::instructions::Load(std::move(*ast));
       { builder::dockerfile::Ast done = std::move(*ast); }
-      t2 = Clock::now();
-      a2 = g_allocations;
-      f_2 = MinorFaults();
+      t[2] = Clock::now();
+      a[2] = g_allocations;
+      f[2] = MinorFaults();
       if (!df.ok()) {
         std::fprintf(stderr, "%s\n", std::string(df.status().message()).c_str());
         return 1;
       }
-      auto graph = builder::graph::BuildGraph(std::move(*df), {}, &arena);
-      t3 = Clock::now();
+      auto g = builder::graph::BuildGraph(*df);
+      t[3] = Clock::now();
       c1 = CpuUs();
-      allocs[0] = a1 - a0;
-      allocs[1] = a2 - a1;
-      allocs[2] = g_allocations - a2;
-      long f[3] = {f_1 - f_0, f_2 - f_1, MinorFaults() - f_2};
-      for (int p = 0; p < 3; ++p) faults[p].push_back(f[p]);
-      if (!graph.ok()) return 1;
-      const builder::graph::Graph* g = *graph;
-      nodes = g->nodes_size();
-      stages = g->stages_size();
+      a[3] = g_allocations;
+      f[3] = MinorFaults();
+      if (!g.ok()) {
+        std::fprintf(stderr, "%s\n", std::string(g.status().message()).c_str());
+        return 1;
+      }
+      auto k = builder::graph::ComputeKeys(*g);
+      t[4] = Clock::now();
+      a[4] = g_allocations;
+      f[4] = MinorFaults();
+      if (!k.ok()) return 1;
+      for (int p = 0; p < kPhases; ++p) {
+        allocs[p] = a[p + 1] - a[p];
+        faults[p].push_back(f[p + 1] - f[p]);
+      }
+      nodes = g->nodes.size();
+      stages = g->stages.size();
       {
         auto j0 = Clock::now();
-        std::string j = builder::graph::FormatJson(*g);
+        std::string j = builder::graph::FormatJson(*g, *k);
         auto j1 = Clock::now();
-        std::string t = builder::graph::FormatText(*g);
+        std::string s = builder::graph::FormatText(*g, *k);
         auto j2 = Clock::now();
         json_bytes = j.size();
         json.us.push_back(Us(j0, j1));
@@ -138,10 +151,11 @@ int main(int argc, char** argv) {
       f0 = Clock::now();
     }
     auto end = Clock::now();
-    total.us.push_back(Us(t0, t3));
-    parse.us.push_back(Us(t0, t1));
-    load.us.push_back(Us(t1, t2));
-    graph.us.push_back(Us(t2, t3));
+    total.us.push_back(Us(t[0], t[3]));
+    parse.us.push_back(Us(t[0], t[1]));
+    load.us.push_back(Us(t[1], t[2]));
+    graph.us.push_back(Us(t[2], t[3]));
+    keys.us.push_back(Us(t[3], t[4]));
     freed.us.push_back(Us(f0, end));
     cpu.us.push_back(c1 - c0);
   }
@@ -156,20 +170,25 @@ int main(int argc, char** argv) {
   parse.Print();
   load.Print();
   graph.Print();
+  keys.Print();
   total.Print();
   cpu.Print();
   freed.Print();
   json.Print();
   txt.Print();
-  std::printf("allocations: parse %zu, load %zu, graph %zu (%.1f per node)\n", allocs[0], allocs[1],
-              allocs[2], static_cast<double>(allocs[0] + allocs[1] + allocs[2]) / nodes);
-  long first[3], median[3];
-  for (int p = 0; p < 3; ++p) {
+  std::printf("allocations: parse %zu, load %zu, graph %zu, keys %zu (%.1f per node without keys;"
+              " graph %.2f, keys %.2f per node)\n",
+              allocs[0], allocs[1], allocs[2], allocs[3],
+              static_cast<double>(allocs[0] + allocs[1] + allocs[2]) / nodes,
+              static_cast<double>(allocs[2]) / nodes, static_cast<double>(allocs[3]) / nodes);
+  long first[kPhases], median[kPhases];
+  for (int p = 0; p < kPhases; ++p) {
     first[p] = faults[p][0];
     std::sort(faults[p].begin(), faults[p].end());
     median[p] = faults[p][faults[p].size() / 2];
   }
-  std::printf("page faults: first run parse %ld, load %ld, graph %ld; median %ld, %ld, %ld\n",
-              first[0], first[1], first[2], median[0], median[1], median[2]);
+  std::printf("page faults: first run parse %ld, load %ld, graph %ld, keys %ld; median %ld, %ld, "
+              "%ld, %ld\n",
+              first[0], first[1], first[2], first[3], median[0], median[1], median[2], median[3]);
   return 0;
 }

@@ -8,7 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "builder/dockerfile/parser.h"
+#include "builder/graph/format.h"
 #include "builder/graph/graph.h"
+#include "builder/graph/keys.h"
 #include "builder/ignore/ignore.h"
 #include "builder/instructions/instructions.h"
 #include "tools/cli/command.h"
@@ -76,7 +78,8 @@ int RunGraph(const std::vector<std::string>& args) {
     if (!p.ok()) return ReportError("graph", UsageError(p.status().message()));
     load.target_platform = *p;
   }
-  // Neither the AST nor the typed instructions are needed afterwards: their strings move on.
+  // The AST is not needed afterwards: its strings move on. The typed instructions are: the graph
+  // refers to them.
   absl::StatusOr<builder::instructions::Dockerfile> df =
       builder::instructions::Load(std::move(*ast), load);
   *ast = builder::dockerfile::Ast();  // free what is left of it: the graph reuses the memory
@@ -85,17 +88,19 @@ int RunGraph(const std::vector<std::string>& args) {
   builder::graph::GraphOptions graph_options;
   graph_options.target = target;
   graph_options.dockerfile_name = parse_options.file_name;
-  google::protobuf::Arena arena(builder::graph::GraphArenaOptions());
-  absl::StatusOr<builder::graph::Graph*> graph =
-      builder::graph::BuildGraph(std::move(*df), graph_options, &arena);
+  absl::StatusOr<builder::graph::Graph> graph = builder::graph::BuildGraph(*df, graph_options);
   if (!graph.ok()) return ReportError("graph", graph.status());
-  const builder::graph::Graph* g = *graph;
+  if (format == "dot") {
+    std::cout << builder::graph::FormatDot(*graph);
+    return kExitOk;
+  }
+  // Without a context hasher: the keys cover everything but the context files' contents.
+  absl::StatusOr<builder::graph::Keys> keys = builder::graph::ComputeKeys(*graph);
+  if (!keys.ok()) return ReportError("graph", keys.status());
   if (format == "json") {
-    std::cout << builder::graph::FormatJson(*g);
-  } else if (format == "dot") {
-    std::cout << builder::graph::FormatDot(*g);
+    std::cout << builder::graph::FormatJson(*graph, *keys);
   } else {
-    std::cout << builder::graph::FormatText(*g);
+    std::cout << builder::graph::FormatText(*graph, *keys);
   }
   return kExitOk;
 }
