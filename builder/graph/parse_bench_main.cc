@@ -107,10 +107,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "%s\n", std::string(ast.status().message()).c_str());
         return 1;
       }
-      // As `slipway graph` does, the AST is handed on (moved) and its remains are freed before
-      // the graph is built, which reuses that memory. The graph refers to the instructions.
-      auto df = builder::instructions::Load(std::move(*ast));
-      { builder::dockerfile::Ast done = std::move(*ast); }
+      // As `slipway graph` does: the instructions view the AST's storage, the graph refers to
+      // the instructions.
+      auto df = builder::instructions::Load(*ast);
       t[2] = Clock::now();
       a[2] = g_allocations;
       f[2] = MinorFaults();

@@ -78,11 +78,8 @@ int RunGraph(const std::vector<std::string>& args) {
     if (!p.ok()) return ReportError("graph", UsageError(p.status().message()));
     load.target_platform = *p;
   }
-  // The AST is not needed afterwards: its strings move on. The typed instructions are: the graph
-  // refers to them.
-  absl::StatusOr<builder::instructions::Dockerfile> df =
-      builder::instructions::Load(std::move(*ast), load);
-  *ast = builder::dockerfile::Ast();  // free what is left of it: the graph reuses the memory
+  // The typed instructions view the AST's storage (and keep it alive); the graph refers to them.
+  absl::StatusOr<builder::instructions::Dockerfile> df = builder::instructions::Load(*ast, load);
   if (!df.ok()) return ReportError("graph", df.status());
 
   builder::graph::GraphOptions graph_options;
