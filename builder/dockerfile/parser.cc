@@ -790,8 +790,11 @@ absl::StatusOr<Ast> Parse(absl::string_view source, const ParseOptions& options)
   std::vector<absl::string_view> comments;
   std::vector<Heredoc> heredocs;
   std::string joined;  // scratch for lines with continuations
-  // Nodes are built in place; a guess at their number saves most of the moves as it grows.
-  ast.children.reserve(content.size() / 32 + 8);
+  // Nodes are built in place. An instruction takes at least four bytes ("RUN\n" or a shorter
+  // unknown keyword on its own line): room for one per four bytes is never outgrown in practice,
+  // and costs only address space (pages are touched as nodes are written), where outgrowing the
+  // vector would touch the old and the new one.
+  ast.children.reserve(content.size() / 4 + 8);
   int current_line = 0;
   auto too_long = [&](absl::string_view l) { return l.size() > kMaxLine; };
   auto line_error = [&](int line) {
