@@ -65,9 +65,11 @@ absl::string_view TrimNewline(absl::string_view s) {
   return s;
 }
 
+// `token` is a line without its newline and leading white space.
+bool IsCommentToken(absl::string_view token) { return !token.empty() && token[0] == '#'; }
+
 bool IsComment(absl::string_view line) {
-  absl::string_view t = shell::TrimLeftSpace(TrimNewline(line));
-  return !t.empty() && t[0] == '#';
+  return IsCommentToken(shell::TrimLeftSpace(TrimNewline(line)));
 }
 
 // Matches BuildKit's `^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`.
@@ -212,62 +214,89 @@ absl::string_view ExtractFlags(absl::string_view line, base::Arena* arena,
 
 // ParseWords (below) for ASCII text. Quotes and escapes are kept, so each word is a slice of
 // `rest` (only a final escape character is dropped, and only at the very end): no rune decoding or
-// per-byte appends. Returns false, adding nothing, if `rest` has a non-ASCII byte (which
-// ParseWords may rewrite: invalid UTF-8 becomes U+FFFD).
+// per-byte appends. Returns false, leaving `words` as it was, if `rest` has a non-ASCII byte
+// (which ParseWords may rewrite: invalid UTF-8 becomes U+FFFD).
 bool ParseWordsAscii(absl::string_view rest, char32_t escape,
                      std::vector<absl::string_view>* words) {
-  for (char c : rest) {
-    if (static_cast<unsigned char>(c) >= 0x80) return false;
-  }
-  enum { kSpaces, kWord, kQuote } phase = kSpaces;
+  // What stops a run of ordinary characters: white space, quotes, the escape character and any
+  // byte >= 0x80 (then the caller takes the general path).
+  enum : uint8_t { kPlain = 0, kSpaceByte = 1, kQuoteByte = 2, kEscapeByte = 4, kHighByte = 8 };
+  struct Classes {
+    uint8_t of[256];
+    explicit Classes(char escape) {
+      for (int c = 0; c < 256; ++c) {
+        of[c] = c >= 0x80 ? kHighByte : IsSpace(static_cast<char32_t>(c)) ? kSpaceByte : kPlain;
+      }
+      of[static_cast<unsigned char>('\'')] = of[static_cast<unsigned char>('"')] = kQuoteByte;
+      of[static_cast<unsigned char>(escape)] = kEscapeByte;
+    }
+  };
+  static const Classes kBackslash('\\'), kBacktick('`');
+  if (escape != '\\' && escape != '`') return false;
+  const uint8_t* cls = (escape == '\\' ? kBackslash : kBacktick).of;
+  auto class_of = [cls](char c) { return cls[static_cast<unsigned char>(c)]; };
+
+  const size_t first = words->size();
+  const char* s = rest.data();
   const size_t n = rest.size();
-  char quote = 0;
-  bool blank_ok = false;
-  size_t begin = 0, end = 0;  // the current word: rest[begin, end)
-  auto is_escape = [escape](char c) { return static_cast<unsigned char>(c) == escape; };
-  for (size_t pos = 0; pos <= n; ++pos) {
-    char ch = pos < n ? rest[pos] : '\0';
-    if (phase == kSpaces) {
-      if (pos == n) break;
-      if (IsSpace(static_cast<unsigned char>(ch))) continue;
-      phase = kWord;
-      begin = end = pos;
-    }
-    if (pos == n) {  // in a word or a quote
-      if (blank_ok || end > begin) words->push_back(rest.substr(begin, end - begin));
-      break;
-    }
-    if (phase == kWord) {
-      if (IsSpace(static_cast<unsigned char>(ch))) {
-        phase = kSpaces;
-        if (blank_ok || end > begin) words->push_back(rest.substr(begin, end - begin));
-        blank_ok = false;
+  size_t pos = 0;
+  while (true) {
+    while (pos < n && class_of(s[pos]) == kSpaceByte) ++pos;
+    if (pos == n) return true;
+    // A word: rest[begin, end), quotes and escapes kept.
+    const size_t begin = pos;
+    size_t end = pos;
+    bool blank_ok = false;
+    char quote = 0;  // inside quotes when not 0
+    while (pos < n) {
+      uint8_t c = class_of(s[pos]);
+      if (c == kHighByte) {
+        words->resize(first);
+        return false;
+      }
+      if (quote == 0) {
+        if (c == kPlain) {
+          ++pos;
+          while (pos < n && class_of(s[pos]) == kPlain) ++pos;
+          end = pos;
+          continue;
+        }
+        if (c == kSpaceByte) break;
+        if (c == kQuoteByte) {
+          quote = s[pos];
+          blank_ok = true;
+        } else if (pos + 1 == n) {  // an escape character at the very end is dropped
+          ++pos;
+          continue;
+        } else {
+          ++pos;  // the escaped character is kept with its escape
+          if (class_of(s[pos]) == kHighByte) {
+            words->resize(first);
+            return false;
+          }
+        }
+        end = ++pos;
         continue;
       }
-      if (ch == '\'' || ch == '"') {
-        quote = ch;
-        blank_ok = true;
-        phase = kQuote;
+      // Inside quotes: up to the closing quote; escapes count except in single quotes.
+      if (s[pos] == quote) {
+        quote = 0;
+      } else if (c == kEscapeByte && quote != '\'') {
+        if (pos + 1 == n) {  // a final escape inside quotes is dropped too
+          ++pos;
+          quote = 0;
+          continue;
+        }
+        ++pos;
+        if (class_of(s[pos]) == kHighByte) {
+          words->resize(first);
+          return false;
+        }
       }
-      if (is_escape(ch)) {
-        if (pos + 1 == n) continue;
-        ++pos;  // the escaped character is kept with its escape
-      }
-      end = pos + 1;
-      continue;
+      end = ++pos;
     }
-    // kQuote
-    if (ch == quote) phase = kWord;
-    if (is_escape(ch) && quote != '\'') {
-      if (pos + 1 == n) {
-        phase = kWord;
-        continue;
-      }
-      ++pos;
-    }
-    end = pos + 1;
+    if (blank_ok || end > begin) words->push_back(rest.substr(begin, end - begin));
   }
-  return true;
 }
 
 // BuildKit's parseWords for ENV, LABEL and ARG: split on whitespace outside quotes, keeping quotes
@@ -580,19 +609,19 @@ bool CanContainHeredoc(const Node& node) {
 
 // `^(\d*)<<(-?)([^<]*)$` on one word, then BuildKit's quote detection.
 // The name is copied to `arena`.
-absl::StatusOr<bool> ParseHeredocWord(const std::string& word, base::Arena* arena, Heredoc* out) {
+absl::StatusOr<bool> ParseHeredocWord(absl::string_view word, base::Arena* arena, Heredoc* out) {
   size_t i = 0;
   while (i < word.size() && absl::ascii_isdigit(static_cast<unsigned char>(word[i]))) ++i;
-  if (word.compare(i, 2, "<<") != 0) return false;
-  std::string digits = word.substr(0, i);
+  if (word.substr(i, 2) != "<<") return false;
+  absl::string_view digits = word.substr(0, i);
   i += 2;
   bool chomp = false;
   if (i < word.size() && word[i] == '-') {
     chomp = true;
     ++i;
   }
-  std::string rest = word.substr(i);
-  if (rest.find('<') != std::string::npos) return false;
+  absl::string_view rest = word.substr(i);
+  if (rest.find('<') != absl::string_view::npos) return false;
   if (rest.empty()) return false;
   uint64_t fd = 0;
   for (char c : digits) {
@@ -602,8 +631,16 @@ absl::StatusOr<bool> ParseHeredocWord(const std::string& word, base::Arena* aren
     }
     fd = fd * 10 + static_cast<uint64_t>(c - '0');
   }
+  out->chomp = chomp;
+  out->file_descriptor = fd;
   shell::LexOptions opts;
   opts.skip_unset_env = true;
+  if (shell::Lexer(opts).IsPlain(rest)) {
+    // Nothing to expand or unquote (one word: `rest` came from a split): the name as written.
+    out->name = arena->Copy(rest);
+    out->expand = true;
+    return true;
+  }
   shell::MapEnv empty;
   absl::StatusOr<std::vector<std::string>> words = shell::Lexer(opts).ProcessWords(rest, empty);
   if (!words.ok()) return words.status();
@@ -620,8 +657,6 @@ absl::StatusOr<bool> ParseHeredocWord(const std::string& word, base::Arena* aren
   };
   out->name = arena->Copy((*words)[0]);
   out->expand = quotes((*words)[0]) == quotes((*raw)[0]);
-  out->chomp = chomp;
-  out->file_descriptor = fd;
   return true;
 }
 
@@ -633,10 +668,19 @@ absl::Status HeredocsFromLine(absl::string_view line, base::Arena* arena,
   opts.raw_quotes = true;
   opts.raw_escapes = true;
   opts.skip_unset_env = true;
-  shell::MapEnv empty;
-  absl::StatusOr<std::vector<std::string>> words = shell::Lexer(opts).ProcessWords(line, empty);
-  if (!words.ok()) return absl::OkStatus();
-  for (const std::string& w : *words) {
+  const shell::Lexer lexer(opts);
+  std::vector<absl::string_view> words;
+  std::vector<std::string> lexed;  // the words when the line has anything to expand or unquote
+  if (lexer.IsPlain(line)) {
+    shell::Lexer::SplitPlain(line, &words);
+  } else {
+    shell::MapEnv empty;
+    absl::StatusOr<std::vector<std::string>> r = lexer.ProcessWords(line, empty);
+    if (!r.ok()) return absl::OkStatus();
+    lexed = *std::move(r);
+    words.assign(lexed.begin(), lexed.end());
+  }
+  for (absl::string_view w : words) {
     Heredoc h;
     absl::StatusOr<bool> is = ParseHeredocWord(w, arena, &h);
     if (!is.ok()) return is.status();
@@ -716,8 +760,12 @@ Instruction ClassifyKeyword(absl::string_view lower) {
       break;
   }
   if (candidate == Instruction::kUnknown) return candidate;
-  return kInstructionNames[static_cast<int>(candidate)].lower == lower ? candidate
-                                                                        : Instruction::kUnknown;
+  // Byte by byte: the names are short, and a library call costs more than comparing them.
+  absl::string_view name = kInstructionNames[static_cast<int>(candidate)].lower;
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (name[i] != lower[i]) return Instruction::kUnknown;
+  }
+  return candidate;
 }
 
 absl::string_view InstructionName(Instruction instruction) {
@@ -806,8 +854,8 @@ absl::StatusOr<Ast> Parse(absl::string_view source, const ParseOptions& options)
   while (lines.Next(&raw)) {
     if (too_long(raw)) return line_error(current_line + 1);
     if (current_line == 0 && absl::StartsWith(raw, "\xEF\xBB\xBF")) raw.remove_prefix(3);
-    if (IsComment(raw)) comments.push_back(shell::TrimSpace(raw.substr(1)));
     absl::string_view token = shell::TrimLeftSpace(TrimNewline(raw));
+    if (IsCommentToken(token)) comments.push_back(shell::TrimSpace(raw.substr(1)));
     absl::Status ds = PossibleDirective(&d, token, current_line + 1);
     if (!ds.ok()) return LocatedError(file, current_line + 1, ds.message());
     absl::string_view first = (!token.empty() && token[0] == '#') ? absl::string_view() : token;
