@@ -147,7 +147,13 @@ bool TrimContinuation(absl::string_view* line, char32_t escape) {
 // BuildKit's extractBuilderFlags: takes `--flag` words off the front. Works on bytes, as upstream
 // does (so bytes 0x85/0xA0 count as spaces and bytes >= 0x80 are widened as Latin-1).
 // Returns the rest of `line` after the flags (a view into it); the flags, unquoted, are appended
-// to `flags` (copies in `arena`).
+// to `flags` (views of `line` where nothing was unquoted, else copies in `arena`).
+// A byte that a flag can hold as written: ASCII, not white space, quote or escape.
+bool IsPlainFlagByte(char c) {
+  unsigned char b = static_cast<unsigned char>(c);
+  return b < 0x80 && !IsSpace(b) && b != '\'' && b != '"' && b != '\\';
+}
+
 absl::string_view ExtractFlags(absl::string_view line, base::Arena* arena,
                                std::vector<absl::string_view>* flags) {
   enum { kSpaces, kWord, kQuote } phase = kSpaces;
@@ -163,6 +169,17 @@ absl::string_view ExtractFlags(absl::string_view line, base::Arena* arena,
       if (space(ch)) continue;
       if (ch != '-' || pos + 1 == line.size() || line[pos + 1] != '-') {
         return line.substr(pos);
+      }
+      // Most flags have no quotes, escapes or non-ASCII bytes: then the flag is the word as
+      // written, a view of the line.
+      size_t end = pos;
+      while (end < line.size() && IsPlainFlagByte(line[end])) ++end;
+      if (end == line.size() || space(static_cast<unsigned char>(line[end]))) {
+        absl::string_view plain = line.substr(pos, end - pos);
+        if (plain == "--") return line.substr(end);
+        flags->push_back(plain);
+        pos = end;  // a space or the end: the loop goes on looking for the next flag
+        continue;
       }
       phase = kWord;
     }
