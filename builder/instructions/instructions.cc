@@ -239,15 +239,30 @@ class SmallMap {
 // views into the Ast's or the Dockerfile's storage.
 class Scope : public shell::EnvGetter {
  public:
-  SmallMap<absl::string_view> env;
-  SmallMap<std::optional<absl::string_view>> args;
+  using Arg = std::pair<absl::string_view, std::optional<absl::string_view>>;
+
+  const SmallMap<absl::string_view>& env() const { return env_; }
+  const SmallMap<std::optional<absl::string_view>>& args() const { return args_; }
+  void SetEnv(absl::string_view name, absl::string_view value) {
+    env_.Set(name, value);
+    visible_valid_ = false;
+  }
+  void SetArg(absl::string_view name, std::optional<absl::string_view> value) {
+    args_.Set(name, value);
+    visible_valid_ = false;
+  }
+  void Clear() {
+    env_.Clear();
+    args_.Clear();
+    visible_valid_ = false;
+  }
 
   bool Get(absl::string_view name, std::string* value) const override {
-    if (const absl::string_view* e = env.Find(name)) {
+    if (const absl::string_view* e = env_.Find(name)) {
       value->assign(e->data(), e->size());
       return true;
     }
-    const std::optional<absl::string_view>* a = args.Find(name);
+    const std::optional<absl::string_view>* a = args_.Find(name);
     if (a != nullptr && a->has_value()) {
       value->assign((*a)->data(), (*a)->size());
       return true;
@@ -256,12 +271,30 @@ class Scope : public shell::EnvGetter {
   }
   // ARG `name` as a command sees it: null if unset or shadowed by ENV. The entry's name, unlike
   // `name`, is a view that lives as long as the Dockerfile.
-  const std::pair<absl::string_view, std::optional<absl::string_view>>* VisibleArg(
-      absl::string_view name) const {
-    if (env.Has(name)) return nullptr;
-    const auto* a = args.FindEntry(name);
+  const Arg* VisibleArg(absl::string_view name) const {
+    if (env_.Has(name)) return nullptr;
+    const Arg* a = args_.FindEntry(name);
     return a != nullptr && a->second.has_value() ? a : nullptr;
   }
+  // Every ARG a command sees (set, not shadowed by ENV), sorted by name, in `arena`. Made once
+  // per change of the scope: consecutive RUNs share it.
+  BuildArgs VisibleArgs(base::Arena* arena) {
+    if (visible_valid_) return visible_;
+    std::vector<std::pair<absl::string_view, absl::string_view>> all;
+    for (const Arg& a : args_.entries()) {
+      if (a.second.has_value() && !env_.Has(a.first)) all.emplace_back(a.first, *a.second);
+    }
+    std::sort(all.begin(), all.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    visible_ = arena->CopyArray(BuildArgs(all));
+    visible_valid_ = true;
+    return visible_;
+  }
+
+ private:
+  SmallMap<absl::string_view> env_;
+  SmallMap<std::optional<absl::string_view>> args_;
+  BuildArgs visible_;
+  bool visible_valid_ = false;
 };
 
 // The build args one command depends on, collected while it is converted (a name read twice
@@ -275,10 +308,18 @@ class UsedArgs {
       if (const auto* a = scope.VisibleArg(n)) Use(a->first, *a->second);
     }
   }
+  // The command depends on exactly `all` (sorted, in the arena), which holds whatever it read.
+  void SetAll(BuildArgs all) { all_ = all; }
   const std::vector<std::pair<absl::string_view, absl::string_view>>& entries() const {
     return used_.entries();
   }
   BuildArgs Finish(base::Arena* arena) {
+    if (all_.has_value()) {
+      BuildArgs all = *all_;
+      all_.reset();
+      used_.Clear();
+      return all;
+    }
     if (used_.entries().empty()) return BuildArgs();
     sorted_.assign(used_.entries().begin(), used_.entries().end());
     auto by_name = [](const auto& a, const auto& b) { return a.first < b.first; };
@@ -297,6 +338,7 @@ class UsedArgs {
 
  private:
   SmallMap<absl::string_view> used_;
+  std::optional<BuildArgs> all_;
   std::vector<std::pair<absl::string_view, absl::string_view>> sorted_;
 };
 
@@ -858,10 +900,9 @@ absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
                             ": want sandbox or insecure"));
   }
   if (!run.security.empty()) AppendFlag("--security=", run.security, &text);
-  // The command sees every ARG in scope as an environment variable, so all of them are inputs.
-  for (const auto& [name, value] : scope->args.entries()) {
-    if (value.has_value() && !scope->env.Has(name)) ctx.used.Use(name, *value);
-  }
+  // The command sees every ARG in scope as an environment variable, so all of them are inputs
+  // (what the mounts read is among them).
+  ctx.used.SetAll(scope->VisibleArgs(ctx.arena));
   text.push_back(' ');
   if (n.json) {
     AppendJsonArray(run.command, &text);
@@ -1009,9 +1050,9 @@ absl::Status ConvertArg(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
       effective = *over;
     } else if (!a.value.has_value()) {
       // A global default carried in (see Load).
-      if (const auto* prior = scope->args.Find(a.key)) effective = *prior;
+      if (const auto* prior = scope->args().Find(a.key)) effective = *prior;
     }
-    scope->args.Set(a.key, effective);
+    scope->SetArg(a.key, effective);
     if (effective) ctx.used.Use(a.key, *effective);
     text.push_back(' ');
     AppendWord(a.key, &text);
@@ -1127,7 +1168,7 @@ absl::Status ConvertPayload(Ctx& ctx, const Node& n, Scope* scope, Command* out)
       AppendWord(kv.value, &text);
     }
     if (k == Instruction::kEnv) {
-      for (const KeyValue& kv : kvs) scope->env.Set(kv.key, kv.value);
+      for (const KeyValue& kv : kvs) scope->SetEnv(kv.key, kv.value);
       out->payload = EnvCmd{kvs};
     } else {
       out->payload = LabelCmd{kvs};
@@ -1220,7 +1261,8 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, Scope* scope, Command* out)
   out->original = n.original;
   ctx.text.clear();
   RETURN_IF_ERROR(ConvertPayload(ctx, n, scope, out));
-  out->expanded = ctx.arena->Copy(ctx.text);
+  // Often the canonical text is the line as written (`RUN make`): then it is that view.
+  out->expanded = ctx.text == out->original ? out->original : ctx.arena->Copy(ctx.text);
   out->args_used = ctx.used.Finish(ctx.arena);
   return absl::OkStatus();
 }
@@ -1301,9 +1343,9 @@ absl::Status ConvertFrom(Ctx& ctx, const Node& n, const Scope& global, FromExpan
 
 // The scope's ENV, sorted by name, in the arena (a stage's final ENV).
 absl::Span<const KeyValue> SortedEnv(const Scope& scope, base::Arena* arena) {
-  absl::Span<KeyValue> env = arena->NewArray<KeyValue>(scope.env.entries().size());
+  absl::Span<KeyValue> env = arena->NewArray<KeyValue>(scope.env().entries().size());
   for (size_t i = 0; i < env.size(); ++i) {
-    env[i] = {scope.env.entries()[i].first, scope.env.entries()[i].second};
+    env[i] = {scope.env().entries()[i].first, scope.env().entries()[i].second};
   }
   std::sort(env.begin(), env.end(),
             [](const KeyValue& a, const KeyValue& b) { return a.key < b.key; });
@@ -1333,7 +1375,7 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
   const std::string predefined_values[] = {tp.ToString(), tp.os, tp.arch, tp.variant,
                                            bp.ToString(), bp.os, bp.arch, bp.variant};
   for (size_t i = 0; i < 8; ++i) {
-    global.args.Set(kPredefinedArgs[i], arena->Copy(predefined_values[i]));
+    global.SetArg(kPredefinedArgs[i], arena->Copy(predefined_values[i]));
   }
 
   Dockerfile df;
@@ -1371,20 +1413,19 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
       if (!s.name.empty() && !stage_by_name.emplace(s.name, s.index).second) {
         return located(n, Err(absl::StrCat("duplicate stage name ", shell::GoQuote(s.name))));
       }
-      stage_scope.env.Clear();
-      stage_scope.args.Clear();
+      stage_scope.Clear();
       std::string lower_base = absl::AsciiStrToLower(s.base_name);
       if (auto prev = stage_by_name.find(lower_base);
           prev != stage_by_name.end() && prev->second != s.index) {
         s.base_stage = prev->second;
         // The image config (ENV) is inherited, ARGs are not.
-        for (const KeyValue& kv : df.stages[prev->second].env) stage_scope.env.Set(kv.key, kv.value);
+        for (const KeyValue& kv : df.stages[prev->second].env) stage_scope.SetEnv(kv.key, kv.value);
       }
       if (s.base_stage < 0 && options.base_env && lower_base != "scratch") {
         for (const std::string& e : options.base_env(s.base_name)) {
           size_t eq = e.find('=');
           absl::string_view entry = arena->Copy(e);
-          stage_scope.env.Set(entry.substr(0, eq),
+          stage_scope.SetEnv(entry.substr(0, eq),
                               eq == std::string::npos ? absl::string_view() : entry.substr(eq + 1));
         }
       }
@@ -1407,8 +1448,8 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
     // A stage-level ARG without a value takes the global default: carry it in just for this line.
     if (k == Instruction::kArg) {
       for (absl::string_view word : n.args) {
-        if (word.find('=') != absl::string_view::npos || stage_scope.args.Has(word)) continue;
-        if (const auto* g = global.args.FindEntry(word)) stage_scope.args.Set(g->first, g->second);
+        if (word.find('=') != absl::string_view::npos || stage_scope.args().Has(word)) continue;
+        if (const auto* g = global.args().FindEntry(word)) stage_scope.SetArg(g->first, g->second);
       }
     }
     // Built in place (the stage's vector has room: reserved).

@@ -603,8 +603,6 @@ bool MapEnv::Get(absl::string_view name, std::string* value) const {
 
 namespace {
 
-// True if expanding `word` cannot change it: ASCII only (so no BOM or invalid UTF-8 to rewrite),
-// no `$`, no quotes and no escape character. Most Dockerfile words are like this.
 // Calls fn with each run of non-space characters of a plain word (see Lexer::IsPlain).
 template <typename Fn>
 void ForEachPlainWord(absl::string_view word, Fn fn) {
@@ -617,10 +615,33 @@ void ForEachPlainWord(absl::string_view word, Fn fn) {
   }
 }
 
+// True if expanding `word` cannot change it: ASCII only (so no BOM or invalid UTF-8 to rewrite),
+// no `$`, no quotes and no escape character. Most Dockerfile words are like this.
 bool IsPlainWord(absl::string_view word, char32_t escape) {
+  // A byte table per escape character: one load per byte instead of five comparisons.
+  struct Table {
+    bool special[256] = {};
+    explicit Table(unsigned char escape) {
+      for (int b = 0x80; b < 256; ++b) special[b] = true;
+      special[static_cast<unsigned char>('$')] = special[static_cast<unsigned char>('\'')] = true;
+      special[static_cast<unsigned char>('"')] = special[escape] = true;
+    }
+  };
+  static const Table kBackslash('\\'), kBacktick('`');
+  const bool* special;
+  if (escape == '\\') {
+    special = kBackslash.special;
+  } else if (escape == '`') {
+    special = kBacktick.special;
+  } else {
+    for (char c : word) {
+      unsigned char b = static_cast<unsigned char>(c);
+      if (b >= 0x80 || b == '$' || b == '\'' || b == '"' || b == escape) return false;
+    }
+    return true;
+  }
   for (char c : word) {
-    unsigned char b = static_cast<unsigned char>(c);
-    if (b >= 0x80 || b == '$' || b == '\'' || b == '"' || b == escape) return false;
+    if (special[static_cast<unsigned char>(c)]) return false;
   }
   return true;
 }

@@ -160,7 +160,7 @@ std::string ToLower(absl::string_view s) {
   return out;
 }
 
-absl::string_view TrimLeftSpace(absl::string_view s) {
+absl::string_view TrimLeftSpaceSlow(absl::string_view s) {
   size_t i = 0;
   while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) {  // ASCII fast path
     if (!IsSpace(static_cast<unsigned char>(s[i]))) return s.substr(i);
@@ -175,7 +175,7 @@ absl::string_view TrimLeftSpace(absl::string_view s) {
   return s.substr(i);
 }
 
-absl::string_view TrimSpace(absl::string_view s) {
+absl::string_view TrimSpaceSlow(absl::string_view s) {
   s = TrimLeftSpace(s);
   // Trim from the right: step back over whole runes (ASCII ones directly).
   size_t end = s.size();

@@ -59,10 +59,25 @@ bool IsPrint(char32_t r);
 
 // Go's strings.ToLower (Unicode simple case mapping).
 std::string ToLower(absl::string_view s);
-// Go's strings.TrimSpace (Unicode whitespace; invalid bytes are not spaces).
-absl::string_view TrimSpace(absl::string_view s);
+// The general cases of TrimSpace and TrimLeftSpace below.
+absl::string_view TrimSpaceSlow(absl::string_view s);
+absl::string_view TrimLeftSpaceSlow(absl::string_view s);
+// True if `c` is a byte that is certainly not white space (ASCII, not a space).
+inline bool IsAsciiNonSpace(char c) {
+  unsigned char b = static_cast<unsigned char>(c);
+  return b < 0x80 && b != ' ' && !(b >= '\t' && b <= '\r');
+}
+// Go's strings.TrimSpace (Unicode whitespace; invalid bytes are not spaces). Inline for the usual
+// text that has nothing to trim.
+inline absl::string_view TrimSpace(absl::string_view s) {
+  if (s.empty() || (IsAsciiNonSpace(s.front()) && IsAsciiNonSpace(s.back()))) return s;
+  return TrimSpaceSlow(s);
+}
 // Go's strings.TrimLeftFunc(s, unicode.IsSpace).
-absl::string_view TrimLeftSpace(absl::string_view s);
+inline absl::string_view TrimLeftSpace(absl::string_view s) {
+  if (s.empty() || IsAsciiNonSpace(s.front())) return s;
+  return TrimLeftSpaceSlow(s);
+}
 
 // Go's strconv.Quote: the form BuildKit's AST dump uses for every argument.
 std::string GoQuote(absl::string_view s);
