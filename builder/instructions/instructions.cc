@@ -157,7 +157,7 @@ class Flags {
   struct Value {
     bool has_bool = false;
     bool bool_value = false;
-    std::vector<absl::string_view> strings;  // string and list flags (views of the flag words)
+    absl::InlinedVector<absl::string_view, 1> strings;  // string and list flags (views of words)
   };
 
   int Index(absl::string_view name) const {
@@ -179,7 +179,8 @@ class Flags {
   }
   absl::string_view instruction_;
   absl::Span<const FlagSpec> spec_;
-  std::vector<Value> values_;  // one per spec entry once a flag is given, else empty
+  // One per spec entry once a flag is given, else empty (no instruction takes more than 8).
+  absl::InlinedVector<Value, 8> values_;
 };
 
 // --------------------------------------------------------------------------------------------
@@ -354,6 +355,8 @@ struct Ctx {
   // Scratch space reused from command to command.
   UsedArgs used;            // the build args the current command depends on
   std::string text;         // its canonical text, before it is copied to the arena
+  // Set instead of `text` when the canonical text is the line as written (see NameThenWord).
+  bool text_is_original = false;
   std::vector<absl::string_view> words;
 };
 
@@ -459,13 +462,19 @@ bool ValidChmod(absl::string_view s) {
   return true;
 }
 
-absl::StatusOr<std::string> NormalisePort(absl::string_view spec) {
+// `spec` as "PORT[-PORT]/PROTO": a view of `spec` when it already is, else a copy in `arena`.
+absl::StatusOr<absl::string_view> NormalisePort(absl::string_view spec, base::Arena* arena) {
   absl::string_view port = spec;
-  std::string proto = "tcp";
+  absl::string_view proto = "tcp";
+  std::string lowered;
   size_t slash = port.rfind('/');
   if (slash != absl::string_view::npos) {
-    proto = absl::AsciiStrToLower(port.substr(slash + 1));
+    proto = port.substr(slash + 1);
     port = port.substr(0, slash);
+    if (std::any_of(proto.begin(), proto.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      lowered = absl::AsciiStrToLower(proto);
+      proto = lowered;
+    }
     if (proto != "tcp" && proto != "udp" && proto != "sctp") {
       return Err(absl::StrCat("invalid proto in EXPOSE ", shell::GoQuote(spec),
                               ": want tcp, udp or sctp"));
@@ -474,22 +483,26 @@ absl::StatusOr<std::string> NormalisePort(absl::string_view spec) {
   // `[ip:][hostPort:]containerPort`: only the container port is exposed.
   size_t colon = port.rfind(':');
   if (colon != absl::string_view::npos) port = port.substr(colon + 1);
-  std::vector<absl::string_view> range = absl::StrSplit(port, '-');
-  if (range.empty() || range.size() > 2) {
-    return Err(absl::StrCat("invalid port in EXPOSE ", shell::GoQuote(spec)));
-  }
+  size_t dash = port.find('-');
+  absl::string_view range[2] = {port.substr(0, dash), absl::string_view()};
+  const size_t n = dash == absl::string_view::npos ? 1 : 2;
+  if (n == 2) range[1] = port.substr(dash + 1);
   int bounds[2] = {0, 0};
-  for (size_t i = 0; i < range.size(); ++i) {
+  for (size_t i = 0; i < n; ++i) {
     if (range[i].empty() || !std::all_of(range[i].begin(), range[i].end(), ::isdigit) ||
         !absl::SimpleAtoi(range[i], &bounds[i]) || bounds[i] < 0 || bounds[i] > 65535) {
       return Err(absl::StrCat("invalid port in EXPOSE ", shell::GoQuote(spec),
                               ": want a number 0-65535 or a range, optionally /tcp|/udp|/sctp"));
     }
   }
-  if (range.size() == 2 && bounds[1] < bounds[0]) {
+  if (n == 2 && bounds[1] < bounds[0]) {
     return Err(absl::StrCat("invalid port range in EXPOSE ", shell::GoQuote(spec)));
   }
-  return absl::StrCat(port, "/", proto);
+  // Already normal (`8080/tcp`): no ip or host port, protocol written in lower case.
+  if (slash != absl::string_view::npos && port.data() == spec.data() && lowered.empty()) {
+    return spec;
+  }
+  return arena->Copy(absl::StrCat(port, "/", proto));
 }
 
 bool ValidSignal(absl::string_view s) {
@@ -855,6 +868,17 @@ void AppendFlag(absl::string_view name_eq, absl::string_view value, std::string*
   }
 }
 
+// True if the canonical text `<name> <words[0]>` is `n`'s line exactly as written: the keyword is
+// `name` (as cased here), no flags, and the one word is the view of the rest of that same line.
+// Then it need not be built (most RUN, CMD, WORKDIR... lines).
+bool NameThenWord(const Node& n, absl::string_view name, Words words) {
+  if (words.size() != 1 || !n.flags.empty() || n.keyword != name) return false;
+  absl::string_view line = n.original;
+  absl::string_view word = words[0];
+  return line.size() == name.size() + 1 + word.size() && line[name.size()] == ' ' &&
+         word.data() == line.data() + name.size() + 1 && line.data() == n.keyword.data();
+}
+
 // `"\n" + content + name` for each heredoc, as the canonical text ends.
 void AppendHeredocs(absl::Span<const dockerfile::Heredoc> docs, std::string* out) {
   for (const dockerfile::Heredoc& h : docs) {
@@ -903,6 +927,10 @@ absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
   // The command sees every ARG in scope as an environment variable, so all of them are inputs
   // (what the mounts read is among them).
   ctx.used.SetAll(scope->VisibleArgs(ctx.arena));
+  if (!n.json && run.files.empty() && NameThenWord(n, out->name, n.args)) {
+    ctx.text_is_original = true;
+    return absl::OkStatus();
+  }
   text.push_back(' ');
   if (n.json) {
     AppendJsonArray(run.command, &text);
@@ -1127,11 +1155,15 @@ absl::Status ConvertPayload(Ctx& ctx, const Node& n, Scope* scope, Command* out)
   if (k == Instruction::kCmd || k == Instruction::kEntrypoint) {
     Flags flags(out->name, {});
     RETURN_IF_ERROR(flags.Parse(n.flags));
-    text = absl::StrCat(out->name, " ");
-    if (n.json) {
-      AppendJsonArray(n.args, &text);
-    } else if (!n.args.empty()) {
-      text.append(n.args[0].data(), n.args[0].size());
+    if (!n.json && NameThenWord(n, out->name, n.args)) {
+      ctx.text_is_original = true;
+    } else {
+      text = absl::StrCat(out->name, " ");
+      if (n.json) {
+        AppendJsonArray(n.args, &text);
+      } else if (!n.args.empty()) {
+        text.append(n.args[0].data(), n.args[0].size());
+      }
     }
     if (k == Instruction::kCmd) {
       out->payload = CmdCmd{n.args, !n.json};
@@ -1192,9 +1224,8 @@ absl::Status ConvertPayload(Ctx& ctx, const Node& n, Scope* scope, Command* out)
       const size_t first = ports.size();
       RETURN_IF_ERROR(ExpandWords(ctx, *scope, a, &ports));
       for (size_t i = first; i < ports.size(); ++i) {
-        ASSIGN_OR_RETURN(std::string p, NormalisePort(ports[i]));
-        ports[i] = ctx.arena->Copy(p);
-        absl::StrAppend(&text, " ", p);
+        ASSIGN_OR_RETURN(ports[i], NormalisePort(ports[i], ctx.arena));
+        absl::StrAppend(&text, " ", ports[i]);
       }
     }
     if (ports.empty()) text.push_back(' ');
@@ -1220,7 +1251,11 @@ absl::Status ConvertPayload(Ctx& ctx, const Node& n, Scope* scope, Command* out)
     RETURN_IF_ERROR(flags.Parse(n.flags));
     RETURN_IF_ERROR(ExactlyOne(n, out->name));
     ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, *scope, n.args[0]));
-    text = absl::StrCat(out->name, " ", v);
+    if (NameThenWord(n, out->name, Words(&v, 1))) {
+      ctx.text_is_original = true;
+    } else {
+      text = absl::StrCat(out->name, " ", v);
+    }
     if (k == Instruction::kUser) {
       if (v.empty()) return Err("USER requires a non-empty user");
       out->payload = UserCmd{v};
@@ -1260,9 +1295,11 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, Scope* scope, Command* out)
   out->end_line = n.end_line;
   out->original = n.original;
   ctx.text.clear();
+  ctx.text_is_original = false;
   RETURN_IF_ERROR(ConvertPayload(ctx, n, scope, out));
   // Often the canonical text is the line as written (`RUN make`): then it is that view.
-  out->expanded = ctx.text == out->original ? out->original : ctx.arena->Copy(ctx.text);
+  out->expanded = ctx.text_is_original || ctx.text == out->original ? out->original
+                                                                    : ctx.arena->Copy(ctx.text);
   out->args_used = ctx.used.Finish(ctx.arena);
   return absl::OkStatus();
 }

@@ -273,6 +273,15 @@ TEST(InstructionsTest, Expose) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid proto")));
   EXPECT_THAT(LoadText("FROM x\nEXPOSE 70000\n"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid port")));
+  ASSERT_OK_AND_ASSIGN(df, LoadText("FROM x\nEXPOSE 8080/tcp 127.0.0.1:80:53/UDP 8000:9000\n"));
+  EXPECT_THAT(std::get<ExposeCmd>(df.stages[0].commands[1].payload).ports,
+              ElementsAre("8080/tcp", "53/udp", "9000/tcp"));
+  EXPECT_EQ(df.stages[0].commands[1].expanded, "EXPOSE 8080/tcp 53/udp 9000/tcp");
+  for (const char* bad : {"1-2-3", "9-8", "-", "80-", "/tcp"}) {
+    EXPECT_THAT(LoadText(absl::StrCat("FROM x\nEXPOSE ", bad, "\n")),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("port")))
+        << bad;
+  }
 }
 
 TEST(InstructionsTest, Healthcheck) {
