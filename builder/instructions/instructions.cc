@@ -1391,121 +1391,147 @@ absl::Span<const KeyValue> SortedEnv(const Scope& scope, base::Arena* arena) {
 
 }  // namespace
 
-absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& options) {
-  const std::string& file = ast.file_name.empty() ? std::string("Dockerfile") : ast.file_name;
-  // What the commands make (expansions, canonical texts, spans): about as much as the source.
-  auto storage = std::make_shared<base::Arena>(
-      ast.storage == nullptr ? 4096 : ast.storage->used() + 4096);
-  Ctx ctx{options, file, ast.escape, shell::Lexer(shell::LexOptions{ast.escape}), storage.get()};
-  base::Arena* arena = storage.get();
-  auto located = [&](const Node& n, const absl::Status& s) {
-    return dockerfile::LocatedError(file, n.start_line, s.message());
-  };
-  for (const auto& [name, value] : options.build_args) {
-    ctx.build_args.Set(arena->Copy(name), arena->Copy(value));
-  }
+// Everything a Loader keeps between instructions.
+struct Loader::State {
+  State(const LoadOptions& options, std::string file_name, char32_t escape, size_t size_hint)
+      : file(std::move(file_name)),
+        storage(std::make_shared<base::Arena>(size_hint)),
+        ctx{options, file, escape, shell::Lexer(shell::LexOptions{escape}), storage.get()} {}
 
-  // The global scope: predefined platform args, then ARGs before the first FROM.
-  Scope global;
+  const std::string file;
+  std::shared_ptr<base::Arena> storage;  // what the commands make: expansions, texts, spans
+  Ctx ctx;
+  Dockerfile df;
+  Scope global;  // predefined platform args, then ARGs before the first FROM
+  FromExpander from_expander;  // FROM lines' expansions in the (by then complete) global scope
+  Scope stage_scope;
+  int stage = -1;  // the stage being loaded, or -1 before the first FROM
+  // Stage names -> index, for duplicate names and FROM <stage> (names are unique).
+  absl::flat_hash_map<absl::string_view, int> stage_by_name;
+  absl::Status error;  // the first error; nothing is added after it
+
+  absl::Status Located(const Node& n, const absl::Status& s) const {
+    return dockerfile::LocatedError(file, n.start_line, s.message());
+  }
+  // The ENV state after the stage's last command is kept once, when the stage ends: what the
+  // stage inherited from its base stage (or image) plus its own ENV lines, even when the stage is
+  // nothing but its FROM (a later `FROM <that stage>` inherits it).
+  void EndStage() {
+    if (stage >= 0) df.stages[stage].env = SortedEnv(stage_scope, storage.get());
+  }
+  absl::Status AddFrom(const Node& n);
+  absl::Status Add(const Node& n);
+};
+
+Loader::Loader(const LoadOptions& options, absl::string_view file_name, char32_t escape,
+               size_t size_hint)
+    : state_(std::make_unique<State>(options, file_name.empty() ? "Dockerfile"
+                                                                : std::string(file_name),
+                                     escape, size_hint + 4096)) {
+  base::Arena* arena = state_->storage.get();
+  for (const auto& [name, value] : options.build_args) {
+    state_->ctx.build_args.Set(arena->Copy(name), arena->Copy(value));
+  }
   const Platform& tp = options.target_platform;
   const Platform& bp = options.build_platform;
   const std::string predefined_values[] = {tp.ToString(), tp.os, tp.arch, tp.variant,
                                            bp.ToString(), bp.os, bp.arch, bp.variant};
   for (size_t i = 0; i < 8; ++i) {
-    global.SetArg(kPredefinedArgs[i], arena->Copy(predefined_values[i]));
+    state_->global.SetArg(kPredefinedArgs[i], arena->Copy(predefined_values[i]));
   }
+}
 
-  Dockerfile df;
-  df.ast_storage = ast.storage;
-  FromExpander from_expander;  // FROM lines' expansions in the (by then complete) global scope
-  Scope stage_scope;
-  Stage* stage = nullptr;
-  // Stage names -> index, for duplicate names and FROM <stage> (names are unique).
-  absl::flat_hash_map<absl::string_view, int> stage_by_name;
-  // The ENV state after the stage's last command is kept once, when the stage ends: what the
-  // stage inherited from its base stage (or image) plus its own ENV lines, even when the stage is
-  // nothing but its FROM (a later `FROM <that stage>` inherits it).
-  auto end_stage = [&] {
-    if (stage != nullptr) stage->env = SortedEnv(stage_scope, arena);
-  };
-  size_t n_stages = 0;
-  for (const Node& n : ast.children) n_stages += n.instruction == Instruction::kFrom;
-  df.stages.reserve(n_stages);
-  const size_t n_nodes = ast.children.size();
-  for (size_t node_index = 0; node_index < n_nodes; ++node_index) {
-    const Node& n = ast.children[node_index];
-    const Instruction k = n.instruction;
-    if (k == Instruction::kFrom) {
-      end_stage();
-      Stage& s = df.stages.emplace_back();
-      s.index = static_cast<int>(df.stages.size()) - 1;
-      size_t n_commands = 1;
-      while (node_index + n_commands < n_nodes &&
-             ast.children[node_index + n_commands].instruction != Instruction::kFrom) {
-        ++n_commands;
-      }
-      s.commands.reserve(n_commands);
-      absl::Status fs = ConvertFrom(ctx, n, global, &from_expander, &s);
-      if (!fs.ok()) return located(n, fs);
-      if (!s.name.empty() && !stage_by_name.emplace(s.name, s.index).second) {
-        return located(n, Err(absl::StrCat("duplicate stage name ", shell::GoQuote(s.name))));
-      }
-      stage_scope.Clear();
-      std::string lower_base = absl::AsciiStrToLower(s.base_name);
-      if (auto prev = stage_by_name.find(lower_base);
-          prev != stage_by_name.end() && prev->second != s.index) {
-        s.base_stage = prev->second;
-        // The image config (ENV) is inherited, ARGs are not.
-        for (const KeyValue& kv : df.stages[prev->second].env) stage_scope.SetEnv(kv.key, kv.value);
-      }
-      if (s.base_stage < 0 && options.base_env && lower_base != "scratch") {
-        for (const std::string& e : options.base_env(s.base_name)) {
-          size_t eq = e.find('=');
-          absl::string_view entry = arena->Copy(e);
-          stage_scope.SetEnv(entry.substr(0, eq),
-                              eq == std::string::npos ? absl::string_view() : entry.substr(eq + 1));
-        }
-      }
-      stage = &s;
-      continue;
-    }
-    if (stage == nullptr) {
-      if (k != Instruction::kArg) {
-        if (k == Instruction::kUnknown) return located(n, UnknownInstruction(n.keyword));
-        return located(n, Err(absl::StrCat(dockerfile::InstructionName(k),
-                                            ": no build stage in current context (only ARG may "
-                                            "come before the first FROM)")));
-      }
-      Command cmd;
-      absl::Status s = ConvertCommand(ctx, n, &global, &cmd);
-      if (!s.ok()) return located(n, s);
-      for (const auto& a : std::get<ArgCmd>(cmd.payload).args) df.global_args.push_back(a);
-      continue;
-    }
-    // A stage-level ARG without a value takes the global default: carry it in just for this line.
-    if (k == Instruction::kArg) {
-      for (absl::string_view word : n.args) {
-        if (word.find('=') != absl::string_view::npos || stage_scope.args().Has(word)) continue;
-        if (const auto* g = global.args().FindEntry(word)) stage_scope.SetArg(g->first, g->second);
-      }
-    }
-    // Built in place (the stage's vector has room: reserved).
-    absl::Status s = ConvertCommand(ctx, n, &stage_scope, &stage->commands.emplace_back());
-    if (!s.ok()) return located(n, s);
+Loader::~Loader() = default;
+
+absl::Status Loader::Add(const Node& n) {
+  if (state_->error.ok()) state_->error = state_->Add(n);
+  return state_->error;
+}
+
+absl::Status Loader::State::AddFrom(const Node& n) {
+  EndStage();
+  Stage& s = df.stages.emplace_back();
+  stage = s.index = static_cast<int>(df.stages.size()) - 1;
+  s.commands.reserve(32);  // a guess: the instructions up to the next FROM are not known yet
+  RETURN_IF_ERROR(ConvertFrom(ctx, n, global, &from_expander, &s));
+  if (!s.name.empty() && !stage_by_name.emplace(s.name, s.index).second) {
+    return Err(absl::StrCat("duplicate stage name ", shell::GoQuote(s.name)));
   }
-  end_stage();
-  if (df.stages.empty()) {
-    return dockerfile::LocatedError(file, ast.end_line, "no FROM instruction: nothing to build");
+  stage_scope.Clear();
+  std::string lower_base = absl::AsciiStrToLower(s.base_name);
+  if (auto prev = stage_by_name.find(lower_base);
+      prev != stage_by_name.end() && prev->second != s.index) {
+    s.base_stage = prev->second;
+    // The image config (ENV) is inherited, ARGs are not.
+    for (const KeyValue& kv : df.stages[prev->second].env) stage_scope.SetEnv(kv.key, kv.value);
   }
-  for (const auto& [name, value] : options.build_args) {
+  if (s.base_stage < 0 && ctx.options.base_env && lower_base != "scratch") {
+    for (const std::string& e : ctx.options.base_env(s.base_name)) {
+      size_t eq = e.find('=');
+      absl::string_view entry = storage->Copy(e);
+      stage_scope.SetEnv(entry.substr(0, eq),
+                         eq == std::string::npos ? absl::string_view() : entry.substr(eq + 1));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Loader::State::Add(const Node& n) {
+  const Instruction k = n.instruction;
+  if (k == Instruction::kFrom) {
+    absl::Status s = AddFrom(n);
+    return s.ok() ? s : Located(n, s);
+  }
+  if (stage < 0) {
+    if (k != Instruction::kArg) {
+      if (k == Instruction::kUnknown) return Located(n, UnknownInstruction(n.keyword));
+      return Located(n, Err(absl::StrCat(dockerfile::InstructionName(k),
+                                         ": no build stage in current context (only ARG may "
+                                         "come before the first FROM)")));
+    }
+    Command cmd;
+    absl::Status s = ConvertCommand(ctx, n, &global, &cmd);
+    if (!s.ok()) return Located(n, s);
+    for (const auto& a : std::get<ArgCmd>(cmd.payload).args) df.global_args.push_back(a);
+    return absl::OkStatus();
+  }
+  // A stage-level ARG without a value takes the global default: carry it in just for this line.
+  if (k == Instruction::kArg) {
+    for (absl::string_view word : n.args) {
+      if (word.find('=') != absl::string_view::npos || stage_scope.args().Has(word)) continue;
+      if (const auto* g = global.args().FindEntry(word)) stage_scope.SetArg(g->first, g->second);
+    }
+  }
+  // Built in place in the stage's vector.
+  absl::Status s = ConvertCommand(ctx, n, &stage_scope, &df.stages[stage].commands.emplace_back());
+  return s.ok() ? s : Located(n, s);
+}
+
+absl::StatusOr<Dockerfile> Loader::Finish(const dockerfile::Ast& ast) {
+  State& st = *state_;
+  RETURN_IF_ERROR(st.error);
+  st.EndStage();
+  if (st.df.stages.empty()) {
+    return dockerfile::LocatedError(st.file, ast.end_line, "no FROM instruction: nothing to build");
+  }
+  for (const auto& [name, value] : st.ctx.options.build_args) {
     bool predefined = std::find(std::begin(kPredefinedArgs), std::end(kPredefinedArgs),
                                 absl::string_view(name)) != std::end(kPredefinedArgs);
-    if (!ctx.declared.contains(name) && !IsProxyArg(name) && !predefined) {
-      df.unused_build_args.push_back(name);
+    if (!st.ctx.declared.contains(name) && !IsProxyArg(name) && !predefined) {
+      st.df.unused_build_args.push_back(name);
     }
   }
-  df.storage = std::move(storage);
-  return df;
+  st.df.ast_storage = ast.storage;
+  st.df.storage = std::move(st.storage);
+  return std::move(st.df);
+}
+
+absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& options) {
+  // What the commands make is about as much as the source.
+  Loader loader(options, ast.file_name, ast.escape,
+                ast.storage == nullptr ? 0 : ast.storage->used());
+  for (const Node& n : ast.children) RETURN_IF_ERROR(loader.Add(n));
+  return loader.Finish(ast);
 }
 
 }  // namespace builder::instructions

@@ -213,6 +213,28 @@ struct Dockerfile {
 
 absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& options = {});
 
+// Load, one instruction at a time: Add each of an Ast's children in order, then Finish with the
+// Ast (whose storage the commands view). Load is exactly that; ParseAndLoad feeds a Loader while
+// the parser is still going. After an error, Add and Finish return that error. Not thread-safe.
+class Loader {
+ public:
+  // `size_hint`: about how many bytes the commands will make (the source's size is a good guess).
+  Loader(const LoadOptions& options, absl::string_view file_name, char32_t escape,
+         size_t size_hint = 0);
+  ~Loader();
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
+
+  // Converts the next instruction. InvalidArgument "<file>:<line>: <reason>" on a bad one.
+  absl::Status Add(const dockerfile::Node& node);
+  // The Dockerfile, once every instruction of `ast` was added.
+  absl::StatusOr<Dockerfile> Finish(const dockerfile::Ast& ast);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 // Finds the stage named `name` (case-insensitive) or with index `name`; -1 if none.
 int FindStage(const Dockerfile& df, absl::string_view name);
 
