@@ -738,7 +738,7 @@ absl::Status Executor::RunOnbuild(const ins::Stage& stage, State* st, const std:
   lo.build_args = o_.build_args;
   lo.base_env = [env = st->config.config.env](absl::string_view) { return env; };
   ASSIGN_OR_RETURN(ins::Dockerfile df, ins::Load(ast, lo));
-  const std::vector<ins::Command>& cmds = df.stages[0].commands;
+  absl::Span<const ins::Command> cmds = df.stages[0].commands;
   for (size_t i = 1; i < cmds.size(); ++i) {
     ins::Command cmd = cmds[i];
     cmd.start_line = stage.start_line;

@@ -1333,7 +1333,7 @@ constexpr absl::string_view kPredefinedArgs[] = {"TARGETPLATFORM", "TARGETOS",  
 // The FROM line that starts stage `s` (its command is commands[0]); `global` is the scope of
 // ARGs before the first FROM.
 absl::Status ConvertFrom(Ctx& ctx, const Node& n, const Scope& global, FromExpander* expander,
-                         Stage* s) {
+                         Stage* s, Command* from_command) {
   static constexpr FlagSpec kFromFlags[] = {{"platform", FlagKind::kString}};
   Flags flags("FROM", kFromFlags);
   RETURN_IF_ERROR(flags.Parse(n.flags));
@@ -1341,7 +1341,7 @@ absl::Status ConvertFrom(Ctx& ctx, const Node& n, const Scope& global, FromExpan
   if (!(n.args.size() == 1 || has_as)) {
     return Err("FROM requires either one or three arguments (FROM <image> [AS <name>])");
   }
-  Command& cmd = s->commands.emplace_back();
+  Command& cmd = *from_command;
   cmd.name = "FROM";
   cmd.start_line = n.start_line;
   cmd.end_line = n.end_line;
@@ -1406,6 +1406,9 @@ struct Loader::State {
   FromExpander from_expander;  // FROM lines' expansions in the (by then complete) global scope
   Scope stage_scope;
   int stage = -1;  // the stage being loaded, or -1 before the first FROM
+  // Its commands so far: copied to the arena, one after the other, when the stage ends (how many
+  // there will be is not known before).
+  std::vector<Command> commands;
   // Stage names -> index, for duplicate names and FROM <stage> (names are unique).
   absl::flat_hash_map<absl::string_view, int> stage_by_name;
   absl::Status error;  // the first error; nothing is added after it
@@ -1417,7 +1420,10 @@ struct Loader::State {
   // stage inherited from its base stage (or image) plus its own ENV lines, even when the stage is
   // nothing but its FROM (a later `FROM <that stage>` inherits it).
   void EndStage() {
-    if (stage >= 0) df.stages[stage].env = SortedEnv(stage_scope, storage.get());
+    if (stage < 0) return;
+    df.stages[stage].env = SortedEnv(stage_scope, storage.get());
+    df.stages[stage].commands = storage->CopyArray(absl::Span<const Command>(commands));
+    commands.clear();
   }
   absl::Status AddFrom(const Node& n);
   absl::Status Add(const Node& n);
@@ -1452,8 +1458,7 @@ absl::Status Loader::State::AddFrom(const Node& n) {
   EndStage();
   Stage& s = df.stages.emplace_back();
   stage = s.index = static_cast<int>(df.stages.size()) - 1;
-  s.commands.reserve(32);  // a guess: the instructions up to the next FROM are not known yet
-  RETURN_IF_ERROR(ConvertFrom(ctx, n, global, &from_expander, &s));
+  RETURN_IF_ERROR(ConvertFrom(ctx, n, global, &from_expander, &s, &commands.emplace_back()));
   if (!s.name.empty() && !stage_by_name.emplace(s.name, s.index).second) {
     return Err(absl::StrCat("duplicate stage name ", shell::GoQuote(s.name)));
   }
@@ -1502,8 +1507,7 @@ absl::Status Loader::State::Add(const Node& n) {
       if (const auto* g = global.args().FindEntry(word)) stage_scope.SetArg(g->first, g->second);
     }
   }
-  // Built in place in the stage's vector.
-  absl::Status s = ConvertCommand(ctx, n, &stage_scope, &df.stages[stage].commands.emplace_back());
+  absl::Status s = ConvertCommand(ctx, n, &stage_scope, &commands.emplace_back());
   return s.ok() ? s : Located(n, s);
 }
 

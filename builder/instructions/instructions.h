@@ -173,7 +173,7 @@ struct Stage {
   absl::string_view platform;   // expanded --platform
   int base_stage = -1;  // index of the stage FROM refers to, or -1 (image or scratch)
   int start_line = 0;
-  std::vector<Command> commands;  // commands[0] is the FROM
+  absl::Span<const Command> commands;  // commands[0] is the FROM (in the Dockerfile's storage)
   // ENV state at the end of the stage (for debugging and the executor), sorted by key.
   absl::Span<const KeyValue> env;
 };
