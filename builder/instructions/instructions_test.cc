@@ -235,7 +235,8 @@ TEST(LoadTest, TheDockerfileOutlivesItsAstAndSource) {
   ASSERT_EQ(copy.source_contents.size(), 1u);
   EXPECT_EQ(copy.source_contents[0].content, "1\n");
   EXPECT_EQ(df.stages[1].commands[0].original, "FROM a");
-  EXPECT_THAT(std::get<LabelCmd>(df.stages[1].commands[1].payload).labels, ElementsAre(KV("l", "1")));
+  EXPECT_THAT(std::get<LabelCmd>(df.stages[1].commands[1].payload).labels,
+              ElementsAre(KV("l", "1")));
 }
 
 TEST(InstructionsTest, UnknownInstructionSuggests) {

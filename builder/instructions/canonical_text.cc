@@ -1,0 +1,84 @@
+#include "builder/instructions/canonical_text.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace builder::instructions {
+
+using dockerfile::Instruction;
+using dockerfile::Node;
+
+void AppendJsonQuoted(absl::string_view s, std::string* out) {
+  out->push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      default:
+        if (c < 0x20) {
+          absl::StrAppend(out, "\\u00", absl::Hex(c, absl::kZeroPad2));
+        } else {
+          out->push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendJsonArray(Words v, std::string* out) {
+  out->push_back('[');
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendJsonQuoted(v[i], out);
+  }
+  out->push_back(']');
+}
+
+void AppendWord(absl::string_view s, std::string* out) {
+  if (s.empty()) {
+    out->append("\"\"");
+    return;
+  }
+  for (char c : s) {
+    if (c == ' ' || c == '\t' || c == '"' || c == '\\' || c == '\n' || c == '\'') {
+      AppendJsonQuoted(s, out);
+      return;
+    }
+  }
+  out->append(s.data(), s.size());
+}
+
+void AppendFlags(absl::Span<const absl::string_view> flags, std::string* out) {
+  for (absl::string_view f : flags) {
+    out->push_back(' ');
+    AppendWord(f, out);
+  }
+}
+
+void AppendFlag(absl::string_view name_eq, absl::string_view value, std::string* out) {
+  out->push_back(' ');
+  auto plain = [](absl::string_view s) {
+    for (char c : s) {
+      if (c == ' ' || c == '\t' || c == '"' || c == '\\' || c == '\n' || c == '\'') return false;
+    }
+    return true;
+  };
+  if (plain(name_eq) && plain(value)) {
+    out->append(name_eq.data(), name_eq.size());
+    out->append(value.data(), value.size());
+  } else {
+    AppendJsonQuoted(absl::StrCat(name_eq, value), out);
+  }
+}
+
+void AppendHeredocs(absl::Span<const dockerfile::Heredoc> docs, std::string* out) {
+  for (const dockerfile::Heredoc& h : docs) {
+    out->push_back('\n');
+    out->append(h.content.data(), h.content.size());
+    out->append(h.name.data(), h.name.size());
+  }
+}
+
+}  // namespace builder::instructions

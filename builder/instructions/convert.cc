@@ -1,0 +1,499 @@
+#include "builder/instructions/convert.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "builder/instructions/canonical_text.h"
+#include "builder/instructions/flags.h"
+#include "builder/instructions/validate.h"
+#include "builder/shell/unicode.h"
+
+namespace builder::instructions {
+
+using dockerfile::Instruction;
+using dockerfile::Node;
+namespace {
+
+
+// True if the canonical text `<name> <words[0]>` is `n`'s line exactly as written: the keyword is
+// `name` (as cased here), no flags, and the one word is the view of the rest of that same line.
+// Then it need not be built (most RUN, CMD, WORKDIR... lines).
+bool NameThenWord(const Node& n, absl::string_view name, Words words) {
+  if (words.size() != 1 || !n.flags.empty() || n.keyword != name) return false;
+  absl::string_view line = n.original;
+  absl::string_view word = words[0];
+  return line.size() == name.size() + 1 + word.size() && line[name.size()] == ' ' &&
+         word.data() == line.data() + name.size() + 1 && line.data() == n.keyword.data();
+}
+
+absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
+  static constexpr FlagSpec kRunFlags[] = {{"mount", FlagKind::kList},
+                                           {"network", FlagKind::kString},
+                                           {"security", FlagKind::kString}};
+  Flags flags("RUN", kRunFlags);
+  RETURN_IF_ERROR(flags.Parse(n.flags));
+  if (n.args.empty() && n.heredocs.empty()) return Err("RUN requires at least one argument");
+  RunCmd& run = out->payload.emplace<RunCmd>();  // built in place
+  run.command = n.args;
+  run.prepend_shell = !n.json;
+  run.files = n.heredocs;
+  std::string& text = ctx.text;
+  text = "RUN";
+  Words raw_mounts = flags.List("mount");
+  absl::Span<Mount> mounts = ctx.arena->NewArray<Mount>(raw_mounts.size());
+  for (size_t i = 0; i < raw_mounts.size(); ++i) {
+    ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, *scope, raw_mounts[i]));
+    absl::StatusOr<Mount> m = ParseMount(v, ctx.arena);
+    if (!m.ok()) return Err(absl::StrCat("--mount=", v, ": ", m.status().message()));
+    mounts[i] = *m;
+    AppendFlag("--mount=", v, &text);
+  }
+  run.mounts = mounts;
+  run.network = flags.String("network");
+  if (!run.network.empty() && run.network != "default" && run.network != "none" &&
+      run.network != "host") {
+    return Err(absl::StrCat("unsupported network mode ", shell::GoQuote(run.network),
+                            ": want default, none or host"));
+  }
+  if (!run.network.empty()) AppendFlag("--network=", run.network, &text);
+  run.security = flags.String("security");
+  if (!run.security.empty() && run.security != "sandbox" && run.security != "insecure") {
+    return Err(absl::StrCat("unsupported security mode ", shell::GoQuote(run.security),
+                            ": want sandbox or insecure"));
+  }
+  if (!run.security.empty()) AppendFlag("--security=", run.security, &text);
+  // The command sees every ARG in scope as an environment variable, so all of them are inputs
+  // (what the mounts read is among them).
+  ctx.used.SetAll(scope->VisibleArgs(ctx.arena));
+  if (!n.json && run.files.empty() && NameThenWord(n, out->name, n.args)) {
+    ctx.text_is_original = true;
+    return absl::OkStatus();
+  }
+  text.push_back(' ');
+  if (n.json) {
+    AppendJsonArray(run.command, &text);
+  } else if (!run.command.empty()) {
+    text.append(run.command[0].data(), run.command[0].size());
+  }
+  AppendHeredocs(run.files, &text);
+  return absl::OkStatus();
+}
+
+// COPY and ADD.
+absl::Status ConvertCopy(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
+  bool add = n.instruction == Instruction::kAdd;
+  static constexpr FlagSpec kCopy[] = {
+      {"chown", FlagKind::kString}, {"chmod", FlagKind::kString}, {"link", FlagKind::kBool},
+      {"exclude", FlagKind::kList}, {"from", FlagKind::kString},  {"parents", FlagKind::kBool}};
+  static constexpr FlagSpec kAdd[] = {
+      {"chown", FlagKind::kString},    {"chmod", FlagKind::kString},
+      {"link", FlagKind::kBool},       {"exclude", FlagKind::kList},
+      {"checksum", FlagKind::kString}, {"keep-git-dir", FlagKind::kBool},
+      {"unpack", FlagKind::kBool}};
+  Flags flags(out->name,
+              add ? absl::Span<const FlagSpec>(kAdd) : absl::Span<const FlagSpec>(kCopy));
+  RETURN_IF_ERROR(flags.Parse(n.flags));
+  if (n.args.size() < 2) {
+    return Err(absl::StrCat(out->name, " requires at least two arguments, but only ",
+                            n.args.size() == 1 ? "one was" : "none were",
+                            " provided. Destination could not be determined"));
+  }
+  CopyCmd& copy = out->payload.emplace<CopyCmd>();
+  copy.is_add = add;
+  std::string& text = ctx.text;
+  text = std::string(out->name);
+  struct StringFlag {
+    const char* name_eq;
+    absl::string_view CopyCmd::*field;
+  };
+  static constexpr StringFlag kStringFlags[] = {{"--from=", &CopyCmd::from},
+                                                {"--chown=", &CopyCmd::chown},
+                                                {"--chmod=", &CopyCmd::chmod},
+                                                {"--checksum=", &CopyCmd::checksum}};
+  for (const StringFlag& f : kStringFlags) {
+    absl::string_view name = absl::string_view(f.name_eq + 2);
+    name.remove_suffix(1);
+    if (!flags.Has(name)) continue;
+    ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, *scope, flags.String(name)));
+    AppendFlag(f.name_eq, v, &text);
+    copy.*f.field = v;
+  }
+  if (flags.Has("from") && copy.from.empty()) return Err("--from must not be empty");
+  if (!copy.chmod.empty() && !ValidChmod(copy.chmod)) {
+    return Err(absl::StrCat("invalid chmod parameter ", shell::GoQuote(copy.chmod),
+                            ": want octal (0755) or symbolic (u+x,g-w)"));
+  }
+  if (flags.Has("chown") && copy.chown.empty()) return Err("--chown must not be empty");
+  Words raw_excludes = flags.List("exclude");
+  absl::Span<absl::string_view> excludes =
+      ctx.arena->NewArray<absl::string_view>(raw_excludes.size());
+  for (size_t i = 0; i < raw_excludes.size(); ++i) {
+    ASSIGN_OR_RETURN(excludes[i], Expand(ctx, *scope, raw_excludes[i]));
+    AppendFlag("--exclude=", excludes[i], &text);
+  }
+  copy.excludes = excludes;
+  copy.link = flags.Bool("link").value_or(false);
+  if (copy.link) text.append(" --link");
+  copy.parents = flags.Bool("parents").value_or(false);
+  if (copy.parents) text.append(" --parents");
+  copy.keep_git_dir = flags.Bool("keep-git-dir").value_or(false);
+  if (copy.keep_git_dir) text.append(" --keep-git-dir");
+  copy.unpack = flags.Bool("unpack");
+  if (copy.unpack) text.append(*copy.unpack ? " --unpack=true" : " --unpack=false");
+  std::vector<absl::string_view>& sources = ctx.words;
+  sources.clear();
+  absl::InlinedVector<dockerfile::Heredoc, 2> docs;
+  size_t next_doc = 0;
+  for (size_t i = 0; i + 1 < n.args.size(); ++i) {
+    size_t doc;
+    if (!n.json && IsHeredocWord(n.args[i], n.heredocs, &doc) && doc >= next_doc) {
+      dockerfile::Heredoc h = n.heredocs[doc];
+      if (h.expand) {
+        // An unquoted delimiter expands variables in the content, as BuildKit does; quotes and
+        // escape characters in the file's text stay as written.
+        shell::LexOptions raw = ctx.lexer.options();
+        raw.raw_quotes = true;
+        raw.raw_escapes = true;
+        absl::StatusOr<shell::ProcessResult> r =
+            shell::Lexer(raw).ProcessUnsplit(h.content, *scope);
+        if (!r.ok()) return r.status();
+        ctx.used.Note(*scope, r->matched);
+        h.content = ctx.arena->Copy(r->word);
+      }
+      docs.push_back(h);
+      next_doc = doc + 1;
+      continue;
+    }
+    ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, *scope, n.args[i]));
+    sources.push_back(v);
+  }
+  ASSIGN_OR_RETURN(copy.dest, Expand(ctx, *scope, n.args.back()));
+  if (!copy.checksum.empty()) {
+    for (absl::string_view s : sources) {
+      if (!absl::StartsWith(s, "http://") && !absl::StartsWith(s, "https://") &&
+          !absl::StartsWith(s, "git@") && !absl::EndsWith(s, ".git") &&
+          !absl::StartsWith(s, "git://")) {
+        return Err(absl::StrCat("checksum can't be specified for non-HTTP(S)/git source ",
+                                shell::GoQuote(s)));
+      }
+    }
+  }
+  copy.sources = ctx.arena->CopyArray(Words(sources));
+  copy.source_contents = ctx.arena->CopyArray(absl::Span<const dockerfile::Heredoc>(docs));
+  for (absl::string_view s : copy.sources) {
+    text.push_back(' ');
+    AppendWord(s, &text);
+  }
+  for (const dockerfile::Heredoc& h : copy.source_contents) {
+    text.append(" <<");
+    AppendWord(h.name, &text);
+  }
+  text.push_back(' ');
+  AppendWord(copy.dest, &text);
+  AppendHeredocs(copy.source_contents, &text);
+  return absl::OkStatus();
+}
+
+absl::Status ConvertArg(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
+  Flags flags("ARG", {});
+  RETURN_IF_ERROR(flags.Parse(n.flags));
+  if (n.args.empty()) return Err("ARG requires at least one argument");
+  absl::Span<ArgCmd::Arg> args = ctx.arena->NewArray<ArgCmd::Arg>(n.args.size());
+  std::string& text = ctx.text;
+  text = "ARG";
+  for (size_t i = 0; i < n.args.size(); ++i) {
+    absl::string_view word = n.args[i];
+    ArgCmd::Arg& a = args[i];
+    size_t eq = word.find('=');
+    a.key = word.substr(0, eq);
+    if (a.key.empty()) return Err("ARG names can not be blank");
+    ctx.declared.insert(a.key);
+    if (eq != absl::string_view::npos) {
+      ASSIGN_OR_RETURN(a.value, Expand(ctx, *scope, word.substr(eq + 1)));
+    }
+    std::optional<absl::string_view> effective = a.value;
+    if (const absl::string_view* over = ctx.build_args.Find(a.key)) {
+      effective = *over;
+    } else if (!a.value.has_value()) {
+      // A global default carried in (see Load).
+      if (const auto* prior = scope->args().Find(a.key)) effective = *prior;
+    }
+    scope->SetArg(a.key, effective);
+    if (effective) ctx.used.Use(a.key, *effective);
+    text.push_back(' ');
+    AppendWord(a.key, &text);
+    if (effective) {
+      text.push_back('=');
+      AppendWord(*effective, &text);
+    }
+    a.value = effective;
+  }
+  out->payload = ArgCmd{args};
+  return absl::OkStatus();
+}
+
+absl::Status ConvertHealthcheck(Ctx& ctx, const Node& n, Command* out) {
+  static constexpr FlagSpec kHealthcheckFlags[] = {{"interval", FlagKind::kString},
+                                                   {"timeout", FlagKind::kString},
+                                                   {"start-period", FlagKind::kString},
+                                                   {"start-interval", FlagKind::kString},
+                                                   {"retries", FlagKind::kString}};
+  Flags flags("HEALTHCHECK", kHealthcheckFlags);
+  RETURN_IF_ERROR(flags.Parse(n.flags));
+  if (n.args.empty()) return Err("HEALTHCHECK requires at least one argument");
+  HealthcheckCmd hc;
+  std::string typ = absl::AsciiStrToUpper(n.args[0]);
+  if (typ == "NONE") {
+    if (n.args.size() > 1 || !n.flags.empty()) return Err("HEALTHCHECK NONE takes no arguments");
+    static constexpr absl::string_view kNone[] = {"NONE"};
+    hc.test = kNone;
+  } else if (typ == "CMD") {
+    if (n.args.size() < 2) return Err("Missing command after HEALTHCHECK CMD");
+    std::vector<absl::string_view>& test = ctx.words;
+    test.clear();
+    if (n.json) {
+      test.push_back("CMD");
+      test.insert(test.end(), n.args.begin() + 1, n.args.end());
+    } else {
+      test = {"CMD-SHELL", n.args[1]};
+    }
+    hc.test = ctx.arena->CopyArray(Words(test));
+    ASSIGN_OR_RETURN(hc.interval, ParseInterval(flags, "interval"));
+    ASSIGN_OR_RETURN(hc.timeout, ParseInterval(flags, "timeout"));
+    ASSIGN_OR_RETURN(hc.start_period, ParseInterval(flags, "start-period"));
+    ASSIGN_OR_RETURN(hc.start_interval, ParseInterval(flags, "start-interval"));
+    absl::string_view retries = flags.String("retries");
+    if (!retries.empty()) {
+      if (!absl::SimpleAtoi(retries, &hc.retries)) {
+        return Err(absl::StrCat("--retries: invalid number ", shell::GoQuote(retries)));
+      }
+      if (hc.retries < 0) return Err("--retries cannot be negative");
+    }
+  } else {
+    return Err(absl::StrCat("Unknown type ", shell::GoQuote(n.args[0]),
+                            " in HEALTHCHECK (try CMD)"));
+  }
+  ctx.text = "HEALTHCHECK";
+  AppendFlags(n.flags, &ctx.text);
+  ctx.text.push_back(' ');
+  AppendJsonArray(hc.test, &ctx.text);
+  out->payload = hc;
+  return absl::OkStatus();
+}
+
+// The payload and canonical text (in ctx.text) of one instruction inside a stage, or of an ARG
+// before the first FROM; expands with `scope` and updates it.
+absl::Status ConvertPayload(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
+  const Instruction k = n.instruction;
+  std::string& text = ctx.text;
+  if (k == Instruction::kRun) return ConvertRun(ctx, n, scope, out);
+  if (k == Instruction::kCopy || k == Instruction::kAdd) return ConvertCopy(ctx, n, scope, out);
+  if (k == Instruction::kArg) return ConvertArg(ctx, n, scope, out);
+  if (k == Instruction::kHealthcheck) return ConvertHealthcheck(ctx, n, out);
+  if (k == Instruction::kCmd || k == Instruction::kEntrypoint) {
+    Flags flags(out->name, {});
+    RETURN_IF_ERROR(flags.Parse(n.flags));
+    if (!n.json && NameThenWord(n, out->name, n.args)) {
+      ctx.text_is_original = true;
+    } else {
+      text = absl::StrCat(out->name, " ");
+      if (n.json) {
+        AppendJsonArray(n.args, &text);
+      } else if (!n.args.empty()) {
+        text.append(n.args[0].data(), n.args[0].size());
+      }
+    }
+    if (k == Instruction::kCmd) {
+      out->payload = CmdCmd{n.args, !n.json};
+    } else {
+      out->payload = EntrypointCmd{n.args, !n.json};
+    }
+    return absl::OkStatus();
+  }
+  if (k == Instruction::kShell) {
+    Flags flags("SHELL", {});
+    RETURN_IF_ERROR(flags.Parse(n.flags));
+    if (!n.json) return Err("SHELL requires the arguments to be in JSON form");
+    if (n.args.empty()) return Err("SHELL requires at least one argument");
+    text = "SHELL ";
+    AppendJsonArray(n.args, &text);
+    out->payload = ShellCmd{n.args};
+    return absl::OkStatus();
+  }
+  if (k == Instruction::kEnv || k == Instruction::kLabel) {
+    Flags flags(out->name, {});
+    RETURN_IF_ERROR(flags.Parse(n.flags));
+    if (n.args.empty()) return Err(absl::StrCat(out->name, " requires at least one argument"));
+    absl::Span<KeyValue> kvs = ctx.arena->NewArray<KeyValue>(n.args.size() / 3);
+    // `NAME k=v k2=v2`
+    text = std::string(out->name);
+    for (size_t i = 0; i + 2 < n.args.size(); i += 3) {
+      KeyValue& kv = kvs[i / 3];
+      ASSIGN_OR_RETURN(kv.key, Expand(ctx, *scope, n.args[i]));
+      ASSIGN_OR_RETURN(kv.value, Expand(ctx, *scope, n.args[i + 1]));
+      if (kv.key.empty()) return Err(absl::StrCat(out->name, " names can not be blank"));
+      text.push_back(' ');
+      AppendWord(kv.key, &text);
+      text.push_back('=');
+      AppendWord(kv.value, &text);
+    }
+    if (k == Instruction::kEnv) {
+      for (const KeyValue& kv : kvs) scope->SetEnv(kv.key, kv.value);
+      out->payload = EnvCmd{kvs};
+    } else {
+      out->payload = LabelCmd{kvs};
+    }
+    return absl::OkStatus();
+  }
+  if (k == Instruction::kMaintainer) {
+    RETURN_IF_ERROR(ExactlyOne(n, "MAINTAINER"));
+    text = absl::StrCat("MAINTAINER ", n.args[0]);
+    out->payload = MaintainerCmd{n.args[0]};
+    return absl::OkStatus();
+  }
+  if (k == Instruction::kExpose) {
+    Flags flags("EXPOSE", {});
+    RETURN_IF_ERROR(flags.Parse(n.flags));
+    if (n.args.empty()) return Err("EXPOSE requires at least one argument");
+    std::vector<absl::string_view>& ports = ctx.words;
+    ports.clear();
+    text = "EXPOSE";
+    for (absl::string_view a : n.args) {
+      const size_t first = ports.size();
+      RETURN_IF_ERROR(ExpandWords(ctx, *scope, a, &ports));
+      for (size_t i = first; i < ports.size(); ++i) {
+        ASSIGN_OR_RETURN(ports[i], NormalisePort(ports[i], ctx.arena));
+        absl::StrAppend(&text, " ", ports[i]);
+      }
+    }
+    if (ports.empty()) text.push_back(' ');
+    out->payload = ExposeCmd{ctx.arena->CopyArray(Words(ports))};
+    return absl::OkStatus();
+  }
+  if (k == Instruction::kVolume) {
+    Flags flags("VOLUME", {});
+    RETURN_IF_ERROR(flags.Parse(n.flags));
+    if (n.args.empty()) return Err("VOLUME requires at least one argument");
+    absl::Span<absl::string_view> volumes = ctx.arena->NewArray<absl::string_view>(n.args.size());
+    for (size_t i = 0; i < n.args.size(); ++i) {
+      ASSIGN_OR_RETURN(volumes[i], Expand(ctx, *scope, n.args[i]));
+      if (volumes[i].empty()) return Err("VOLUME specified can not be an empty string");
+    }
+    text = "VOLUME ";
+    AppendJsonArray(volumes, &text);
+    out->payload = VolumeCmd{volumes};
+    return absl::OkStatus();
+  }
+  if (k == Instruction::kUser || k == Instruction::kWorkdir || k == Instruction::kStopsignal) {
+    Flags flags(out->name, {});
+    RETURN_IF_ERROR(flags.Parse(n.flags));
+    RETURN_IF_ERROR(ExactlyOne(n, out->name));
+    ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, *scope, n.args[0]));
+    if (NameThenWord(n, out->name, Words(&v, 1))) {
+      ctx.text_is_original = true;
+    } else {
+      text = absl::StrCat(out->name, " ", v);
+    }
+    if (k == Instruction::kUser) {
+      if (v.empty()) return Err("USER requires a non-empty user");
+      out->payload = UserCmd{v};
+    } else if (k == Instruction::kWorkdir) {
+      if (v.empty()) return Err("WORKDIR requires a non-empty path");
+      out->payload = WorkdirCmd{v};
+    } else {
+      if (!ValidSignal(v)) {
+        return Err(absl::StrCat("invalid signal ", shell::GoQuote(v),
+                                ": want a name like SIGTERM or a number 1-64"));
+      }
+      out->payload = StopSignalCmd{v};
+    }
+    return absl::OkStatus();
+  }
+  if (k == Instruction::kOnbuild) {
+    Flags flags("ONBUILD", {});
+    RETURN_IF_ERROR(flags.Parse(n.flags));
+    RETURN_IF_ERROR(CheckOnbuild(n));
+    // The trigger text after the keyword, as BuildKit stores it.
+    absl::string_view expr = shell::TrimSpace(out->original);
+    size_t sp = 0;
+    while (sp < expr.size() && !shell::IsSpace(static_cast<unsigned char>(expr[sp]))) ++sp;
+    expr = shell::TrimSpace(expr.substr(sp));
+    text = absl::StrCat("ONBUILD ", expr);
+    out->payload = OnbuildCmd{expr};
+    return absl::OkStatus();
+  }
+  if (k == Instruction::kFrom) return Err("internal: FROM handled by Load");
+  return UnknownInstruction(n.keyword);
+}
+
+}  // namespace
+
+absl::Status ConvertCommand(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
+  out->name = dockerfile::InstructionName(n.instruction);
+  out->start_line = n.start_line;
+  out->end_line = n.end_line;
+  out->original = n.original;
+  ctx.text.clear();
+  ctx.text_is_original = false;
+  RETURN_IF_ERROR(ConvertPayload(ctx, n, scope, out));
+  // Often the canonical text is the line as written (`RUN make`): then it is that view.
+  out->expanded = ctx.text_is_original || ctx.text == out->original ? out->original
+                                                                    : ctx.arena->Copy(ctx.text);
+  out->args_used = ctx.used.Finish(ctx.arena);
+  return absl::OkStatus();
+}
+
+absl::Status ConvertFrom(Ctx& ctx, const Node& n, const Scope& global, FromExpander* expander,
+                         Stage* s, Command* from_command) {
+  static constexpr FlagSpec kFromFlags[] = {{"platform", FlagKind::kString}};
+  Flags flags("FROM", kFromFlags);
+  RETURN_IF_ERROR(flags.Parse(n.flags));
+  bool has_as = n.args.size() == 3 && absl::AsciiStrToLower(n.args[1]) == "as";
+  if (!(n.args.size() == 1 || has_as)) {
+    return Err("FROM requires either one or three arguments (FROM <image> [AS <name>])");
+  }
+  Command& cmd = *from_command;
+  cmd.name = "FROM";
+  cmd.start_line = n.start_line;
+  cmd.end_line = n.end_line;
+  cmd.original = n.original;
+  FromCmd& from = cmd.payload.emplace<FromCmd>();
+  ASSIGN_OR_RETURN(from.base_name, expander->Expand(ctx, global, n.args[0]));
+  if (from.base_name.empty()) {
+    return Err(absl::StrCat("base name (", n.args[0], ") should not be blank"));
+  }
+  if (has_as) {
+    from.stage_name = LowerCopy(n.args[2], ctx.arena);
+    if (!ValidStageName(from.stage_name)) {
+      return Err(absl::StrCat("invalid name for build stage: ", shell::GoQuote(n.args[2]),
+                              ", name can't start with a number or contain symbols"));
+    }
+  }
+  if (flags.Has("platform")) {
+    ASSIGN_OR_RETURN(absl::string_view p, expander->Expand(ctx, global, flags.String("platform")));
+    ASSIGN_OR_RETURN(Platform parsed, ParsePlatform(p));
+    from.platform = ctx.arena->Copy(parsed.ToString());
+  }
+  // Predefined args used by FROM are inputs too, but are not user build args.
+  std::string& text = ctx.text;
+  text = "FROM";
+  if (!from.platform.empty()) absl::StrAppend(&text, " --platform=", from.platform);
+  absl::StrAppend(&text, " ", from.base_name);
+  if (!from.stage_name.empty()) absl::StrAppend(&text, " AS ", from.stage_name);
+  cmd.expanded = ctx.arena->Copy(text);
+  cmd.args_used = ctx.used.Finish(ctx.arena);
+  s->name = from.stage_name;
+  s->base_name = from.base_name;
+  s->platform = from.platform;
+  s->start_line = n.start_line;
+  return absl::OkStatus();
+}
+
+}  // namespace builder::instructions
