@@ -735,54 +735,16 @@ absl::Status LocatedError(absl::string_view file, int line, absl::string_view me
 }
 
 Instruction ClassifyKeyword(absl::string_view lower) {
-  // One comparison at most: the length and first letter tell the candidates apart.
-  Instruction candidate = Instruction::kUnknown;
-  switch (lower.size()) {
-    case 3:
-      candidate = lower[0] == 'a'   ? (lower[1] == 'd' ? Instruction::kAdd : Instruction::kArg)
-                  : lower[0] == 'c' ? Instruction::kCmd
-                  : lower[0] == 'e' ? Instruction::kEnv
-                  : lower[0] == 'r' ? Instruction::kRun
-                                    : Instruction::kUnknown;
-      break;
-    case 4:
-      candidate = lower[0] == 'c'   ? Instruction::kCopy
-                  : lower[0] == 'f' ? Instruction::kFrom
-                  : lower[0] == 'u' ? Instruction::kUser
-                                    : Instruction::kUnknown;
-      break;
-    case 5:
-      candidate = lower[0] == 'l' ? Instruction::kLabel
-                  : lower[0] == 's' ? Instruction::kShell
-                                    : Instruction::kUnknown;
-      break;
-    case 6:
-      candidate = lower[0] == 'e' ? Instruction::kExpose
-                  : lower[0] == 'v' ? Instruction::kVolume
-                                    : Instruction::kUnknown;
-      break;
-    case 7:
-      candidate = lower[0] == 'o' ? Instruction::kOnbuild
-                  : lower[0] == 'w' ? Instruction::kWorkdir
-                                    : Instruction::kUnknown;
-      break;
-    case 10:
-      candidate = lower[0] == 'e'   ? Instruction::kEntrypoint
-                  : lower[0] == 'm' ? Instruction::kMaintainer
-                  : lower[0] == 's' ? Instruction::kStopsignal
-                                    : Instruction::kUnknown;
-      break;
-    case 11:
-      candidate = Instruction::kHealthcheck;
-      break;
+  // The length and first letter rule out all names but one or two before any comparison; the
+  // names are short, so bytes are compared inline rather than through a library call.
+  for (size_t i = 1; i < sizeof(kInstructionNames) / sizeof(kInstructionNames[0]); ++i) {
+    absl::string_view name = kInstructionNames[i].lower;
+    if (name.size() != lower.size() || name[0] != lower[0]) continue;
+    size_t k = 1;
+    while (k < name.size() && name[k] == lower[k]) ++k;
+    if (k == name.size()) return static_cast<Instruction>(i);
   }
-  if (candidate == Instruction::kUnknown) return candidate;
-  // Byte by byte: the names are short, and a library call costs more than comparing them.
-  absl::string_view name = kInstructionNames[static_cast<int>(candidate)].lower;
-  for (size_t i = 0; i < name.size(); ++i) {
-    if (name[i] != lower[i]) return Instruction::kUnknown;
-  }
-  return candidate;
+  return Instruction::kUnknown;
 }
 
 absl::string_view InstructionName(Instruction instruction) {
