@@ -735,14 +735,26 @@ absl::Status LocatedError(absl::string_view file, int line, absl::string_view me
 }
 
 Instruction ClassifyKeyword(absl::string_view lower) {
-  // The length and first letter rule out all names but one or two before any comparison; the
-  // names are short, so bytes are compared inline rather than through a library call.
-  for (size_t i = 1; i < sizeof(kInstructionNames) / sizeof(kInstructionNames[0]); ++i) {
-    absl::string_view name = kInstructionNames[i].lower;
-    if (name.size() != lower.size() || name[0] != lower[0]) continue;
+  // The names by first letter (at most three share one), made once from kInstructionNames.
+  struct ByFirstLetter {
+    uint8_t ids[26][4] = {};  // 0 ends a list (kUnknown is not a name)
+    ByFirstLetter() {
+      for (size_t i = 1; i < sizeof(kInstructionNames) / sizeof(kInstructionNames[0]); ++i) {
+        uint8_t* list = ids[kInstructionNames[i].lower[0] - 'a'];
+        while (*list != 0) ++list;
+        *list = static_cast<uint8_t>(i);
+      }
+    }
+  };
+  static const ByFirstLetter kByFirstLetter;
+  if (lower.empty() || lower[0] < 'a' || lower[0] > 'z') return Instruction::kUnknown;
+  for (const uint8_t* id = kByFirstLetter.ids[lower[0] - 'a']; *id != 0; ++id) {
+    // Names are short: compare bytes inline rather than through a library call.
+    absl::string_view name = kInstructionNames[*id].lower;
+    if (name.size() != lower.size()) continue;
     size_t k = 1;
     while (k < name.size() && name[k] == lower[k]) ++k;
-    if (k == name.size()) return static_cast<Instruction>(i);
+    if (k == name.size()) return static_cast<Instruction>(*id);
   }
   return Instruction::kUnknown;
 }
