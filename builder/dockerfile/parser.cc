@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <limits>
 
 #include "absl/strings/ascii.h"
@@ -739,7 +740,7 @@ Instruction ClassifyKeyword(absl::string_view lower) {
   struct ByFirstLetter {
     uint8_t ids[26][4] = {};  // 0 ends a list (kUnknown is not a name)
     ByFirstLetter() {
-      for (size_t i = 1; i < sizeof(kInstructionNames) / sizeof(kInstructionNames[0]); ++i) {
+      for (size_t i = 1; i < std::size(kInstructionNames); ++i) {
         uint8_t* list = ids[kInstructionNames[i].lower[0] - 'a'];
         while (*list != 0) ++list;
         *list = static_cast<uint8_t>(i);
@@ -764,9 +765,13 @@ absl::string_view InstructionName(Instruction instruction) {
 }
 
 const std::vector<std::string>& KnownInstructions() {
-  static const std::vector<std::string>* kNames = new std::vector<std::string>{
-      "add",  "arg",   "cmd",        "copy",  "entrypoint", "env",  "expose",  "from", "healthcheck",
-      "label", "maintainer", "onbuild", "run", "shell", "stopsignal", "user", "volume", "workdir"};
+  static const std::vector<std::string>* kNames = [] {
+    auto* names = new std::vector<std::string>;
+    for (size_t i = 1; i < std::size(kInstructionNames); ++i) {
+      names->emplace_back(kInstructionNames[i].lower);
+    }
+    return names;
+  }();
   return *kNames;
 }
 

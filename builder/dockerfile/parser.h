@@ -82,8 +82,6 @@ struct Node {
   int start_line = 0;
   int end_line = 0;
   Words comments;  // comment lines right before the instruction
-
-  std::string Lower() const { return std::string(lower); }
 };
 
 struct Directive {

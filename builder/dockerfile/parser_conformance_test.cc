@@ -77,13 +77,13 @@ TEST(ParserConformanceTest, LineNumbers) {
   EXPECT_EQ(ast->start_line, 5);
   EXPECT_EQ(ast->end_line, 31);
   ASSERT_EQ(ast->children.size(), 3u);
-  EXPECT_EQ(ast->children[0].Lower(), "from");
+  EXPECT_EQ(ast->children[0].lower, "from");
   EXPECT_EQ(ast->children[0].start_line, 5);
   EXPECT_EQ(ast->children[0].end_line, 5);
-  EXPECT_EQ(ast->children[1].Lower(), "env");
+  EXPECT_EQ(ast->children[1].lower, "env");
   EXPECT_EQ(ast->children[1].start_line, 11);
   EXPECT_EQ(ast->children[1].end_line, 12);
-  EXPECT_EQ(ast->children[2].Lower(), "run");
+  EXPECT_EQ(ast->children[2].lower, "run");
   EXPECT_EQ(ast->children[2].start_line, 17);
   EXPECT_EQ(ast->children[2].end_line, 31);
 }
