@@ -103,42 +103,33 @@ int main(int argc, char** argv) {
     long f[kPhases + 1];
     Clock::time_point t[kPhases + 1];
     Clock::time_point f0;
-    a[0] = g_allocations;
-    f[0] = MinorFaults();
-    t[0] = Clock::now();
+    // The end of phase p (0 is the start): its time, allocations and page faults so far.
+    auto mark = [&](int p) {
+      t[p] = Clock::now();
+      a[p] = g_allocations;
+      f[p] = MinorFaults();
+    };
+    auto failed = [](const absl::Status& s) {
+      if (!s.ok()) std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+      return !s.ok();
+    };
+    mark(0);
     {
       auto ast = builder::dockerfile::Parse(text);
-      t[1] = Clock::now();
-      a[1] = g_allocations;
-      f[1] = MinorFaults();
-      if (!ast.ok()) {
-        std::fprintf(stderr, "%s\n", std::string(ast.status().message()).c_str());
-        return 1;
-      }
+      mark(1);
+      if (failed(ast.status())) return 1;
       // As `slipway graph` does: the instructions view the AST's storage, the graph refers to
       // the instructions.
       auto df = builder::instructions::Load(*ast);
-      t[2] = Clock::now();
-      a[2] = g_allocations;
-      f[2] = MinorFaults();
-      if (!df.ok()) {
-        std::fprintf(stderr, "%s\n", std::string(df.status().message()).c_str());
-        return 1;
-      }
+      mark(2);
+      if (failed(df.status())) return 1;
       auto g = builder::graph::BuildGraph(*df);
-      t[3] = Clock::now();
       c1 = CpuUs();
-      a[3] = g_allocations;
-      f[3] = MinorFaults();
-      if (!g.ok()) {
-        std::fprintf(stderr, "%s\n", std::string(g.status().message()).c_str());
-        return 1;
-      }
+      mark(3);
+      if (failed(g.status())) return 1;
       auto k = builder::graph::ComputeKeys(*g);
-      t[4] = Clock::now();
-      a[4] = g_allocations;
-      f[4] = MinorFaults();
-      if (!k.ok()) return 1;
+      mark(4);
+      if (failed(k.status())) return 1;
       for (int p = 0; p < kPhases; ++p) {
         allocs[p] = a[p + 1] - a[p];
         faults[p].push_back(f[p + 1] - f[p]);
