@@ -218,7 +218,8 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
 // the parser is still going. After an error, Add and Finish return that error. Not thread-safe.
 class Loader {
  public:
-  // `size_hint`: about how many bytes the commands will make (the source's size is a good guess).
+  // `options` must outlive the Loader. `size_hint`: about how many bytes the commands will make
+  // (the source's size is a good guess).
   Loader(const LoadOptions& options, absl::string_view file_name, char32_t escape,
          size_t size_hint = 0);
   ~Loader();
