@@ -15,16 +15,31 @@
 #include "base/status_macros.h"
 
 namespace runner {
+namespace {
 
-absl::Status SendTerminalMaster(int socket_fd, int fd) {
+// A one-byte message with room for one descriptor (SCM_RIGHTS), set up as sendmsg and recvmsg
+// want it. It points into itself, so it is not copied.
+struct FdMessage {
   char byte = 'T';
   struct iovec iov = {&byte, 1};
   alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
+
+  FdMessage() {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+  }
+  FdMessage(const FdMessage&) = delete;
+  FdMessage& operator=(const FdMessage&) = delete;
+};
+
+}  // namespace
+
+absl::Status SendTerminalMaster(int socket_fd, int fd) {
+  FdMessage m;
+  struct msghdr& msg = m.msg;
   struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
   cmsg->cmsg_level = SOL_SOCKET;
   cmsg->cmsg_type = SCM_RIGHTS;
@@ -99,14 +114,8 @@ absl::Status BindConsole(const std::string& slave_path) {
 }
 
 absl::StatusOr<base::ScopedFd> ReceiveTerminalMaster(int socket_fd) {
-  char byte = 0;
-  struct iovec iov = {&byte, 1};
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
+  FdMessage m;
+  struct msghdr& msg = m.msg;
   ssize_t n;
   do {
     n = recvmsg(socket_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
