@@ -23,8 +23,7 @@ namespace builder::instructions {
 struct Ctx {
   const LoadOptions& options;
   const std::string& file;
-  char32_t escape;
-  shell::Lexer lexer;
+  shell::Lexer lexer;  // with the Dockerfile's escape character
   base::Arena* arena;              // the Dockerfile's storage
   absl::flat_hash_set<absl::string_view> declared;  // every ARG name seen (for unused build args)
   // `--build-arg` values, copied into the arena (the options need not outlive the Dockerfile).

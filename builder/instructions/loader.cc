@@ -46,7 +46,7 @@ struct Loader::State {
   State(const LoadOptions& options, std::string file_name, char32_t escape, size_t size_hint)
       : file(std::move(file_name)),
         storage(std::make_shared<base::Arena>(size_hint)),
-        ctx{options, file, escape, shell::Lexer(shell::LexOptions{escape}), storage.get()} {}
+        ctx{options, file, shell::Lexer(shell::LexOptions{escape}), storage.get()} {}
 
   const std::string file;
   std::shared_ptr<base::Arena> storage;  // what the commands make: expansions, texts, spans
