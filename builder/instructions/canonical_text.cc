@@ -4,8 +4,18 @@
 
 namespace builder::instructions {
 
-using dockerfile::Instruction;
-using dockerfile::Node;
+namespace {
+
+// True if `s` has a character that the canonical text must quote (an empty word is quoted too,
+// but as a whole word, not as part of one).
+bool NeedsQuotes(absl::string_view s) {
+  for (char c : s) {
+    if (c == ' ' || c == '\t' || c == '"' || c == '\\' || c == '\n' || c == '\'') return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 void AppendJsonQuoted(absl::string_view s, std::string* out) {
   out->push_back('"');
@@ -41,13 +51,11 @@ void AppendWord(absl::string_view s, std::string* out) {
     out->append("\"\"");
     return;
   }
-  for (char c : s) {
-    if (c == ' ' || c == '\t' || c == '"' || c == '\\' || c == '\n' || c == '\'') {
-      AppendJsonQuoted(s, out);
-      return;
-    }
+  if (NeedsQuotes(s)) {
+    AppendJsonQuoted(s, out);
+  } else {
+    out->append(s.data(), s.size());
   }
-  out->append(s.data(), s.size());
 }
 
 void AppendFlags(absl::Span<const absl::string_view> flags, std::string* out) {
@@ -59,13 +67,7 @@ void AppendFlags(absl::Span<const absl::string_view> flags, std::string* out) {
 
 void AppendFlag(absl::string_view name_eq, absl::string_view value, std::string* out) {
   out->push_back(' ');
-  auto plain = [](absl::string_view s) {
-    for (char c : s) {
-      if (c == ' ' || c == '\t' || c == '"' || c == '\\' || c == '\n' || c == '\'') return false;
-    }
-    return true;
-  };
-  if (plain(name_eq) && plain(value)) {
+  if (!NeedsQuotes(name_eq) && !NeedsQuotes(value)) {
     out->append(name_eq.data(), name_eq.size());
     out->append(value.data(), value.size());
   } else {
