@@ -70,6 +70,13 @@ class Arena {
     return absl::Span<T>(p, n);
   }
 
+  // A copy of `value` in the arena, for trivially destructible T.
+  template <typename T>
+  T* New(const T& value) {
+    static_assert(std::is_trivially_destructible<T>::value, "the arena runs no destructors");
+    return new (Allocate(sizeof(T), alignof(T))) T(value);
+  }
+
   // Bytes handed out so far, and bytes held in blocks.
   size_t used() const { return used_; }
   size_t reserved() const { return reserved_; }

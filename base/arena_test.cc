@@ -51,6 +51,20 @@ TEST(ArenaTest, ArraysAreAlignedAndCopied) {
   EXPECT_TRUE(arena.CopyArray(absl::Span<const int>()).empty());
 }
 
+TEST(ArenaTest, NewCopiesOneAlignedValue) {
+  Arena arena(64);
+  arena.Copy("x");  // misalign the next free byte
+  struct Pair {
+    int64_t a;
+    absl::string_view b;
+  };
+  Pair* p = arena.New(Pair{7, "seven"});
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % alignof(Pair), 0u);
+  EXPECT_EQ(p->a, 7);
+  EXPECT_EQ(p->b, "seven");
+  EXPECT_EQ(arena.used(), 1 + sizeof(Pair));
+}
+
 TEST(ArenaTest, MovedArenaKeepsItsData) {
   Arena a(64);
   absl::string_view v = a.Copy("kept");

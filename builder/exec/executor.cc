@@ -138,7 +138,7 @@ class Executor {
     if (absl::StartsWith(s.message(), "Dockerfile") || absl::StartsWith(s.message(), file_name_)) {
       return s;
     }
-    return absl::Status(s.code(), absl::StrCat(file_name_, ":", cmd.start_line, ": ", cmd.name,
+    return absl::Status(s.code(), absl::StrCat(file_name_, ":", cmd.start_line, ": ", cmd.name(),
                                                ": ", s.message()));
   }
 
@@ -236,7 +236,7 @@ absl::Status Executor::Metadata(const ins::Command& cmd, State* st) {
     out.push_back(absl::StrJoin(command, " "));
     return out;
   };
-  return std::visit(
+  return cmd.payload.Visit(
       [&](const auto& p) -> absl::Status {
         using T = std::decay_t<decltype(p)>;
         if constexpr (std::is_same_v<T, ins::EnvCmd>) {
@@ -285,12 +285,11 @@ absl::Status Executor::Metadata(const ins::Command& cmd, State* st) {
         } else if constexpr (std::is_same_v<T, ins::ArgCmd>) {
           return absl::OkStatus();  // ARG leaves no history (as BuildKit)
         } else {
-          return absl::InternalError(absl::StrCat("unexpected instruction ", cmd.name));
+          return absl::InternalError(absl::StrCat("unexpected instruction ", cmd.name()));
         }
         History(st, created_by, true);
         return absl::OkStatus();
-      },
-      cmd.payload);
+      });
 }
 
 absl::Status Executor::DoWorkdir(const ins::Command& cmd, absl::string_view path, State* st) {
@@ -416,6 +415,13 @@ absl::Status Executor::DoCopy(const ins::Command& cmd, const ins::CopyCmd& copy,
 
 absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, State* st,
                              const oci::Digest& parent_key, bool* cached, StepInfo* info) {
+  // BuildKit runs such a step only when the build is granted the security.insecure entitlement
+  // (all capabilities, no seccomp filter); slipway never grants it.
+  if (run.security == ins::RunCmd::Security::kInsecure) {
+    return absl::PermissionDeniedError(
+        "--security=insecure needs the security.insecure entitlement, which slipway does not "
+        "grant");
+  }
   // Inputs that do not come from the instruction text: the content of bind mounts.
   std::string extra;
   ASSIGN_OR_RETURN(base::ScopedTempDir tmp, base::ScopedTempDir::Create(
@@ -639,7 +645,7 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
     if (!shadowed) req.process.env.push_back(absl::StrCat(k, "=", v));
   }
   for (const std::string& e : secret_env) req.process.env.push_back(e);
-  req.network = run.network == "none" ? runner::NetworkMode::kNone : runner::NetworkMode::kHost;
+  req.network = run.network == ins::RunCmd::Network::kNone ? runner::NetworkMode::kNone : runner::NetworkMode::kHost;
   if (req.network == runner::NetworkMode::kHost && view->Lstat("etc").has_value()) {
     for (const char* f : {"/etc/resolv.conf", "/etc/hosts"}) {
       if (access(f, R_OK) == 0) {
@@ -691,7 +697,7 @@ absl::Status Executor::Step(const ins::Stage& stage, const ins::Command& cmd, in
   absl::Time start = absl::Now();
   bool cached = false;
   oci::Digest parent_key = st->key;
-  absl::Status s = std::visit(
+  absl::Status s = cmd.payload.Visit(
       [&](const auto& p) -> absl::Status {
         using T = std::decay_t<decltype(p)>;
         if constexpr (std::is_same_v<T, ins::CopyCmd>) {
@@ -714,8 +720,7 @@ absl::Status Executor::Step(const ins::Stage& stage, const ins::Command& cmd, in
           st->key = Chain(parent_key, cmd.expanded, cmd.args_used, "");
           return Metadata(cmd, st);
         }
-      },
-      cmd.payload);
+      });
   if (!s.ok()) s = Fail(cmd, s);
   if (cached) {
     absl::MutexLock l(&mu_);
@@ -753,11 +758,11 @@ absl::StatusOr<State> Executor::BuildStage(int index) {
   std::set<int> deps;
   if (stage.base_stage >= 0) deps.insert(stage.base_stage);
   for (const ins::Command& cmd : stage.commands) {
-    if (const auto* c = std::get_if<ins::CopyCmd>(&cmd.payload); c && !c->from.empty()) {
+    if (const auto* c = cmd.payload.If<ins::CopyCmd>(); c && !c->from.empty()) {
       int d = ins::FindStage(df_, c->from);
       if (d >= 0) deps.insert(d);
     }
-    if (const auto* r = std::get_if<ins::RunCmd>(&cmd.payload)) {
+    if (const auto* r = cmd.payload.If<ins::RunCmd>()) {
       for (const ins::Mount& m : r->mounts) {
         int d = m.from.empty() ? -1 : ins::FindStage(df_, m.from);
         if (d >= 0) deps.insert(d);
@@ -865,11 +870,11 @@ absl::StatusOr<BuildResult> Executor::Run() {
     const ins::Stage& s = df_.stages[i];
     if (s.base_stage >= 0) todo.push_back(s.base_stage);
     for (const ins::Command& cmd : s.commands) {
-      if (const auto* c = std::get_if<ins::CopyCmd>(&cmd.payload); c && !c->from.empty()) {
+      if (const auto* c = cmd.payload.If<ins::CopyCmd>(); c && !c->from.empty()) {
         int d = ins::FindStage(df_, c->from);
         if (d >= 0) todo.push_back(d);
       }
-      if (const auto* r = std::get_if<ins::RunCmd>(&cmd.payload)) {
+      if (const auto* r = cmd.payload.If<ins::RunCmd>()) {
         for (const ins::Mount& m : r->mounts) {
           int d = m.from.empty() ? -1 : ins::FindStage(df_, m.from);
           if (d >= 0) todo.push_back(d);

@@ -236,6 +236,18 @@ TEST_F(ExecutorTest, CopyOfMissingSourceNamesTheLine) {
                                      HasSubstr("Dockerfile:3: COPY: failed to compute cache key")));
 }
 
+TEST_F(ExecutorTest, InsecureRunIsRefusedBeforeItStarts) {
+  std::string df = tmp_.path() + "/insecure.Dockerfile";
+  ASSERT_OK(base::Env::Default()->WriteFileAtomically(
+      df, "FROM base\nRUN --security=insecure touch /escaped\n"));
+  BuildOptions o;
+  o.dockerfile_path = df;
+  EXPECT_THAT(BuildCase("missing", o).status(),
+              base_testing::StatusIs(absl::StatusCode::kPermissionDenied,
+                                     HasSubstr("Dockerfile:2: RUN: --security=insecure needs the "
+                                               "security.insecure entitlement")));
+}
+
 TEST_F(ExecutorTest, MultiStageWithTargetSkipsUnneededStages) {
   ASSERT_OK_AND_ASSIGN(BuildResult r, BuildCase("multistage"));  // `broken` is never built
   std::string f = Flatten(r);

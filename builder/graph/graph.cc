@@ -107,7 +107,7 @@ void GraphBuilder::AddNode(const ins::Stage& s, const ins::Command& c, int paren
   std::vector<absl::string_view>& paths = g_.paths_;
   const size_t paths_begin = paths.size();
   node_stage_deps_.clear();
-  if (const auto* copy = std::get_if<ins::CopyCmd>(&c.payload)) {
+  if (const auto* copy = c.payload.If<ins::CopyCmd>()) {
     node.creates_layer = true;
     absl::string_view from = copy->from;
     if (!from.empty()) {
@@ -130,7 +130,7 @@ void GraphBuilder::AddNode(const ins::Stage& s, const ins::Command& c, int paren
         g_.chars_.insert(g_.chars_.end(), e.begin(), e.end());
       }
     }
-  } else if (const auto* run = std::get_if<ins::RunCmd>(&c.payload)) {
+  } else if (const auto* run = c.payload.If<ins::RunCmd>()) {
     node.creates_layer = true;
     for (const auto& m : run->mounts) {
       absl::string_view from = m.from;
@@ -144,7 +144,7 @@ void GraphBuilder::AddNode(const ins::Stage& s, const ins::Command& c, int paren
         paths.push_back(source.empty() ? absl::string_view(".") : source);
       }
     }
-  } else if (s.base_stage >= 0 && std::holds_alternative<ins::FromCmd>(c.payload)) {
+  } else if (s.base_stage >= 0 && c.payload.Is<ins::FromCmd>()) {
     node_stage_deps_.push_back(s.base_stage);
   }
   node.cache.context_paths = RangeFrom<absl::string_view>(paths_begin, paths.size());

@@ -69,7 +69,7 @@ struct Node {
   CacheInputs cache;
   bool creates_layer = false;  // RUN, COPY, ADD (others only change the config)
 
-  absl::string_view kind() const { return command->name; }  // "FROM", "RUN", "COPY", ...
+  absl::string_view kind() const { return command->name(); }  // "FROM", "RUN", "COPY", ...
   // The instruction after variable expansion, in canonical form: what enters the cache key.
   absl::string_view expanded() const { return command->expanded; }
   absl::string_view original() const { return command->original; }  // the source line as written

@@ -21,6 +21,13 @@ using dockerfile::Instruction;
 using dockerfile::Node;
 namespace {
 
+// A payload of kind T for `out`, in the arena (`value`, to be filled in further).
+template <typename T>
+T& NewPayload(Ctx& ctx, Command* out, const T& value = T()) {
+  T* p = ctx.arena->New(value);
+  out->payload.Set(p);
+  return *p;
+}
 
 // True if the canonical text `<name> <words[0]>` is `n`'s line exactly as written: the keyword is
 // `name` (as cased here), no flags, and the one word is the view of the rest of that same line.
@@ -40,7 +47,7 @@ absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
   Flags flags("RUN", kRunFlags);
   RETURN_IF_ERROR(flags.Parse(n.flags));
   if (n.args.empty() && n.heredocs.empty()) return Err("RUN requires at least one argument");
-  RunCmd& run = out->payload.emplace<RunCmd>();  // built in place
+  RunCmd& run = NewPayload<RunCmd>(ctx, out);  // filled in place
   run.command = n.args;
   run.prepend_shell = !n.json;
   run.files = n.heredocs;
@@ -56,23 +63,30 @@ absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
     AppendFlag("--mount=", v, &text);
   }
   run.mounts = mounts;
-  run.network = flags.String("network");
-  if (!run.network.empty() && run.network != "default" && run.network != "none" &&
-      run.network != "host") {
-    return Err(absl::StrCat("unsupported network mode ", shell::GoQuote(run.network),
-                            ": want default, none or host"));
+  if (absl::string_view network = flags.String("network"); !network.empty()) {
+    if (network == "none") {
+      run.network = RunCmd::Network::kNone;
+    } else if (network == "host") {
+      run.network = RunCmd::Network::kHost;
+    } else if (network != "default") {
+      return Err(absl::StrCat("unsupported network mode ", shell::GoQuote(network),
+                              ": want default, none or host"));
+    }
+    AppendFlag("--network=", network, &text);
   }
-  if (!run.network.empty()) AppendFlag("--network=", run.network, &text);
-  run.security = flags.String("security");
-  if (!run.security.empty() && run.security != "sandbox" && run.security != "insecure") {
-    return Err(absl::StrCat("unsupported security mode ", shell::GoQuote(run.security),
-                            ": want sandbox or insecure"));
+  if (absl::string_view security = flags.String("security"); !security.empty()) {
+    if (security == "insecure") {
+      run.security = RunCmd::Security::kInsecure;
+    } else if (security != "sandbox") {
+      return Err(absl::StrCat("unsupported security mode ", shell::GoQuote(security),
+                              ": want sandbox or insecure"));
+    }
+    AppendFlag("--security=", security, &text);
   }
-  if (!run.security.empty()) AppendFlag("--security=", run.security, &text);
   // The command sees every ARG in scope as an environment variable, so all of them are inputs
   // (what the mounts read is among them).
   ctx.used.SetAll(scope->VisibleArgs(ctx.arena));
-  if (!n.json && run.files.empty() && NameThenWord(n, out->name, n.args)) {
+  if (!n.json && run.files.empty() && NameThenWord(n, out->name(), n.args)) {
     ctx.text_is_original = true;
     return absl::OkStatus();
   }
@@ -97,18 +111,18 @@ absl::Status ConvertCopy(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
       {"link", FlagKind::kBool},       {"exclude", FlagKind::kList},
       {"checksum", FlagKind::kString}, {"keep-git-dir", FlagKind::kBool},
       {"unpack", FlagKind::kBool}};
-  Flags flags(out->name,
+  Flags flags(out->name(),
               add ? absl::Span<const FlagSpec>(kAdd) : absl::Span<const FlagSpec>(kCopy));
   RETURN_IF_ERROR(flags.Parse(n.flags));
   if (n.args.size() < 2) {
-    return Err(absl::StrCat(out->name, " requires at least two arguments, but only ",
+    return Err(absl::StrCat(out->name(), " requires at least two arguments, but only ",
                             n.args.size() == 1 ? "one was" : "none were",
                             " provided. Destination could not be determined"));
   }
-  CopyCmd& copy = out->payload.emplace<CopyCmd>();
+  CopyCmd& copy = NewPayload<CopyCmd>(ctx, out);
   copy.is_add = add;
   std::string& text = ctx.text;
-  text = std::string(out->name);
+  text = std::string(out->name());
   struct StringFlag {
     const char* name_eq;
     absl::string_view CopyCmd::*field;
@@ -235,7 +249,7 @@ absl::Status ConvertArg(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
     }
     a.value = effective;
   }
-  out->payload = ArgCmd{args};
+  NewPayload(ctx, out, ArgCmd{args});
   return absl::OkStatus();
 }
 
@@ -284,7 +298,7 @@ absl::Status ConvertHealthcheck(Ctx& ctx, const Node& n, Command* out) {
   AppendFlags(n.flags, &ctx.text);
   ctx.text.push_back(' ');
   AppendJsonArray(hc.test, &ctx.text);
-  out->payload = hc;
+  NewPayload(ctx, out, hc);
   return absl::OkStatus();
 }
 
@@ -298,12 +312,12 @@ absl::Status ConvertPayload(Ctx& ctx, const Node& n, Scope* scope, Command* out)
   if (k == Instruction::kArg) return ConvertArg(ctx, n, scope, out);
   if (k == Instruction::kHealthcheck) return ConvertHealthcheck(ctx, n, out);
   if (k == Instruction::kCmd || k == Instruction::kEntrypoint) {
-    Flags flags(out->name, {});
+    Flags flags(out->name(), {});
     RETURN_IF_ERROR(flags.Parse(n.flags));
-    if (!n.json && NameThenWord(n, out->name, n.args)) {
+    if (!n.json && NameThenWord(n, out->name(), n.args)) {
       ctx.text_is_original = true;
     } else {
-      text = absl::StrCat(out->name, " ");
+      text = absl::StrCat(out->name(), " ");
       if (n.json) {
         AppendJsonArray(n.args, &text);
       } else if (!n.args.empty()) {
@@ -311,9 +325,9 @@ absl::Status ConvertPayload(Ctx& ctx, const Node& n, Scope* scope, Command* out)
       }
     }
     if (k == Instruction::kCmd) {
-      out->payload = CmdCmd{n.args, !n.json};
+      NewPayload(ctx, out, CmdCmd{n.args, !n.json});
     } else {
-      out->payload = EntrypointCmd{n.args, !n.json};
+      NewPayload(ctx, out, EntrypointCmd{n.args, !n.json});
     }
     return absl::OkStatus();
   }
@@ -324,21 +338,21 @@ absl::Status ConvertPayload(Ctx& ctx, const Node& n, Scope* scope, Command* out)
     if (n.args.empty()) return Err("SHELL requires at least one argument");
     text = "SHELL ";
     AppendJsonArray(n.args, &text);
-    out->payload = ShellCmd{n.args};
+    NewPayload(ctx, out, ShellCmd{n.args});
     return absl::OkStatus();
   }
   if (k == Instruction::kEnv || k == Instruction::kLabel) {
-    Flags flags(out->name, {});
+    Flags flags(out->name(), {});
     RETURN_IF_ERROR(flags.Parse(n.flags));
-    if (n.args.empty()) return Err(absl::StrCat(out->name, " requires at least one argument"));
+    if (n.args.empty()) return Err(absl::StrCat(out->name(), " requires at least one argument"));
     absl::Span<KeyValue> kvs = ctx.arena->NewArray<KeyValue>(n.args.size() / 3);
     // `NAME k=v k2=v2`
-    text = std::string(out->name);
+    text = std::string(out->name());
     for (size_t i = 0; i + 2 < n.args.size(); i += 3) {
       KeyValue& kv = kvs[i / 3];
       ASSIGN_OR_RETURN(kv.key, Expand(ctx, *scope, n.args[i]));
       ASSIGN_OR_RETURN(kv.value, Expand(ctx, *scope, n.args[i + 1]));
-      if (kv.key.empty()) return Err(absl::StrCat(out->name, " names can not be blank"));
+      if (kv.key.empty()) return Err(absl::StrCat(out->name(), " names can not be blank"));
       text.push_back(' ');
       AppendWord(kv.key, &text);
       text.push_back('=');
@@ -346,16 +360,16 @@ absl::Status ConvertPayload(Ctx& ctx, const Node& n, Scope* scope, Command* out)
     }
     if (k == Instruction::kEnv) {
       for (const KeyValue& kv : kvs) scope->SetEnv(kv.key, kv.value);
-      out->payload = EnvCmd{kvs};
+      NewPayload(ctx, out, EnvCmd{kvs});
     } else {
-      out->payload = LabelCmd{kvs};
+      NewPayload(ctx, out, LabelCmd{kvs});
     }
     return absl::OkStatus();
   }
   if (k == Instruction::kMaintainer) {
     RETURN_IF_ERROR(ExactlyOne(n, "MAINTAINER"));
     text = absl::StrCat("MAINTAINER ", n.args[0]);
-    out->payload = MaintainerCmd{n.args[0]};
+    NewPayload(ctx, out, MaintainerCmd{n.args[0]});
     return absl::OkStatus();
   }
   if (k == Instruction::kExpose) {
@@ -374,7 +388,7 @@ absl::Status ConvertPayload(Ctx& ctx, const Node& n, Scope* scope, Command* out)
       }
     }
     if (ports.empty()) text.push_back(' ');
-    out->payload = ExposeCmd{ctx.arena->CopyArray(Words(ports))};
+    NewPayload(ctx, out, ExposeCmd{ctx.arena->CopyArray(Words(ports))});
     return absl::OkStatus();
   }
   if (k == Instruction::kVolume) {
@@ -388,31 +402,31 @@ absl::Status ConvertPayload(Ctx& ctx, const Node& n, Scope* scope, Command* out)
     }
     text = "VOLUME ";
     AppendJsonArray(volumes, &text);
-    out->payload = VolumeCmd{volumes};
+    NewPayload(ctx, out, VolumeCmd{volumes});
     return absl::OkStatus();
   }
   if (k == Instruction::kUser || k == Instruction::kWorkdir || k == Instruction::kStopsignal) {
-    Flags flags(out->name, {});
+    Flags flags(out->name(), {});
     RETURN_IF_ERROR(flags.Parse(n.flags));
-    RETURN_IF_ERROR(ExactlyOne(n, out->name));
+    RETURN_IF_ERROR(ExactlyOne(n, out->name()));
     ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, *scope, n.args[0]));
-    if (NameThenWord(n, out->name, Words(&v, 1))) {
+    if (NameThenWord(n, out->name(), Words(&v, 1))) {
       ctx.text_is_original = true;
     } else {
-      text = absl::StrCat(out->name, " ", v);
+      text = absl::StrCat(out->name(), " ", v);
     }
     if (k == Instruction::kUser) {
       if (v.empty()) return Err("USER requires a non-empty user");
-      out->payload = UserCmd{v};
+      NewPayload(ctx, out, UserCmd{v});
     } else if (k == Instruction::kWorkdir) {
       if (v.empty()) return Err("WORKDIR requires a non-empty path");
-      out->payload = WorkdirCmd{v};
+      NewPayload(ctx, out, WorkdirCmd{v});
     } else {
       if (!ValidSignal(v)) {
         return Err(absl::StrCat("invalid signal ", shell::GoQuote(v),
                                 ": want a name like SIGTERM or a number 1-64"));
       }
-      out->payload = StopSignalCmd{v};
+      NewPayload(ctx, out, StopSignalCmd{v});
     }
     return absl::OkStatus();
   }
@@ -426,7 +440,7 @@ absl::Status ConvertPayload(Ctx& ctx, const Node& n, Scope* scope, Command* out)
     while (sp < expr.size() && !shell::IsSpace(static_cast<unsigned char>(expr[sp]))) ++sp;
     expr = shell::TrimSpace(expr.substr(sp));
     text = absl::StrCat("ONBUILD ", expr);
-    out->payload = OnbuildCmd{expr};
+    NewPayload(ctx, out, OnbuildCmd{expr});
     return absl::OkStatus();
   }
   if (k == Instruction::kFrom) return Err("internal: FROM handled by Load");
@@ -436,7 +450,7 @@ absl::Status ConvertPayload(Ctx& ctx, const Node& n, Scope* scope, Command* out)
 }  // namespace
 
 absl::Status ConvertCommand(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
-  out->name = dockerfile::InstructionName(n.instruction);
+  out->instruction = n.instruction;
   out->start_line = n.start_line;
   out->end_line = n.end_line;
   out->original = n.original;
@@ -460,11 +474,11 @@ absl::Status ConvertFrom(Ctx& ctx, const Node& n, const Scope& global, FromExpan
     return Err("FROM requires either one or three arguments (FROM <image> [AS <name>])");
   }
   Command& cmd = *from_command;
-  cmd.name = "FROM";
+  cmd.instruction = Instruction::kFrom;
   cmd.start_line = n.start_line;
   cmd.end_line = n.end_line;
   cmd.original = n.original;
-  FromCmd& from = cmd.payload.emplace<FromCmd>();
+  FromCmd& from = NewPayload<FromCmd>(ctx, &cmd);
   ASSIGN_OR_RETURN(from.base_name, expander->Expand(ctx, global, n.args[0]));
   if (from.base_name.empty()) {
     return Err(absl::StrCat("base name (", n.args[0], ") should not be blank"));

@@ -73,12 +73,14 @@ struct FromCmd {
   absl::string_view platform;    // expanded --platform ("" if none)
 };
 struct RunCmd {
+  enum class Network : uint8_t { kDefault, kNone, kHost };  // --network=default|none|host
+  enum class Security : uint8_t { kSandbox, kInsecure };    // --security=sandbox|insecure
   Words command;  // shell form: one string
-  bool prepend_shell = true;
   absl::Span<const dockerfile::Heredoc> files;
   absl::Span<const Mount> mounts;
-  absl::string_view network;   // "", "default", "none", "host"
-  absl::string_view security;  // "", "sandbox", "insecure"
+  bool prepend_shell = true;
+  Network network = Network::kDefault;  // also when not given
+  Security security = Security::kSandbox;
 };
 struct CmdCmd {
   Words command;
@@ -149,12 +151,48 @@ struct HealthcheckCmd {
   int retries = 0;
 };
 
-using Payload = std::variant<FromCmd, RunCmd, CmdCmd, EntrypointCmd, ShellCmd, EnvCmd, LabelCmd,
-                             MaintainerCmd, ExposeCmd, CopyCmd, VolumeCmd, UserCmd, WorkdirCmd,
-                             ArgCmd, OnbuildCmd, StopSignalCmd, HealthcheckCmd>;
+inline constexpr FromCmd kNoPayload{};
+
+// What kind of command a Command is, and its fields: a pointer to one of the structs above, which
+// lives in the Dockerfile's storage like everything else a Command views. Out of line, so that a
+// Command is small (80 bytes) whatever its kind. Is/If/As/Visit work as std::holds_alternative,
+// std::get_if, std::get and std::visit do on a variant of the structs.
+class Payload {
+ public:
+  template <typename T>
+  bool Is() const {
+    return std::holds_alternative<const T*>(p_);
+  }
+  template <typename T>
+  const T* If() const {  // nullptr if the payload is of another kind
+    const T* const* p = std::get_if<const T*>(&p_);
+    return p == nullptr ? nullptr : *p;
+  }
+  template <typename T>
+  const T& As() const {  // throws std::bad_variant_access if the payload is of another kind
+    return *std::get<const T*>(p_);
+  }
+  template <typename F>
+  decltype(auto) Visit(F&& f) const {
+    return std::visit([&f](const auto* p) -> decltype(auto) { return f(*p); }, p_);
+  }
+  // Points at `*p`, which must live as long as the Command (in the Dockerfile's storage).
+  template <typename T>
+  void Set(const T* p) {
+    p_ = p;
+  }
+
+ private:
+  std::variant<const FromCmd*, const RunCmd*, const CmdCmd*, const EntrypointCmd*,
+               const ShellCmd*, const EnvCmd*, const LabelCmd*, const MaintainerCmd*,
+               const ExposeCmd*, const CopyCmd*, const VolumeCmd*, const UserCmd*,
+               const WorkdirCmd*, const ArgCmd*, const OnbuildCmd*, const StopSignalCmd*,
+               const HealthcheckCmd*>
+      p_ = &kNoPayload;  // an empty FROM until Set
+};
 
 struct Command {
-  absl::string_view name;  // upper-case keyword: "RUN", "COPY", ...
+  dockerfile::Instruction instruction = dockerfile::Instruction::kUnknown;
   int start_line = 0;
   int end_line = 0;
   absl::string_view original;  // the logical source line
@@ -164,6 +202,9 @@ struct Command {
   // Build args whose value this command depends on.
   BuildArgs args_used;
   Payload payload;
+
+  // The upper-case keyword: "RUN", "COPY", ...
+  absl::string_view name() const { return dockerfile::InstructionName(instruction); }
 };
 
 struct Stage {

@@ -76,7 +76,7 @@ TEST(CopyHeredocTest, UnquotedDelimiterExpandsVariablesAndKeepsQuotes) {
                        LoadText("FROM x\nARG NAME=world\n"
                                 "COPY <<EOF <<'RAW' /dst/\nhello \"$NAME\" \\n ${NAME}\nEOF\n"
                                 "keep $NAME\nRAW\n"));
-  const auto& copy = std::get<CopyCmd>(df.stages[0].commands[2].payload);
+  const auto& copy = df.stages[0].commands[2].payload.As<CopyCmd>();
   ASSERT_EQ(copy.source_contents.size(), 2u);
   EXPECT_EQ(copy.source_contents[0].content, "hello \"world\" \\n world\n");
   EXPECT_EQ(copy.source_contents[1].content, "keep $NAME\n");
@@ -215,27 +215,27 @@ TEST(LoadTest, TheDockerfileOutlivesItsAstAndSource) {
   EXPECT_EQ(df.stages[0].commands[0].expanded, "FROM alpine AS a");
   EXPECT_THAT(df.stages[0].commands[0].args_used, ElementsAre(Pair("B", "alpine")));
   EXPECT_THAT(df.stages[0].env, ElementsAre(KV("E", "1")));
-  const auto& run = std::get<RunCmd>(df.stages[0].commands[3].payload);
+  const auto& run = df.stages[0].commands[3].payload.As<RunCmd>();
   EXPECT_THAT(run.command, ElementsAre("echo $V   && true"));
   ASSERT_EQ(run.mounts.size(), 1u);
   EXPECT_EQ(run.mounts[0].target, "/c");
   EXPECT_EQ(df.stages[0].commands[3].expanded,
             "RUN --mount=type=cache,target=/c echo $V   && true");
-  const auto& heredoc_run = std::get<RunCmd>(df.stages[0].commands[4].payload);
+  const auto& heredoc_run = df.stages[0].commands[4].payload.As<RunCmd>();
   ASSERT_EQ(heredoc_run.files.size(), 1u);
   EXPECT_EQ(heredoc_run.files[0].content, "echo $E\n");
-  EXPECT_THAT(std::get<RunCmd>(df.stages[0].commands[5].payload).command,
+  EXPECT_THAT(df.stages[0].commands[5].payload.As<RunCmd>().command,
               ElementsAre("a", "b c"));
-  EXPECT_THAT(std::get<CmdCmd>(df.stages[0].commands[6].payload).command,
+  EXPECT_THAT(df.stages[0].commands[6].payload.As<CmdCmd>().command,
               ElementsAre("run me"));
-  EXPECT_THAT(std::get<EntrypointCmd>(df.stages[0].commands[7].payload).command,
+  EXPECT_THAT(df.stages[0].commands[7].payload.As<EntrypointCmd>().command,
               ElementsAre("e"));
-  EXPECT_EQ(std::get<OnbuildCmd>(df.stages[0].commands[8].payload).expression, "RUN x");
-  const auto& copy = std::get<CopyCmd>(df.stages[0].commands[9].payload);
+  EXPECT_EQ(df.stages[0].commands[8].payload.As<OnbuildCmd>().expression, "RUN x");
+  const auto& copy = df.stages[0].commands[9].payload.As<CopyCmd>();
   ASSERT_EQ(copy.source_contents.size(), 1u);
   EXPECT_EQ(copy.source_contents[0].content, "1\n");
   EXPECT_EQ(df.stages[1].commands[0].original, "FROM a");
-  EXPECT_THAT(std::get<LabelCmd>(df.stages[1].commands[1].payload).labels,
+  EXPECT_THAT(df.stages[1].commands[1].payload.As<LabelCmd>().labels,
               ElementsAre(KV("l", "1")));
 }
 
@@ -268,14 +268,14 @@ TEST(InstructionsTest, StageRules) {
 
 TEST(InstructionsTest, Expose) {
   ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("FROM x\nARG P=8080\nEXPOSE 80 $P/udp 9000-9010/TCP\n"));
-  const auto& e = std::get<ExposeCmd>(df.stages[0].commands[2].payload);
+  const auto& e = df.stages[0].commands[2].payload.As<ExposeCmd>();
   EXPECT_THAT(e.ports, ElementsAre("80/tcp", "8080/udp", "9000-9010/tcp"));
   EXPECT_THAT(LoadText("FROM x\nEXPOSE 80/icmp\n"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid proto")));
   EXPECT_THAT(LoadText("FROM x\nEXPOSE 70000\n"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid port")));
   ASSERT_OK_AND_ASSIGN(df, LoadText("FROM x\nEXPOSE 8080/tcp 127.0.0.1:80:53/UDP 8000:9000\n"));
-  EXPECT_THAT(std::get<ExposeCmd>(df.stages[0].commands[1].payload).ports,
+  EXPECT_THAT(df.stages[0].commands[1].payload.As<ExposeCmd>().ports,
               ElementsAre("8080/tcp", "53/udp", "9000/tcp"));
   EXPECT_EQ(df.stages[0].commands[1].expanded, "EXPOSE 8080/tcp 53/udp 9000/tcp");
   for (const char* bad : {"1-2-3", "9-8", "-", "80-", "/tcp"}) {
@@ -289,7 +289,7 @@ TEST(InstructionsTest, Healthcheck) {
   ASSERT_OK_AND_ASSIGN(Dockerfile df,
                        LoadText("FROM x\nHEALTHCHECK --interval=1m30s --timeout=5s --retries=3 "
                                 "--start-period=2s --start-interval=500ms CMD curl -f x\n"));
-  const auto& h = std::get<HealthcheckCmd>(df.stages[0].commands[1].payload);
+  const auto& h = df.stages[0].commands[1].payload.As<HealthcheckCmd>();
   EXPECT_THAT(h.test, ElementsAre("CMD-SHELL", "curl -f x"));
   EXPECT_EQ(h.interval, absl::Seconds(90));
   EXPECT_EQ(h.timeout, absl::Seconds(5));
@@ -308,7 +308,7 @@ TEST(InstructionsTest, Healthcheck) {
   EXPECT_THAT(LoadText("FROM x\nHEALTHCHECK CMD\n"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Missing command")));
   ASSERT_OK_AND_ASSIGN(Dockerfile json, LoadText("FROM x\nHEALTHCHECK CMD [\"a\", \"b\"]\n"));
-  EXPECT_THAT(std::get<HealthcheckCmd>(json.stages[0].commands[1].payload).test,
+  EXPECT_THAT(json.stages[0].commands[1].payload.As<HealthcheckCmd>().test,
               ElementsAre("CMD", "a", "b"));
 }
 
@@ -320,7 +320,7 @@ TEST(InstructionsTest, OnbuildRestrictions) {
   EXPECT_THAT(LoadText("FROM x\nONBUILD MAINTAINER y\n"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("MAINTAINER isn't allowed")));
   ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("FROM x\nONBUILD   RUN echo $HOME\n"));
-  EXPECT_EQ(std::get<OnbuildCmd>(df.stages[0].commands[1].payload).expression, "RUN echo $HOME");
+  EXPECT_EQ(df.stages[0].commands[1].payload.As<OnbuildCmd>().expression, "RUN echo $HOME");
 }
 
 TEST(InstructionsTest, CopyAndAddFlags) {
@@ -329,7 +329,7 @@ TEST(InstructionsTest, CopyAndAddFlags) {
                                 "--chmod=0755 --link --parents --exclude=*.md a* /dst/\n"
                                 "ADD --checksum=sha256:abc --keep-git-dir https://e/x.tgz /\n"
                                 "COPY <<EOF /etc/conf\nhello\nEOF\n"));
-  const auto& c = std::get<CopyCmd>(df.stages[1].commands[2].payload);
+  const auto& c = df.stages[1].commands[2].payload.As<CopyCmd>();
   EXPECT_EQ(c.from, "b");
   EXPECT_EQ(c.chown, "app:app");
   EXPECT_EQ(c.chmod, "0755");
@@ -339,11 +339,11 @@ TEST(InstructionsTest, CopyAndAddFlags) {
   EXPECT_THAT(c.sources, ElementsAre("a*"));
   EXPECT_EQ(c.dest, "/dst/");
   EXPECT_THAT(df.stages[1].commands[2].args_used, ElementsAre(Pair("U", "app")));
-  const auto& a = std::get<CopyCmd>(df.stages[1].commands[3].payload);
+  const auto& a = df.stages[1].commands[3].payload.As<CopyCmd>();
   EXPECT_TRUE(a.is_add);
   EXPECT_EQ(a.checksum, "sha256:abc");
   EXPECT_TRUE(a.keep_git_dir);
-  const auto& h = std::get<CopyCmd>(df.stages[1].commands[4].payload);
+  const auto& h = df.stages[1].commands[4].payload.As<CopyCmd>();
   EXPECT_TRUE(h.sources.empty());
   ASSERT_EQ(h.source_contents.size(), 1u);
   EXPECT_EQ(h.source_contents[0].content, "hello\n");
@@ -407,15 +407,27 @@ TEST(InstructionsTest, RunFlagsAndExpansionInMounts) {
   ASSERT_OK_AND_ASSIGN(Dockerfile df,
                        LoadText("FROM x\nARG C=/cache\nRUN --mount=type=cache,target=$C "
                                 "--network=none --security=insecure make\n"));
-  const auto& r = std::get<RunCmd>(df.stages[0].commands[2].payload);
+  const auto& r = df.stages[0].commands[2].payload.As<RunCmd>();
   ASSERT_EQ(r.mounts.size(), 1u);
   EXPECT_EQ(r.mounts[0].target, "/cache");
-  EXPECT_EQ(r.network, "none");
-  EXPECT_EQ(r.security, "insecure");
+  EXPECT_EQ(r.network, RunCmd::Network::kNone);
+  EXPECT_EQ(r.security, RunCmd::Security::kInsecure);
   EXPECT_EQ(df.stages[0].commands[2].expanded,
             "RUN --mount=type=cache,target=/cache --network=none --security=insecure make");
   EXPECT_THAT(LoadText("FROM x\nRUN --network=bridge a\n"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("network mode")));
+  // Explicit defaults mean the defaults, and stay in the canonical text as written.
+  ASSERT_OK_AND_ASSIGN(Dockerfile plain,
+                       LoadText("FROM x\nRUN --network=default --security=sandbox a\nRUN b\n"));
+  for (const Command& c : plain.stages[0].commands.subspan(1)) {
+    EXPECT_EQ(c.name(), "RUN");
+    ASSERT_TRUE(c.payload.Is<RunCmd>());
+    EXPECT_EQ(c.payload.If<CopyCmd>(), nullptr);
+    EXPECT_EQ(c.payload.As<RunCmd>().network, RunCmd::Network::kDefault);
+    EXPECT_EQ(c.payload.As<RunCmd>().security, RunCmd::Security::kSandbox);
+  }
+  EXPECT_EQ(plain.stages[0].commands[1].expanded, "RUN --network=default --security=sandbox a");
+  EXPECT_EQ(plain.stages[0].commands[2].expanded, "RUN b");
 }
 
 TEST(InstructionsTest, OtherValidation) {

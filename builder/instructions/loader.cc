@@ -147,7 +147,7 @@ absl::Status Loader::State::Add(const Node& n) {
     Command cmd;
     absl::Status s = ConvertCommand(ctx, n, &global, &cmd);
     if (!s.ok()) return Located(n, s);
-    for (const auto& a : std::get<ArgCmd>(cmd.payload).args) df.global_args.push_back(a);
+    for (const auto& a : cmd.payload.As<ArgCmd>().args) df.global_args.push_back(a);
     return absl::OkStatus();
   }
   // A stage-level ARG without a value takes the global default: carry it in just for this line.

@@ -30,18 +30,21 @@ size_t TouchAll(const builder::instructions::Dockerfile& df) {
       touch(kv.value);
     }
     for (const auto& c : stage.commands) {
-      touch(c.name);
+      touch(c.name());
+      // Every payload lives in the Dockerfile's storage: read its first byte, whatever its kind.
+      c.payload.Visit(
+          [&](const auto& p) { sum += *reinterpret_cast<const unsigned char*>(&p); });
       touch(c.original);
       touch(c.expanded);
       for (const auto& kv : c.args_used) {
         touch(kv.first);
         touch(kv.second);
       }
-      if (const auto* run = std::get_if<builder::instructions::RunCmd>(&c.payload)) {
+      if (const auto* run = c.payload.If<builder::instructions::RunCmd>()) {
         for (absl::string_view w : run->command) touch(w);
         for (const auto& h : run->files) touch(h.content);
         for (const auto& m : run->mounts) touch(m.target);
-      } else if (const auto* copy = std::get_if<builder::instructions::CopyCmd>(&c.payload)) {
+      } else if (const auto* copy = c.payload.If<builder::instructions::CopyCmd>()) {
         for (absl::string_view w : copy->sources) touch(w);
         for (const auto& h : copy->source_contents) touch(h.content);
         touch(copy->dest);
