@@ -111,6 +111,32 @@ struct ParseOptions {
 
 absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options = {});
 
+// Parse, one instruction at a time, for a caller that uses each instruction as it is read and
+// keeps no AST (instructions::ParseAndLoad). Parse is exactly a loop over Next. Not thread-safe.
+class Parser {
+ public:
+  Parser(absl::string_view content, const ParseOptions& options = {});
+  ~Parser();
+  Parser(const Parser&) = delete;
+  Parser& operator=(const Parser&) = delete;
+
+  // The next instruction, valid until the next call (what it views stays valid as long as the
+  // storage of the Ast that Finish returns); nullptr after the last one. Errors as Parse's.
+  absl::StatusOr<const Node*> Next();
+  // Once Next returned nullptr: the Ast, without children (its storage, lines, directives and
+  // warnings). The error Parse gives for a file with no instructions.
+  absl::StatusOr<Ast> Finish();
+
+  // The escape character: final once the first instruction was read (directives come first).
+  char32_t escape() const;
+  const std::string& file_name() const;
+  size_t source_size() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 // BuildKit's `Node.Dump()` for one instruction, without the surrounding parentheses.
 std::string DumpNode(const Node& node);
 // The whole file: one `(<instr> ...)` line per instruction, each ending in '\n' (== `result`).

@@ -254,9 +254,18 @@ struct Dockerfile {
 
 absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& options = {});
 
+// dockerfile::Parse and Load in one pass, without keeping the AST: each instruction is loaded as
+// soon as it is read (dockerfile::Parser), so the nodes are never all in memory at once. The same
+// result and errors as Parse then Load (a parse error anywhere wins over a load error). Parse's
+// warnings are appended to `warnings` (if not null) once the whole file parsed.
+absl::StatusOr<Dockerfile> ParseAndLoad(absl::string_view source,
+                                        const dockerfile::ParseOptions& parse_options = {},
+                                        const LoadOptions& options = {},
+                                        std::vector<std::string>* warnings = nullptr);
+
 // Load, one instruction at a time: Add each of an Ast's children in order, then Finish with the
-// Ast (whose storage the commands view). Load is exactly that; ParseAndLoad feeds a Loader while
-// the parser is still going. After an error, Add and Finish return that error. Not thread-safe.
+// Ast (whose storage the commands view). Load and ParseAndLoad are exactly that. After an error,
+// Add and Finish return that error. Not thread-safe.
 class Loader {
  public:
   // `options` must outlive the Loader. `size_hint`: about how many bytes the commands will make

@@ -16,10 +16,35 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
 
+// Everything Load produced, as text: two loads are the same if their descriptions are.
+std::string Describe(const Dockerfile& df) {
+  std::string out;
+  for (const ArgCmd::Arg& a : df.global_args) {
+    absl::StrAppend(&out, "global ", a.key, "=", a.value.value_or("<none>"), "\n");
+  }
+  for (const std::string& u : df.unused_build_args) absl::StrAppend(&out, "unused ", u, "\n");
+  for (const Stage& s : df.stages) {
+    absl::StrAppend(&out, "stage ", s.index, " ", s.name, " ", s.base_name, " ", s.platform, " ",
+                    s.base_stage, " ", s.start_line, "\n");
+    for (const KeyValue& kv : s.env) absl::StrAppend(&out, "  env ", kv.key, "=", kv.value, "\n");
+    for (const Command& c : s.commands) {
+      absl::StrAppend(&out, "  ", c.name(), " ", c.start_line, "-", c.end_line, " [", c.original,
+                      "] [", c.expanded, "]");
+      for (const auto& [k, v] : c.args_used) absl::StrAppend(&out, " ", k, "=", v);
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+// Loads `text` both ways, Parse then Load and ParseAndLoad, and checks that they agree.
 absl::StatusOr<Dockerfile> LoadText(absl::string_view text, LoadOptions opts = {}) {
+  absl::StatusOr<Dockerfile> streamed = ParseAndLoad(text, {}, opts);
   absl::StatusOr<dockerfile::Ast> ast = dockerfile::Parse(text);
-  if (!ast.ok()) return ast.status();
-  return Load(*ast, opts);
+  absl::StatusOr<Dockerfile> loaded = ast.ok() ? Load(*ast, opts) : ast.status();
+  EXPECT_EQ(streamed.status(), loaded.status()) << text;
+  if (streamed.ok() && loaded.ok()) EXPECT_EQ(Describe(*streamed), Describe(*loaded)) << text;
+  return loaded;
 }
 
 // The value the last ENV of the last stage set for `key`.
@@ -190,6 +215,8 @@ TEST(ArgScopingTest, BaseImageEnvFeedsExpansion) {
   EXPECT_EQ(EnvOf(df, "PATH"), "/usr/bin:img:/x");
 }
 
+void ExpectOutlivedItsSource(const Dockerfile& df);
+
 TEST(LoadTest, TheDockerfileOutlivesItsAstAndSource) {
   // Commands are views into the Ast's storage and the Dockerfile's own: they must stay valid after
   // the source text and the Ast are gone, and in copies of the Dockerfile.
@@ -198,17 +225,29 @@ TEST(LoadTest, TheDockerfileOutlivesItsAstAndSource) {
                      "RUN <<EOF\necho $E\nEOF\nRUN [\"a\", \"b c\"]\nCMD run me\n"
                      "ENTRYPOINT [\"e\"]\nONBUILD RUN x\nCOPY <<F /f\n$E\nF\n"
                      "FROM a\nLABEL l=$E\nWORKDIR /w\n";
-  std::optional<Dockerfile> kept;
-  {
-    absl::StatusOr<dockerfile::Ast> ast = dockerfile::Parse(text);
-    ASSERT_OK(ast.status());
-    absl::StatusOr<Dockerfile> df = Load(*ast);
-    ASSERT_OK(df.status());
-    Dockerfile copy = *df;
-    kept = std::move(copy);
+  for (bool streamed : {false, true}) {
+    SCOPED_TRACE(streamed ? "ParseAndLoad" : "Parse, then Load");
+    std::string source = text;
+    std::optional<Dockerfile> kept;
+    {
+      absl::StatusOr<Dockerfile> df;
+      if (streamed) {
+        df = ParseAndLoad(source);
+      } else {
+        absl::StatusOr<dockerfile::Ast> ast = dockerfile::Parse(source);
+        ASSERT_OK(ast.status());
+        df = Load(*ast);
+      }
+      ASSERT_OK(df.status());
+      Dockerfile copy = *df;
+      kept = std::move(copy);
+    }
+    std::fill(source.begin(), source.end(), 'X');
+    ExpectOutlivedItsSource(*kept);
   }
-  std::fill(text.begin(), text.end(), 'X');
-  const Dockerfile& df = *kept;
+}
+
+void ExpectOutlivedItsSource(const Dockerfile& df) {
   ASSERT_EQ(df.stages.size(), 2u);
   EXPECT_EQ(df.stages[0].name, "a");
   EXPECT_EQ(df.stages[0].commands[0].original, "FROM $B AS a");
@@ -237,6 +276,30 @@ TEST(LoadTest, TheDockerfileOutlivesItsAstAndSource) {
   EXPECT_EQ(df.stages[1].commands[0].original, "FROM a");
   EXPECT_THAT(df.stages[1].commands[1].payload.As<LabelCmd>().labels,
               ElementsAre(KV("l", "1")));
+}
+
+TEST(ParseAndLoadTest, AParseErrorAnywhereWinsOverALoadError) {
+  // Line 2 does not load, line 3 does not parse: BuildKit parses the whole file first.
+  EXPECT_THAT(LoadText("FROM x\nCOPPY a b\nRUN <<EOF\necho\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("Dockerfile:3: unterminated heredoc `EOF`")));
+  EXPECT_THAT(LoadText("FROM x\nCOPPY a b\nRUN ok\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("Dockerfile:2: unknown instruction: COPPY")));
+  EXPECT_THAT(LoadText("\xEF"),  // found by the fuzzer
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown instruction")));
+  EXPECT_THAT(LoadText("# only a comment\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no instructions")));
+  EXPECT_THAT(LoadText("ARG A=1\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no FROM instruction")));
+}
+
+TEST(ParseAndLoadTest, DirectivesAndWarningsAsParse) {
+  ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("# escape=`\nFROM x\nRUN echo a `\n  b\n"));
+  EXPECT_EQ(df.stages[0].commands[1].expanded, "RUN echo a   b");
+  std::vector<std::string> warnings = {"kept"};
+  ASSERT_OK(ParseAndLoad("FROM x\nRUN a \\\n\n  b\n", {}, {}, &warnings).status());
+  EXPECT_THAT(warnings, ElementsAre("kept", HasSubstr("Dockerfile:2: empty continuation line")));
 }
 
 TEST(InstructionsTest, UnknownInstructionSuggests) {

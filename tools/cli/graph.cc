@@ -53,17 +53,6 @@ int RunGraph(const std::vector<std::string>& args) {
   absl::StatusOr<builder::ignore::BuildFiles> files = builder::ignore::LoadBuildFiles(context, file);
   if (!files.ok()) return ReportError("graph", files.status());
 
-  builder::dockerfile::ParseOptions parse_options;
-  parse_options.file_name = file.empty() ? "Dockerfile" : file;
-  absl::StatusOr<builder::dockerfile::Ast> ast =
-      builder::dockerfile::Parse(files->dockerfile, parse_options);
-  if (!ast.ok()) return ReportError("graph", ast.status());
-  for (const std::string& w : ast->warnings) std::cerr << "warning: " << w << "\n";
-  if (format == "ast") {
-    std::cout << builder::dockerfile::Dump(*ast);
-    return kExitOk;
-  }
-
   builder::instructions::LoadOptions load;
   for (const std::string& kv : build_args) {
     size_t eq = kv.find('=');
@@ -78,8 +67,22 @@ int RunGraph(const std::vector<std::string>& args) {
     if (!p.ok()) return ReportError("graph", UsageError(p.status().message()));
     load.target_platform = *p;
   }
-  // The typed instructions view the AST's storage (and keep it alive); the graph refers to them.
-  absl::StatusOr<builder::instructions::Dockerfile> df = builder::instructions::Load(*ast, load);
+
+  builder::dockerfile::ParseOptions parse_options;
+  parse_options.file_name = file.empty() ? "Dockerfile" : file;
+  if (format == "ast") {
+    absl::StatusOr<builder::dockerfile::Ast> ast =
+        builder::dockerfile::Parse(files->dockerfile, parse_options);
+    if (!ast.ok()) return ReportError("graph", ast.status());
+    for (const std::string& w : ast->warnings) std::cerr << "warning: " << w << "\n";
+    std::cout << builder::dockerfile::Dump(*ast);
+    return kExitOk;
+  }
+  // Each instruction is loaded as it is parsed; the graph refers to the typed instructions.
+  std::vector<std::string> warnings;
+  absl::StatusOr<builder::instructions::Dockerfile> df =
+      builder::instructions::ParseAndLoad(files->dockerfile, parse_options, load, &warnings);
+  for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
   if (!df.ok()) return ReportError("graph", df.status());
 
   builder::graph::GraphOptions graph_options;

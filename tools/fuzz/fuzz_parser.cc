@@ -60,19 +60,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
   std::optional<builder::instructions::Dockerfile> kept;
   std::string expanded_before;
+  builder::instructions::LoadOptions opts;
+  opts.build_args = {{"A", "x y"}, {"HTTP_PROXY", "p"}};
   {
     absl::StatusOr<builder::dockerfile::Ast> ast = builder::dockerfile::Parse(text);
+    absl::StatusOr<builder::instructions::Dockerfile> df =
+        ast.ok() ? absl::InternalError("not loaded") : ast.status();
     if (ast.ok()) {
       std::string dump = builder::dockerfile::Dump(*ast);
-      builder::instructions::LoadOptions opts;
-      opts.build_args = {{"A", "x y"}, {"HTTP_PROXY", "p"}};
-      auto df = builder::instructions::Load(*ast, opts);
+      df = builder::instructions::Load(*ast, opts);
       if (df.ok()) {
         for (const auto& s : df->stages) {
           for (const auto& c : s.commands) expanded_before.append(c.expanded.data(), c.expanded.size());
         }
         kept = *df;  // a copy: it must keep what it views alive on its own
       }
+    }
+    // Parsing and loading in one pass must give the same result and the same error.
+    auto streamed = builder::instructions::ParseAndLoad(text, {}, opts);
+    if (streamed.status() != df.status()) __builtin_trap();
+    if (streamed.ok()) {
+      std::string expanded;
+      for (const auto& s : streamed->stages) {
+        for (const auto& c : s.commands) expanded.append(c.expanded.data(), c.expanded.size());
+      }
+      if (expanded != expanded_before) __builtin_trap();
     }
   }
   // The source, the Ast and the first Dockerfile are gone: the copy must still read the same.
