@@ -70,11 +70,12 @@ class Arena {
     return absl::Span<T>(p, n);
   }
 
-  // A copy of `value` in the arena, for trivially destructible T.
-  template <typename T>
-  T* New(const T& value) {
+  // A T built in the arena from `args` (T() without any), for trivially destructible T. Built in
+  // place: not a temporary copied in.
+  template <typename T, typename... Args>
+  T* New(Args&&... args) {
     static_assert(std::is_trivially_destructible<T>::value, "the arena runs no destructors");
-    return new (Allocate(sizeof(T), alignof(T))) T(value);
+    return new (Allocate(sizeof(T), alignof(T))) T(std::forward<Args>(args)...);
   }
 
   // Bytes handed out so far, and bytes held in blocks.

@@ -58,11 +58,14 @@ TEST(ArenaTest, NewCopiesOneAlignedValue) {
     int64_t a;
     absl::string_view b;
   };
-  Pair* p = arena.New(Pair{7, "seven"});
+  Pair* p = arena.New<Pair>(Pair{7, "seven"});
   EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % alignof(Pair), 0u);
   EXPECT_EQ(p->a, 7);
   EXPECT_EQ(p->b, "seven");
   EXPECT_EQ(arena.used(), 1 + sizeof(Pair));
+  Pair* zero = arena.New<Pair>();
+  EXPECT_EQ(zero->a, 0);
+  EXPECT_TRUE(zero->b.empty());
 }
 
 TEST(ArenaTest, MovedArenaKeepsItsData) {

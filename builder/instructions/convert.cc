@@ -21,12 +21,16 @@ using dockerfile::Instruction;
 using dockerfile::Node;
 namespace {
 
-// A payload of kind T for `out`, in the arena (`value`, to be filled in further).
+// A payload of kind T for `out`, in the arena: T() to be filled in, or a copy of `value`.
 template <typename T>
-T& NewPayload(Ctx& ctx, Command* out, const T& value = T()) {
-  T* p = ctx.arena->New(value);
+T& NewPayload(Ctx& ctx, Command* out) {
+  T* p = ctx.arena->New<T>();
   out->payload.Set(p);
   return *p;
+}
+template <typename T>
+void NewPayload(Ctx& ctx, Command* out, const T& value) {
+  out->payload.Set(ctx.arena->New<T>(value));
 }
 
 // True if the canonical text `<name> <words[0]>` is `n`'s line exactly as written: the keyword is

@@ -294,6 +294,40 @@ TEST(ParseAndLoadTest, AParseErrorAnywhereWinsOverALoadError) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no FROM instruction")));
 }
 
+// A Dockerfile of `stages` stages that exercises most of the loader: 400 stages make many of
+// ParseAndLoad's batches.
+std::string ManyStages(int stages) {
+  std::string text = "# escape=`\nARG BASE=alpine\n";
+  for (int s = 0; s < stages; ++s) {
+    absl::StrAppend(&text, "FROM ${BASE} AS s", s, "\nARG V", s, "=v", s, "\nENV E", s,
+                    "=${V", s, "} P=/bin\n", s > 0 ? absl::StrCat("COPY --from=s", s - 1, " /a /b\n") : "",
+                    "RUN --mount=type=cache,target=/c", s, " echo `\n  $E", s,
+                    "\nRUN <<EOF\necho ", s, "\nEOF\nLABEL l=\"", s, "\"\nEXPOSE 80", s % 10,
+                    "\nCMD [\"run\", \"", s, "\"]\n");
+  }
+  return text;
+}
+
+TEST(ParseAndLoadTest, BigFilesAsParseThenLoad) {
+  // LoadText compares ParseAndLoad with Parse then Load.
+  std::string big = ManyStages(400);
+  ASSERT_GT(big.size(), 64u << 10);
+  ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText(big));
+  ASSERT_EQ(df.stages.size(), 400u);
+  EXPECT_EQ(df.stages[399].commands[4].expanded, "RUN --mount=type=cache,target=/c399 echo   $E399");
+  EXPECT_EQ(EnvOf(df, "E399"), "v399");
+  // A load error early and a parse error at the very end: the parse error wins.
+  EXPECT_THAT(LoadText(absl::StrCat("FROM x\nCOPPY a b\n", big, "RUN <<EOF\n")),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unterminated heredoc")));
+  EXPECT_THAT(LoadText(absl::StrCat(big, "COPPY a b\n", big)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown instruction: COPPY")));
+  EXPECT_THAT(LoadText(absl::StrCat(big, "FROM ${BASE} AS s0\n")),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("duplicate stage name")));
+  // Nothing but blank lines, more than a batch of them.
+  EXPECT_THAT(LoadText(std::string(70 << 10, '\n')),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no instructions")));
+}
+
 TEST(ParseAndLoadTest, DirectivesAndWarningsAsParse) {
   ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("# escape=`\nFROM x\nRUN echo a `\n  b\n"));
   EXPECT_EQ(df.stages[0].commands[1].expanded, "RUN echo a   b");

@@ -188,36 +188,4 @@ absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& o
   return loader.Finish(ast);
 }
 
-absl::StatusOr<Dockerfile> ParseAndLoad(absl::string_view source,
-                                        const dockerfile::ParseOptions& parse_options,
-                                        const LoadOptions& options,
-                                        std::vector<std::string>* warnings) {
-  dockerfile::Parser parser(source, parse_options);
-  ASSIGN_OR_RETURN(const Node* node, parser.Next());
-  // Directives come before the first instruction: the escape character is final now.
-  Loader loader(options, parser.file_name(), parser.escape(), source.size());
-  // Instructions are parsed a batch at a time into a buffer that is reused (it stays in the
-  // cache), then loaded: each loop keeps its own code hot, and the whole file's nodes are never
-  // in memory at once.
-  constexpr size_t kBatch = 64;
-  std::vector<Node> batch;
-  batch.reserve(kBatch);
-  while (node != nullptr) {
-    batch.clear();
-    while (node != nullptr && batch.size() < kBatch) {
-      batch.push_back(*node);
-      ASSIGN_OR_RETURN(node, parser.Next());
-    }
-    // After a load error the rest is still parsed: a parse error anywhere in the file wins, as
-    // with Parse and then Load (BuildKit parses the whole file first). Finish returns the load
-    // error.
-    for (const Node& n : batch) loader.Add(n).IgnoreError();
-  }
-  ASSIGN_OR_RETURN(dockerfile::Ast ast, parser.Finish());
-  if (warnings != nullptr) {
-    warnings->insert(warnings->end(), ast.warnings.begin(), ast.warnings.end());
-  }
-  return loader.Finish(ast);
-}
-
 }  // namespace builder::instructions

@@ -23,6 +23,7 @@ srcs=(
   "$root/builder/instructions/expand.cc"
   "$root/builder/instructions/loader.cc"
   "$root/builder/instructions/mount.cc"
+  "$root/builder/instructions/parse_and_load.cc"
   "$root/builder/instructions/validate.cc"
   "$root/builder/instructions/values.cc"
   "$root/base/status_macros.cc"

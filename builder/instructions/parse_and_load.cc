@@ -1,0 +1,67 @@
+// ParseAndLoad (declared in instructions.h): parsing and loading in one pass, a batch of
+// instructions at a time.
+//
+// Tried and left out: parsing on a second thread, handing batches to the loading one through a
+// ring of four. On the 5,002-line benchmark it was 0.69-0.81 ms against 0.82-0.86 ms (min of
+// 100) in a warm process, but slower in the median and in a fresh process (2.1-2.2 against
+// 1.8 ms median): the wake-ups, and every parsed word read on another core's cache.
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "base/status_macros.h"
+#include "builder/instructions/instructions.h"
+
+namespace builder::instructions {
+namespace {
+
+using dockerfile::Node;
+
+// Instructions are parsed into a batch that is reused (it stays in the cache), then loaded, so
+// the whole file's nodes are never in memory at once, and the parser's and the loader's code each
+// stay hot for a batch (alternating them per instruction cost ~8%).
+constexpr size_t kBatch = 64;
+
+// Parses up to kBatch instructions into `batch` (emptied first); false once the file is done.
+absl::StatusOr<bool> ParseBatch(dockerfile::Parser& parser, std::vector<Node>* batch) {
+  batch->clear();
+  while (batch->size() < kBatch) {
+    ASSIGN_OR_RETURN(const Node* node, parser.Next());
+    if (node == nullptr) return false;
+    batch->push_back(*node);
+  }
+  return true;
+}
+
+// After a load error the rest is still parsed: a parse error anywhere in the file wins, as with
+// Parse and then Load (BuildKit parses the whole file first). Hence Add's errors are ignored here:
+// the Loader keeps the first one and Finish returns it.
+void LoadBatch(const std::vector<Node>& batch, Loader* loader) {
+  for (const Node& n : batch) loader->Add(n).IgnoreError();
+}
+
+}  // namespace
+
+absl::StatusOr<Dockerfile> ParseAndLoad(absl::string_view source,
+                                        const dockerfile::ParseOptions& parse_options,
+                                        const LoadOptions& options,
+                                        std::vector<std::string>* warnings) {
+  dockerfile::Parser parser(source, parse_options);
+  std::vector<Node> batch;
+  batch.reserve(kBatch);
+  ASSIGN_OR_RETURN(bool more, ParseBatch(parser, &batch));
+  // Directives come before the first instruction: the escape character is final now.
+  Loader loader(options, parser.file_name(), parser.escape(), parser.source_size());
+  LoadBatch(batch, &loader);
+  while (more) {
+    ASSIGN_OR_RETURN(more, ParseBatch(parser, &batch));
+    LoadBatch(batch, &loader);
+  }
+  ASSIGN_OR_RETURN(dockerfile::Ast ast, parser.Finish());
+  if (warnings != nullptr) {
+    warnings->insert(warnings->end(), ast.warnings.begin(), ast.warnings.end());
+  }
+  return loader.Finish(ast);
+}
+
+}  // namespace builder::instructions
