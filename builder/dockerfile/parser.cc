@@ -5,6 +5,7 @@
 #include <iterator>
 #include <limits>
 
+#include "absl/base/internal/endian.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -496,26 +497,79 @@ constexpr InstructionNames kInstructionNames[] = {
     {"workdir", "WORKDIR"},
 };
 
-// Sets node->lower and node->instruction from node->keyword. Known keywords written in ASCII get
-// the lower-case literal (no copy); anything else is lower-cased with Go's Unicode rules, as
-// BuildKit does (so the Kelvin sign in `WOR\u212ADIR` still names WORKDIR).
-void ClassifyNode(base::Arena* arena, Node* node) {
-  const absl::string_view k = node->keyword;
-  char lowered[16];
-  bool ascii = k.size() <= sizeof(lowered);
-  for (size_t i = 0; ascii && i < k.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(k[i]);
-    ascii = c < 0x80;
-    lowered[i] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+// Keyword lookup without a table walk: a keyword's first (up to) eight bytes, packed little-endian
+// into an integer, select the one instruction it can name (a switch over constants); its length and
+// any bytes past the eighth are then checked. Each byte is OR-ed with `fold`: 0x20 matches any ASCII
+// case, since OR-ing 0x20 maps exactly 'A'-'Z' and 'a'-'z' onto 'a'-'z' (the names hold only those
+// letters), so no other byte, and no byte >= 0x80, can match by accident; 0 matches exactly.
+constexpr uint64_t PackPrefix(absl::string_view s, unsigned char fold) {
+  uint64_t packed = 0;
+  for (size_t i = 0; i < s.size() && i < 8; ++i) {
+    packed |= uint64_t{static_cast<unsigned char>(s[i] | fold)} << (8 * i);
   }
-  if (ascii) {
-    node->instruction = ClassifyKeyword(absl::string_view(lowered, k.size()));
-    if (node->instruction != Instruction::kUnknown) {
-      node->lower = kInstructionNames[static_cast<int>(node->instruction)].lower;
-      return;
+  return packed;
+}
+constexpr uint64_t PackName(Instruction i) {
+  return PackPrefix(kInstructionNames[static_cast<int>(i)].lower, 0);
+}
+// PackPrefix(keyword, fold), where `readable` bytes may be read from keyword.data() on (at least
+// the keyword: then also what follows it on the line). With eight of them, one load and a mask.
+uint64_t PackKeyword(absl::string_view keyword, unsigned char fold, size_t readable) {
+  if (readable < 8) return PackPrefix(keyword, fold);
+  const uint64_t mask = keyword.size() >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * keyword.size())) - 1;
+  return (absl::little_endian::Load64(keyword.data()) | (fold * 0x0101010101010101u)) & mask;
+}
+
+Instruction LookupKeyword(absl::string_view keyword, unsigned char fold, size_t readable) {
+  Instruction guess;
+  switch (PackKeyword(keyword, fold, readable)) {
+#define SLIPWAY_KEYWORD_CASE(i) \
+  case PackName(Instruction::i): \
+    guess = Instruction::i;      \
+    break;
+    SLIPWAY_KEYWORD_CASE(kAdd)
+    SLIPWAY_KEYWORD_CASE(kArg)
+    SLIPWAY_KEYWORD_CASE(kCmd)
+    SLIPWAY_KEYWORD_CASE(kCopy)
+    SLIPWAY_KEYWORD_CASE(kEntrypoint)
+    SLIPWAY_KEYWORD_CASE(kEnv)
+    SLIPWAY_KEYWORD_CASE(kExpose)
+    SLIPWAY_KEYWORD_CASE(kFrom)
+    SLIPWAY_KEYWORD_CASE(kHealthcheck)
+    SLIPWAY_KEYWORD_CASE(kLabel)
+    SLIPWAY_KEYWORD_CASE(kMaintainer)
+    SLIPWAY_KEYWORD_CASE(kOnbuild)
+    SLIPWAY_KEYWORD_CASE(kRun)
+    SLIPWAY_KEYWORD_CASE(kShell)
+    SLIPWAY_KEYWORD_CASE(kStopsignal)
+    SLIPWAY_KEYWORD_CASE(kUser)
+    SLIPWAY_KEYWORD_CASE(kVolume)
+    SLIPWAY_KEYWORD_CASE(kWorkdir)
+#undef SLIPWAY_KEYWORD_CASE
+    default:
+      return Instruction::kUnknown;
+  }
+  const absl::string_view name = kInstructionNames[static_cast<int>(guess)].lower;
+  if (keyword.size() != name.size()) return Instruction::kUnknown;
+  for (size_t i = 8; i < name.size(); ++i) {
+    if (static_cast<unsigned char>(keyword[i] | fold) != static_cast<unsigned char>(name[i])) {
+      return Instruction::kUnknown;
     }
   }
-  node->lower = arena->Copy(shell::ToLower(k));
+  return guess;
+}
+
+// Sets node->lower and node->instruction from node->keyword. Known keywords written in ASCII (in
+// any case) get the lower-case literal (no copy); anything else is lower-cased with Go's Unicode
+// rules, as BuildKit does (so the Kelvin sign in `WOR\u212ADIR` still names WORKDIR).
+// `readable` is as for PackKeyword.
+void ClassifyNode(base::Arena* arena, size_t readable, Node* node) {
+  node->instruction = LookupKeyword(node->keyword, 0x20, readable);
+  if (node->instruction != Instruction::kUnknown) {
+    node->lower = kInstructionNames[static_cast<int>(node->instruction)].lower;
+    return;
+  }
+  node->lower = arena->Copy(shell::ToLower(node->keyword));
   node->instruction = ClassifyKeyword(node->lower);
 }
 
@@ -596,7 +650,7 @@ absl::Status NodeFromLine(absl::string_view line, const Directives& d, int depth
   size_t ws = 0;
   while (ws < t.size() && !IsReWhitespace(t[ws])) ++ws;
   node->keyword = t.substr(0, ws);
-  ClassifyNode(arena, node);
+  ClassifyNode(arena, t.size(), node);
   absl::string_view rest;
   scratch->flags.clear();
   if (ws < t.size()) {
@@ -736,28 +790,7 @@ absl::Status LocatedError(absl::string_view file, int line, absl::string_view me
 }
 
 Instruction ClassifyKeyword(absl::string_view lower) {
-  // The names by first letter (at most three share one), made once from kInstructionNames.
-  struct ByFirstLetter {
-    uint8_t ids[26][4] = {};  // 0 ends a list (kUnknown is not a name)
-    ByFirstLetter() {
-      for (size_t i = 1; i < std::size(kInstructionNames); ++i) {
-        uint8_t* list = ids[kInstructionNames[i].lower[0] - 'a'];
-        while (*list != 0) ++list;
-        *list = static_cast<uint8_t>(i);
-      }
-    }
-  };
-  static const ByFirstLetter kByFirstLetter;
-  if (lower.empty() || lower[0] < 'a' || lower[0] > 'z') return Instruction::kUnknown;
-  for (const uint8_t* id = kByFirstLetter.ids[lower[0] - 'a']; *id != 0; ++id) {
-    // Names are short: compare bytes inline rather than through a library call.
-    absl::string_view name = kInstructionNames[*id].lower;
-    if (name.size() != lower.size()) continue;
-    size_t k = 1;
-    while (k < name.size() && name[k] == lower[k]) ++k;
-    if (k == name.size()) return static_cast<Instruction>(*id);
-  }
-  return Instruction::kUnknown;
+  return LookupKeyword(lower, 0, lower.size());
 }
 
 absl::string_view InstructionName(Instruction instruction) {

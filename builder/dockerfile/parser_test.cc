@@ -1,5 +1,9 @@
 #include "builder/dockerfile/parser.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "base/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -174,6 +178,67 @@ TEST(ParserTest, KeywordsAreClassifiedCaseInsensitively) {
   EXPECT_EQ(ast.children[2].lower, "workdir");
   EXPECT_EQ(ast.children[3].instruction, Instruction::kUnknown);
   EXPECT_EQ(ast.children[3].lower, "coppy");
+}
+
+// The instruction a keyword names, by the definition: its ASCII lower-case form is a known name.
+Instruction ReferenceClassify(const std::string& keyword) {
+  for (const std::string& name : KnownInstructions()) {
+    if (absl::AsciiStrToLower(keyword) == name) return ClassifyKeyword(name);
+  }
+  return Instruction::kUnknown;
+}
+
+// Keyword lookup packs the keyword's first eight bytes into an integer, folding case by OR-ing each
+// with 0x20, and reads them with one load when the line has eight bytes there. It must agree with
+// the definition for every case, for near misses (a byte that differs only in bit 0x20, or in bit
+// 0x80, a prefix, an extension), for keywords longer than eight bytes, and whether the keyword ends
+// the line or not.
+TEST(ParserTest, KeywordLookupAgreesWithTheDefinition) {
+  std::vector<std::string> keywords = {"", "a", "ad", "addd", "runrunrun", "healthcheckk",
+                                       "healthchecj", "entrypoinu", "stopsignaL", "x"};
+  for (const std::string& name : KnownInstructions()) {
+    keywords.push_back(name);
+    keywords.push_back(absl::AsciiStrToUpper(name));
+    keywords.push_back(name.substr(0, name.size() - 1));
+    keywords.push_back(name + "s");
+    keywords.push_back("x" + name);
+    for (size_t i = 0; i < name.size(); ++i) {
+      for (int delta : {0x20, 0x40, 0x60, 0x80, 0xA0, 0x01}) {
+        std::string k = name;
+        k[i] = static_cast<char>(static_cast<unsigned char>(k[i]) ^ delta);
+        if (k[i] == '\n' || k[i] == '\r' || k[i] == ' ' || k[i] == '\t' || k[i] == '\v' ||
+            k[i] == '\f' || k[i] == '\0' || k[i] == '#') {
+          continue;
+        }
+        keywords.push_back(k);
+      }
+    }
+  }
+  for (const std::string& k : keywords) {
+    if (k.empty()) continue;
+    for (const std::string& after : {std::string("\n"), std::string(" a b c d e f g h\n")}) {
+      absl::StatusOr<Ast> ast = Parse("FROM x\n" + k + after);
+      ASSERT_TRUE(ast.ok()) << k << ": " << ast.status();
+      ASSERT_EQ(ast->children.size(), 2u) << k;
+      const Node& node = ast->children[1];
+      const bool ascii = std::all_of(k.begin(), k.end(),
+                                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+      if (!ascii) {
+        EXPECT_EQ(node.instruction, Instruction::kUnknown) << k;
+        continue;
+      }
+      EXPECT_EQ(node.instruction, ReferenceClassify(k)) << k;
+      EXPECT_EQ(node.lower, absl::AsciiStrToLower(k)) << k;
+    }
+  }
+  // ClassifyKeyword itself takes lower-case text only.
+  for (const std::string& name : KnownInstructions()) {
+    EXPECT_NE(ClassifyKeyword(name), Instruction::kUnknown) << name;
+    std::string mixed = name;
+    mixed.back() = absl::ascii_toupper(mixed.back());
+    EXPECT_EQ(ClassifyKeyword(mixed), Instruction::kUnknown) << mixed;
+    EXPECT_EQ(ClassifyKeyword(name + '\0'), Instruction::kUnknown) << name;
+  }
 }
 
 }  // namespace
