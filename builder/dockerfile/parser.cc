@@ -62,9 +62,11 @@ void SplitWhitespace(absl::string_view s, int n, std::vector<absl::string_view>*
   out->push_back(s.substr(begin));
 }
 
-absl::string_view TrimNewline(absl::string_view s) {
-  while (!s.empty() && (s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
+// Inline and index-based: it runs on every physical line.
+inline absl::string_view TrimNewline(absl::string_view s) {
+  size_t n = s.size();
+  while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r')) --n;
+  return absl::string_view(s.data(), n);
 }
 
 // `token` is a line without its newline and leading white space.
@@ -101,8 +103,16 @@ bool MatchDirective(absl::string_view line, std::string* key, std::string* value
   return true;
 }
 
-absl::Status PossibleDirective(Directives* d, absl::string_view line, int line_no) {
+absl::Status ParseDirective(Directives* d, absl::string_view line, int line_no);
+
+// Every line goes through here, but directives can only come first: once they are done the check
+// is one inline test (the parsing below is out of line).
+inline absl::Status PossibleDirective(Directives* d, absl::string_view line, int line_no) {
   if (d->done) return absl::OkStatus();
+  return ParseDirective(d, line, line_no);
+}
+
+absl::Status ParseDirective(Directives* d, absl::string_view line, int line_no) {
   std::string key, value;
   if (!MatchDirective(line, &key, &value)) {
     d->done = true;
@@ -132,7 +142,7 @@ absl::Status PossibleDirective(Directives* d, absl::string_view line, int line_n
 
 // The escape char at the end of a line (optionally followed by spaces/tabs) continues it, unless
 // another escape char precedes it. Returns false (and strips it) for a continuation.
-bool TrimContinuation(absl::string_view* line, char32_t escape) {
+inline bool TrimContinuation(absl::string_view* line, char32_t escape) {
   size_t end = line->size();
   while (end > 0 && ((*line)[end - 1] == ' ' || (*line)[end - 1] == '\t')) --end;
   if (end == 0 || static_cast<char32_t>(static_cast<unsigned char>((*line)[end - 1])) != escape) {
