@@ -160,12 +160,8 @@ inline bool TrimContinuation(absl::string_view* line, char32_t escape) {
   return false;
 }
 
-// BuildKit's extractBuilderFlags: takes `--flag` words off the front. Works on bytes, as upstream
-// does (so bytes 0x85/0xA0 count as spaces and bytes >= 0x80 are widened as Latin-1).
-// Returns the rest of `line` after the flags (a view into it); the flags, unquoted, are appended
-// to `flags` (views of `line` where nothing was unquoted, else copies in `arena`).
-// A byte that a flag can hold as written: ASCII, not white space, quote or escape.
-// One table load per byte: flags such as `--mount=type=cache,target=...` are long.
+// A byte that a flag can hold as written: ASCII, not white space, quote or escape. One table load
+// per byte: flags such as `--mount=type=cache,target=...` are long.
 struct PlainFlagBytes {
   bool plain[256] = {};
   constexpr PlainFlagBytes() {
@@ -177,8 +173,11 @@ struct PlainFlagBytes {
 constexpr PlainFlagBytes kPlainFlagBytes;
 bool IsPlainFlagByte(char c) { return kPlainFlagBytes.plain[static_cast<unsigned char>(c)]; }
 
-absl::string_view ExtractFlags(absl::string_view line, base::Arena* arena,
-                               std::vector<absl::string_view>* flags) {
+// The general case of ExtractFlags (below): BuildKit's byte-by-byte state machine (unquoting,
+// escapes, bytes >= 0x80 widened as Latin-1); every flag is a copy in `arena`. Out of line: it is
+// rare, and inlined it would weigh on the frame of every NodeFromLine call.
+ABSL_ATTRIBUTE_NOINLINE absl::string_view ExtractFlagsGeneral(absl::string_view line, base::Arena* arena,
+                                      std::vector<absl::string_view>* flags) {
   enum { kSpaces, kWord, kQuote } phase = kSpaces;
   std::string word;
   char32_t quote = 0;
@@ -192,17 +191,6 @@ absl::string_view ExtractFlags(absl::string_view line, base::Arena* arena,
       if (space(ch)) continue;
       if (ch != '-' || pos + 1 == line.size() || line[pos + 1] != '-') {
         return line.substr(pos);
-      }
-      // Most flags have no quotes, escapes or non-ASCII bytes: then the flag is the word as
-      // written, a view of the line.
-      size_t end = pos;
-      while (end < line.size() && IsPlainFlagByte(line[end])) ++end;
-      if (end == line.size() || space(static_cast<unsigned char>(line[end]))) {
-        absl::string_view plain = line.substr(pos, end - pos);
-        if (plain == "--") return line.substr(end);
-        flags->push_back(plain);
-        pos = end;  // a space or the end: the loop goes on looking for the next flag
-        continue;
       }
       phase = kWord;
     }
@@ -250,6 +238,33 @@ absl::string_view ExtractFlags(absl::string_view line, base::Arena* arena,
     }
   }
   return "";
+}
+
+// BuildKit's extractBuilderFlags: takes `--flag` words off the front. Works on bytes, as upstream
+// does (so bytes 0x85/0xA0 count as spaces and bytes >= 0x80 are widened as Latin-1).
+// Returns the rest of `line` after the flags (a view into it); the flags, unquoted, are appended
+// to `flags` (views of `line` where nothing was unquoted, else copies in `arena`).
+// Fast path: most flags have no quotes, escapes or non-ASCII bytes, so a flag is the word as
+// written, a view of the line, with no state machine. From the first flag that is not like that
+// on, ExtractFlagsGeneral does the rest.
+absl::string_view ExtractFlags(absl::string_view line, base::Arena* arena,
+                               std::vector<absl::string_view>* flags) {
+  auto space = [](char c) { return IsSpace(static_cast<unsigned char>(c)); };
+  size_t pos = 0;
+  while (true) {
+    while (pos < line.size() && space(line[pos])) ++pos;
+    if (pos == line.size()) return "";
+    if (line[pos] != '-' || pos + 1 == line.size() || line[pos + 1] != '-') return line.substr(pos);
+    size_t end = pos;
+    while (end < line.size() && IsPlainFlagByte(line[end])) ++end;
+    if (end != line.size() && !space(line[end])) {
+      return ExtractFlagsGeneral(line.substr(pos), arena, flags);
+    }
+    absl::string_view plain = line.substr(pos, end - pos);
+    if (plain == "--") return line.substr(end);
+    flags->push_back(plain);
+    pos = end;
+  }
 }
 
 // ParseWords (below) for ASCII text. Quotes and escapes are kept, so each word is a slice of

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -111,6 +112,37 @@ TEST(ParserTest, FlagsAreTakenOffTheFront) {
             "(run [\"--mount=type=cache,target=/root/.cache\" \"--network=no ne\"] \"echo\")\n");
   // A word that does not start with `--` ends the flags, even if it is a quoted flag.
   EXPECT_EQ(DumpOf("RUN \"--network=none\" echo\n"), "(run \"\\\"--network=none\\\" echo\")\n");
+}
+
+// ExtractFlags takes plain flags (no quotes, escapes or bytes >= 0x80) as views of the line and
+// hands the first other flag, and the rest of the line, to BuildKit's state machine. The results
+// must not depend on where that switch happens. (Expected dumps recorded from the parser before
+// the fast path was split out.)
+TEST(ParserTest, FlagsFastPathAgreesWithTheStateMachine) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"RUN --a=1 --b=\"x y\" --c=2 echo\n", "(run [\"--a=1\" \"--b=x y\" \"--c=2\"] \"echo\")\n"},
+      {"RUN --a='q' --plain echo\n", "(run [\"--a=q\" \"--plain\"] \"echo\")\n"},
+      {"RUN --a=\\x --b=2 echo\n", "(run [\"--a=x\" \"--b=2\"] \"echo\")\n"},
+      // Bytes >= 0x80 are widened as Latin-1; 0xA0 and 0x85 separate flags.
+      {"COPY --a=\xC3\xA9 --b=2 a b\n",
+       "(copy [\"--a=\xC3\x83\xC2\xA9\" \"--b=2\"] \"a\" \"b\")\n"},
+      {"COPY --a=1\xA0--b=2 a b\n", "(copy [\"--a=1\" \"--b=2\"] \"a\" \"b\")\n"},
+      {"COPY --a=1\x85--b=2 a b\n", "(copy [\"--a=1\" \"--b=2\"] \"a\" \"b\")\n"},
+      {"COPY --a=1\t--b=2\v--c=3 x\n", "(copy [\"--a=1\" \"--b=2\" \"--c=3\"] \"x\")\n"},
+      // `--` ends the flags, after a plain flag or an unquoted one, mid-line or at the end.
+      {"COPY --a=1 -- --b=2 a\n", "(copy [\"--a=1\"] \"--b=2\" \"a\")\n"},
+      {"COPY --a=\"1\" -- --b=2 a\n", "(copy [\"--a=1\"] \"--b=2\" \"a\")\n"},
+      {"COPY --a=1 --\n", "(copy [\"--a=1\"])\n"},
+      {"COPY --a=\"1\" --\n", "(copy [\"--a=1\"])\n"},
+      // An unterminated quote or a final escape at the end of the line.
+      {"COPY --a=1 --b=\"2\n", "(copy [\"--a=1\" \"--b=2\"])\n"},
+      {"COPY --a=1 --b=2\\\n", "(copy [\"--a=1\" \"--b=2\"])\n"},
+      {"COPY --=\"\" x\n", "(copy [\"--=\"] \"x\")\n"},
+      {"COPY --a=\"\" --b x\n", "(copy [\"--a=\" \"--b\"] \"x\")\n"},
+  };
+  for (const auto& [line, want] : cases) {
+    EXPECT_EQ(DumpOf("FROM x\n" + line), "(from \"x\")\n" + want) << line;
+  }
 }
 
 TEST(ParserTest, UnknownInstructionKeptWithEmptyArg) {
