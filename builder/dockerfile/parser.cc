@@ -459,10 +459,17 @@ absl::Status ParseNameVal(absl::string_view rest, const char* key, char32_t esca
 constexpr char kNotStringArray[] =
     "when using JSON array syntax, arrays must be comprised of strings only";
 
-// Returns 1 parsed, 0 not JSON, -1 JSON with non-strings.
-int ParseJson(absl::string_view rest, LineResult* out) {
+int DecodeJson(absl::string_view t, LineResult* out);
+
+// Returns 1 parsed, 0 not JSON, -1 JSON with non-strings. Most arguments are the shell form: the
+// test for a leading '[' is inline, the decoding (and its vector of strings) out of line.
+inline int ParseJson(absl::string_view rest, LineResult* out) {
   absl::string_view t = shell::TrimLeftSpace(rest);
-  if (!absl::StartsWith(t, "[")) return 0;
+  if (t.empty() || t[0] != '[') return 0;
+  return DecodeJson(t, out);
+}
+
+int DecodeJson(absl::string_view t, LineResult* out) {
   std::vector<std::string> items;
   switch (DecodeJsonStringArray(t, &items)) {
     case JsonArrayResult::kStrings:

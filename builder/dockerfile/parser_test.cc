@@ -145,6 +145,20 @@ TEST(ParserTest, FlagsFastPathAgreesWithTheStateMachine) {
   }
 }
 
+// ParseJson tests for a leading '[' (after Unicode white space) inline before decoding.
+TEST(ParserTest, JsonFastCheckAgreesWithTheDecoder) {
+  EXPECT_EQ(DumpOf("CMD \xC2\xA0[\"a\"]\n"), "(cmd \"a\")\n");  // U+00A0 before the '['
+  EXPECT_EQ(DumpOf("CMD \xE3\x80\x80[\"a\", \"b\"]\n"), "(cmd \"a\" \"b\")\n");  // U+3000
+  EXPECT_EQ(DumpOf("CMD \x85[\"a\"]\n"), "(cmd \"a\")\n");  // a lone 0x85 ends the flags scan
+  EXPECT_EQ(DumpOf("CMD \t [\"a\"] \n"), "(cmd \"a\")\n");
+  EXPECT_EQ(DumpOf("CMD [ \"a\" ]x\n"), "(cmd \"[ \\\"a\\\" ]x\")\n");
+  EXPECT_EQ(DumpOf("ENTRYPOINT [\"a\",\n"), "(entrypoint \"[\\\"a\\\",\")\n");
+  EXPECT_EQ(DumpOf("SHELL []\n"), "(shell)\n");
+  EXPECT_EQ(DumpOf("RUN [1]\n"),
+            "ERROR: Dockerfile:1: when using JSON array syntax, arrays must be comprised of "
+            "strings only");
+}
+
 TEST(ParserTest, UnknownInstructionKeptWithEmptyArg) {
   EXPECT_EQ(DumpOf("FROM x\nCOPPY a b\n"), "(from \"x\")\n(coppy \"\")\n");
 }
