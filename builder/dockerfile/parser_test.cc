@@ -159,6 +159,29 @@ TEST(ParserTest, JsonFastCheckAgreesWithTheDecoder) {
             "strings only");
 }
 
+// HeredocsFromLine looks for "<<" with memchr for '<' before lexing the line.
+TEST(ParserTest, HeredocMarkerSearch) {
+  struct Case {
+    std::string text;
+    size_t nodes;
+    size_t heredocs;  // on the second node
+  };
+  const Case cases[] = {
+      {"FROM x\nRUN a < b <<EOF\nx\nEOF\n", 2, 1},   // a lone '<' before the marker
+      {"FROM x\nRUN a < b\n", 2, 0},
+      {"FROM x\nRUN x<\n", 2, 0},                    // '<' is the last byte
+      {"FROM x\nRUN < <EOF\n", 2, 0},
+      {"FROM x\nRUN <x<<EOF\nx\nEOF\n", 4, 0},       // "<<" inside a word that is no heredoc
+      {"FROM x\nRUN <<<EOF\nx\nEOF\n", 4, 0},
+      {"FROM x\nCOPY a<b <<-X /d\n\tx\n\tX\n", 2, 1},
+  };
+  for (const Case& c : cases) {
+    ASSERT_OK_AND_ASSIGN(Ast ast, Parse(c.text));
+    ASSERT_EQ(ast.children.size(), c.nodes) << c.text;
+    EXPECT_EQ(ast.children[1].heredocs.size(), c.heredocs) << c.text;
+  }
+}
+
 TEST(ParserTest, UnknownInstructionKeptWithEmptyArg) {
   EXPECT_EQ(DumpOf("FROM x\nCOPPY a b\n"), "(from \"x\")\n(coppy \"\")\n");
 }
