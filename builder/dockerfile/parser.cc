@@ -5,6 +5,7 @@
 #include <iterator>
 #include <limits>
 
+#include "absl/base/internal/endian.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -35,7 +36,11 @@ struct Directives {
 };
 
 bool IsReWhitespace(char c) {  // BuildKit's reWhitespace class [\t\v\f\r ]
-  return c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == ' ';
+  // One shift and test of a bit set instead of five comparisons (keywords are scanned with it).
+  constexpr uint64_t kSet = uint64_t{1} << '\t' | uint64_t{1} << '\v' | uint64_t{1} << '\f' |
+                            uint64_t{1} << '\r' | uint64_t{1} << ' ';
+  const unsigned char b = static_cast<unsigned char>(c);
+  return b <= ' ' && ((kSet >> b) & 1) != 0;
 }
 bool IsReSpace(char c) {  // RE2's \s: [\t\n\f\r ]
   return c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' ';
@@ -61,9 +66,11 @@ void SplitWhitespace(absl::string_view s, int n, std::vector<absl::string_view>*
   out->push_back(s.substr(begin));
 }
 
-absl::string_view TrimNewline(absl::string_view s) {
-  while (!s.empty() && (s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
+// Inline and index-based: it runs on every physical line.
+inline absl::string_view TrimNewline(absl::string_view s) {
+  size_t n = s.size();
+  while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r')) --n;
+  return absl::string_view(s.data(), n);
 }
 
 // `token` is a line without its newline and leading white space.
@@ -100,8 +107,16 @@ bool MatchDirective(absl::string_view line, std::string* key, std::string* value
   return true;
 }
 
-absl::Status PossibleDirective(Directives* d, absl::string_view line, int line_no) {
+absl::Status ParseDirective(Directives* d, absl::string_view line, int line_no);
+
+// Every line goes through here, but directives can only come first: once they are done the check
+// is one inline test (the parsing below is out of line).
+inline absl::Status PossibleDirective(Directives* d, absl::string_view line, int line_no) {
   if (d->done) return absl::OkStatus();
+  return ParseDirective(d, line, line_no);
+}
+
+absl::Status ParseDirective(Directives* d, absl::string_view line, int line_no) {
   std::string key, value;
   if (!MatchDirective(line, &key, &value)) {
     d->done = true;
@@ -131,7 +146,7 @@ absl::Status PossibleDirective(Directives* d, absl::string_view line, int line_n
 
 // The escape char at the end of a line (optionally followed by spaces/tabs) continues it, unless
 // another escape char precedes it. Returns false (and strips it) for a continuation.
-bool TrimContinuation(absl::string_view* line, char32_t escape) {
+inline bool TrimContinuation(absl::string_view* line, char32_t escape) {
   size_t end = line->size();
   while (end > 0 && ((*line)[end - 1] == ' ' || (*line)[end - 1] == '\t')) --end;
   if (end == 0 || static_cast<char32_t>(static_cast<unsigned char>((*line)[end - 1])) != escape) {
@@ -145,18 +160,24 @@ bool TrimContinuation(absl::string_view* line, char32_t escape) {
   return false;
 }
 
-// BuildKit's extractBuilderFlags: takes `--flag` words off the front. Works on bytes, as upstream
-// does (so bytes 0x85/0xA0 count as spaces and bytes >= 0x80 are widened as Latin-1).
-// Returns the rest of `line` after the flags (a view into it); the flags, unquoted, are appended
-// to `flags` (views of `line` where nothing was unquoted, else copies in `arena`).
-// A byte that a flag can hold as written: ASCII, not white space, quote or escape.
-bool IsPlainFlagByte(char c) {
-  unsigned char b = static_cast<unsigned char>(c);
-  return b < 0x80 && !IsSpace(b) && b != '\'' && b != '"' && b != '\\';
-}
+// A byte that a flag can hold as written: ASCII, not white space, quote or escape. One table load
+// per byte: flags such as `--mount=type=cache,target=...` are long.
+struct PlainFlagBytes {
+  bool plain[256] = {};
+  constexpr PlainFlagBytes() {
+    for (int b = 0; b < 0x80; ++b) {
+      plain[b] = !(b == ' ' || (b >= '\t' && b <= '\r')) && b != '\'' && b != '"' && b != '\\';
+    }
+  }
+};
+constexpr PlainFlagBytes kPlainFlagBytes;
+bool IsPlainFlagByte(char c) { return kPlainFlagBytes.plain[static_cast<unsigned char>(c)]; }
 
-absl::string_view ExtractFlags(absl::string_view line, base::Arena* arena,
-                               std::vector<absl::string_view>* flags) {
+// The general case of ExtractFlags (below): BuildKit's byte-by-byte state machine (unquoting,
+// escapes, bytes >= 0x80 widened as Latin-1); every flag is a copy in `arena`. Out of line: it is
+// rare, and inlined it would weigh on the frame of every NodeFromLine call.
+ABSL_ATTRIBUTE_NOINLINE absl::string_view ExtractFlagsGeneral(absl::string_view line, base::Arena* arena,
+                                      std::vector<absl::string_view>* flags) {
   enum { kSpaces, kWord, kQuote } phase = kSpaces;
   std::string word;
   char32_t quote = 0;
@@ -170,17 +191,6 @@ absl::string_view ExtractFlags(absl::string_view line, base::Arena* arena,
       if (space(ch)) continue;
       if (ch != '-' || pos + 1 == line.size() || line[pos + 1] != '-') {
         return line.substr(pos);
-      }
-      // Most flags have no quotes, escapes or non-ASCII bytes: then the flag is the word as
-      // written, a view of the line.
-      size_t end = pos;
-      while (end < line.size() && IsPlainFlagByte(line[end])) ++end;
-      if (end == line.size() || space(static_cast<unsigned char>(line[end]))) {
-        absl::string_view plain = line.substr(pos, end - pos);
-        if (plain == "--") return line.substr(end);
-        flags->push_back(plain);
-        pos = end;  // a space or the end: the loop goes on looking for the next flag
-        continue;
       }
       phase = kWord;
     }
@@ -228,6 +238,33 @@ absl::string_view ExtractFlags(absl::string_view line, base::Arena* arena,
     }
   }
   return "";
+}
+
+// BuildKit's extractBuilderFlags: takes `--flag` words off the front. Works on bytes, as upstream
+// does (so bytes 0x85/0xA0 count as spaces and bytes >= 0x80 are widened as Latin-1).
+// Returns the rest of `line` after the flags (a view into it); the flags, unquoted, are appended
+// to `flags` (views of `line` where nothing was unquoted, else copies in `arena`).
+// Fast path: most flags have no quotes, escapes or non-ASCII bytes, so a flag is the word as
+// written, a view of the line, with no state machine. From the first flag that is not like that
+// on, ExtractFlagsGeneral does the rest.
+absl::string_view ExtractFlags(absl::string_view line, base::Arena* arena,
+                               std::vector<absl::string_view>* flags) {
+  auto space = [](char c) { return IsSpace(static_cast<unsigned char>(c)); };
+  size_t pos = 0;
+  while (true) {
+    while (pos < line.size() && space(line[pos])) ++pos;
+    if (pos == line.size()) return "";
+    if (line[pos] != '-' || pos + 1 == line.size() || line[pos + 1] != '-') return line.substr(pos);
+    size_t end = pos;
+    while (end < line.size() && IsPlainFlagByte(line[end])) ++end;
+    if (end != line.size() && !space(line[end])) {
+      return ExtractFlagsGeneral(line.substr(pos), arena, flags);
+    }
+    absl::string_view plain = line.substr(pos, end - pos);
+    if (plain == "--") return line.substr(end);
+    flags->push_back(plain);
+    pos = end;
+  }
 }
 
 // ParseWords (below) for ASCII text. Quotes and escapes are kept, so each word is a slice of
@@ -422,10 +459,17 @@ absl::Status ParseNameVal(absl::string_view rest, const char* key, char32_t esca
 constexpr char kNotStringArray[] =
     "when using JSON array syntax, arrays must be comprised of strings only";
 
-// Returns 1 parsed, 0 not JSON, -1 JSON with non-strings.
-int ParseJson(absl::string_view rest, LineResult* out) {
+int DecodeJson(absl::string_view t, LineResult* out);
+
+// Returns 1 parsed, 0 not JSON, -1 JSON with non-strings. Most arguments are the shell form: the
+// test for a leading '[' is inline, the decoding (and its vector of strings) out of line.
+inline int ParseJson(absl::string_view rest, LineResult* out) {
   absl::string_view t = shell::TrimLeftSpace(rest);
-  if (!absl::StartsWith(t, "[")) return 0;
+  if (t.empty() || t[0] != '[') return 0;
+  return DecodeJson(t, out);
+}
+
+int DecodeJson(absl::string_view t, LineResult* out) {
   std::vector<std::string> items;
   switch (DecodeJsonStringArray(t, &items)) {
     case JsonArrayResult::kStrings:
@@ -496,26 +540,79 @@ constexpr InstructionNames kInstructionNames[] = {
     {"workdir", "WORKDIR"},
 };
 
-// Sets node->lower and node->instruction from node->keyword. Known keywords written in ASCII get
-// the lower-case literal (no copy); anything else is lower-cased with Go's Unicode rules, as
-// BuildKit does (so the Kelvin sign in `WOR\u212ADIR` still names WORKDIR).
-void ClassifyNode(base::Arena* arena, Node* node) {
-  const absl::string_view k = node->keyword;
-  char lowered[16];
-  bool ascii = k.size() <= sizeof(lowered);
-  for (size_t i = 0; ascii && i < k.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(k[i]);
-    ascii = c < 0x80;
-    lowered[i] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+// Keyword lookup without a table walk: a keyword's first (up to) eight bytes, packed little-endian
+// into an integer, select the one instruction it can name (a switch over constants); its length and
+// any bytes past the eighth are then checked. Each byte is OR-ed with `fold`: 0x20 matches any ASCII
+// case, since OR-ing 0x20 maps exactly 'A'-'Z' and 'a'-'z' onto 'a'-'z' (the names hold only those
+// letters), so no other byte, and no byte >= 0x80, can match by accident; 0 matches exactly.
+constexpr uint64_t PackPrefix(absl::string_view s, unsigned char fold) {
+  uint64_t packed = 0;
+  for (size_t i = 0; i < s.size() && i < 8; ++i) {
+    packed |= uint64_t{static_cast<unsigned char>(s[i] | fold)} << (8 * i);
   }
-  if (ascii) {
-    node->instruction = ClassifyKeyword(absl::string_view(lowered, k.size()));
-    if (node->instruction != Instruction::kUnknown) {
-      node->lower = kInstructionNames[static_cast<int>(node->instruction)].lower;
-      return;
+  return packed;
+}
+constexpr uint64_t PackName(Instruction i) {
+  return PackPrefix(kInstructionNames[static_cast<int>(i)].lower, 0);
+}
+// PackPrefix(keyword, fold), where `readable` bytes may be read from keyword.data() on (at least
+// the keyword: then also what follows it on the line). With eight of them, one load and a mask.
+uint64_t PackKeyword(absl::string_view keyword, unsigned char fold, size_t readable) {
+  if (readable < 8) return PackPrefix(keyword, fold);
+  const uint64_t mask = keyword.size() >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * keyword.size())) - 1;
+  return (absl::little_endian::Load64(keyword.data()) | (fold * 0x0101010101010101u)) & mask;
+}
+
+Instruction LookupKeyword(absl::string_view keyword, unsigned char fold, size_t readable) {
+  Instruction guess;
+  switch (PackKeyword(keyword, fold, readable)) {
+#define SLIPWAY_KEYWORD_CASE(i) \
+  case PackName(Instruction::i): \
+    guess = Instruction::i;      \
+    break;
+    SLIPWAY_KEYWORD_CASE(kAdd)
+    SLIPWAY_KEYWORD_CASE(kArg)
+    SLIPWAY_KEYWORD_CASE(kCmd)
+    SLIPWAY_KEYWORD_CASE(kCopy)
+    SLIPWAY_KEYWORD_CASE(kEntrypoint)
+    SLIPWAY_KEYWORD_CASE(kEnv)
+    SLIPWAY_KEYWORD_CASE(kExpose)
+    SLIPWAY_KEYWORD_CASE(kFrom)
+    SLIPWAY_KEYWORD_CASE(kHealthcheck)
+    SLIPWAY_KEYWORD_CASE(kLabel)
+    SLIPWAY_KEYWORD_CASE(kMaintainer)
+    SLIPWAY_KEYWORD_CASE(kOnbuild)
+    SLIPWAY_KEYWORD_CASE(kRun)
+    SLIPWAY_KEYWORD_CASE(kShell)
+    SLIPWAY_KEYWORD_CASE(kStopsignal)
+    SLIPWAY_KEYWORD_CASE(kUser)
+    SLIPWAY_KEYWORD_CASE(kVolume)
+    SLIPWAY_KEYWORD_CASE(kWorkdir)
+#undef SLIPWAY_KEYWORD_CASE
+    default:
+      return Instruction::kUnknown;
+  }
+  const absl::string_view name = kInstructionNames[static_cast<int>(guess)].lower;
+  if (keyword.size() != name.size()) return Instruction::kUnknown;
+  for (size_t i = 8; i < name.size(); ++i) {
+    if (static_cast<unsigned char>(keyword[i] | fold) != static_cast<unsigned char>(name[i])) {
+      return Instruction::kUnknown;
     }
   }
-  node->lower = arena->Copy(shell::ToLower(k));
+  return guess;
+}
+
+// Sets node->lower and node->instruction from node->keyword. Known keywords written in ASCII (in
+// any case) get the lower-case literal (no copy); anything else is lower-cased with Go's Unicode
+// rules, as BuildKit does (so the Kelvin sign in `WOR\u212ADIR` still names WORKDIR).
+// `readable` is as for PackKeyword.
+void ClassifyNode(base::Arena* arena, size_t readable, Node* node) {
+  node->instruction = LookupKeyword(node->keyword, 0x20, readable);
+  if (node->instruction != Instruction::kUnknown) {
+    node->lower = kInstructionNames[static_cast<int>(node->instruction)].lower;
+    return;
+  }
+  node->lower = arena->Copy(shell::ToLower(node->keyword));
   node->instruction = ClassifyKeyword(node->lower);
 }
 
@@ -596,7 +693,7 @@ absl::Status NodeFromLine(absl::string_view line, const Directives& d, int depth
   size_t ws = 0;
   while (ws < t.size() && !IsReWhitespace(t[ws])) ++ws;
   node->keyword = t.substr(0, ws);
-  ClassifyNode(arena, node);
+  ClassifyNode(arena, t.size(), node);
   absl::string_view rest;
   scratch->flags.clear();
   if (ws < t.size()) {
@@ -678,10 +775,33 @@ absl::StatusOr<bool> ParseHeredocWord(absl::string_view word, base::Arena* arena
   return true;
 }
 
-// The heredocs a line starts (their names copied to `arena`), appended to `docs`.
-absl::Status HeredocsFromLine(absl::string_view line, base::Arena* arena,
-                              std::vector<Heredoc>* docs) {
-  if (line.find("<<") == absl::string_view::npos) return absl::OkStatus();
+// True if `line` holds "<<". Nearly every RUN, COPY and ADD line is checked and few have a '<' at
+// all: memchr for '<' and a look at the next byte beat a general substring search.
+bool HasDoubleLess(absl::string_view line) {
+  const char* p = line.data();
+  const char* const end = p + line.size();
+  while (p != end) {
+    p = static_cast<const char*>(std::memchr(p, '<', end - p));
+    if (p == nullptr || p + 1 == end) return false;
+    if (p[1] == '<') return true;
+    ++p;
+  }
+  return false;
+}
+
+absl::Status HeredocsFromWords(absl::string_view line, base::Arena* arena,
+                               std::vector<Heredoc>* docs);
+
+// The heredocs a line starts (their names copied to `arena`), appended to `docs`. The check for
+// "<<" is inline, the lexing out of line.
+inline absl::Status HeredocsFromLine(absl::string_view line, base::Arena* arena,
+                                     std::vector<Heredoc>* docs) {
+  if (!HasDoubleLess(line)) return absl::OkStatus();
+  return HeredocsFromWords(line, arena, docs);
+}
+
+absl::Status HeredocsFromWords(absl::string_view line, base::Arena* arena,
+                               std::vector<Heredoc>* docs) {
   shell::LexOptions opts;
   opts.raw_quotes = true;
   opts.raw_escapes = true;
@@ -736,28 +856,7 @@ absl::Status LocatedError(absl::string_view file, int line, absl::string_view me
 }
 
 Instruction ClassifyKeyword(absl::string_view lower) {
-  // The names by first letter (at most three share one), made once from kInstructionNames.
-  struct ByFirstLetter {
-    uint8_t ids[26][4] = {};  // 0 ends a list (kUnknown is not a name)
-    ByFirstLetter() {
-      for (size_t i = 1; i < std::size(kInstructionNames); ++i) {
-        uint8_t* list = ids[kInstructionNames[i].lower[0] - 'a'];
-        while (*list != 0) ++list;
-        *list = static_cast<uint8_t>(i);
-      }
-    }
-  };
-  static const ByFirstLetter kByFirstLetter;
-  if (lower.empty() || lower[0] < 'a' || lower[0] > 'z') return Instruction::kUnknown;
-  for (const uint8_t* id = kByFirstLetter.ids[lower[0] - 'a']; *id != 0; ++id) {
-    // Names are short: compare bytes inline rather than through a library call.
-    absl::string_view name = kInstructionNames[*id].lower;
-    if (name.size() != lower.size()) continue;
-    size_t k = 1;
-    while (k < name.size() && name[k] == lower[k]) ++k;
-    if (k == name.size()) return static_cast<Instruction>(*id);
-  }
-  return Instruction::kUnknown;
+  return LookupKeyword(lower, 0, lower.size());
 }
 
 absl::string_view InstructionName(Instruction instruction) {

@@ -1,5 +1,10 @@
 #include "builder/dockerfile/parser.h"
 
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "base/testing/status_matchers.h"
 #include "gmock/gmock.h"
@@ -109,6 +114,74 @@ TEST(ParserTest, FlagsAreTakenOffTheFront) {
   EXPECT_EQ(DumpOf("RUN \"--network=none\" echo\n"), "(run \"\\\"--network=none\\\" echo\")\n");
 }
 
+// ExtractFlags takes plain flags (no quotes, escapes or bytes >= 0x80) as views of the line and
+// hands the first other flag, and the rest of the line, to BuildKit's state machine. The results
+// must not depend on where that switch happens. (Expected dumps recorded from the parser before
+// the fast path was split out.)
+TEST(ParserTest, FlagsFastPathAgreesWithTheStateMachine) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"RUN --a=1 --b=\"x y\" --c=2 echo\n", "(run [\"--a=1\" \"--b=x y\" \"--c=2\"] \"echo\")\n"},
+      {"RUN --a='q' --plain echo\n", "(run [\"--a=q\" \"--plain\"] \"echo\")\n"},
+      {"RUN --a=\\x --b=2 echo\n", "(run [\"--a=x\" \"--b=2\"] \"echo\")\n"},
+      // Bytes >= 0x80 are widened as Latin-1; 0xA0 and 0x85 separate flags.
+      {"COPY --a=\xC3\xA9 --b=2 a b\n",
+       "(copy [\"--a=\xC3\x83\xC2\xA9\" \"--b=2\"] \"a\" \"b\")\n"},
+      {"COPY --a=1\xA0--b=2 a b\n", "(copy [\"--a=1\" \"--b=2\"] \"a\" \"b\")\n"},
+      {"COPY --a=1\x85--b=2 a b\n", "(copy [\"--a=1\" \"--b=2\"] \"a\" \"b\")\n"},
+      {"COPY --a=1\t--b=2\v--c=3 x\n", "(copy [\"--a=1\" \"--b=2\" \"--c=3\"] \"x\")\n"},
+      // `--` ends the flags, after a plain flag or an unquoted one, mid-line or at the end.
+      {"COPY --a=1 -- --b=2 a\n", "(copy [\"--a=1\"] \"--b=2\" \"a\")\n"},
+      {"COPY --a=\"1\" -- --b=2 a\n", "(copy [\"--a=1\"] \"--b=2\" \"a\")\n"},
+      {"COPY --a=1 --\n", "(copy [\"--a=1\"])\n"},
+      {"COPY --a=\"1\" --\n", "(copy [\"--a=1\"])\n"},
+      // An unterminated quote or a final escape at the end of the line.
+      {"COPY --a=1 --b=\"2\n", "(copy [\"--a=1\" \"--b=2\"])\n"},
+      {"COPY --a=1 --b=2\\\n", "(copy [\"--a=1\" \"--b=2\"])\n"},
+      {"COPY --=\"\" x\n", "(copy [\"--=\"] \"x\")\n"},
+      {"COPY --a=\"\" --b x\n", "(copy [\"--a=\" \"--b\"] \"x\")\n"},
+  };
+  for (const auto& [line, want] : cases) {
+    EXPECT_EQ(DumpOf("FROM x\n" + line), "(from \"x\")\n" + want) << line;
+  }
+}
+
+// ParseJson tests for a leading '[' (after Unicode white space) inline before decoding.
+TEST(ParserTest, JsonFastCheckAgreesWithTheDecoder) {
+  EXPECT_EQ(DumpOf("CMD \xC2\xA0[\"a\"]\n"), "(cmd \"a\")\n");  // U+00A0 before the '['
+  EXPECT_EQ(DumpOf("CMD \xE3\x80\x80[\"a\", \"b\"]\n"), "(cmd \"a\" \"b\")\n");  // U+3000
+  EXPECT_EQ(DumpOf("CMD \x85[\"a\"]\n"), "(cmd \"a\")\n");  // a lone 0x85 ends the flags scan
+  EXPECT_EQ(DumpOf("CMD \t [\"a\"] \n"), "(cmd \"a\")\n");
+  EXPECT_EQ(DumpOf("CMD [ \"a\" ]x\n"), "(cmd \"[ \\\"a\\\" ]x\")\n");
+  EXPECT_EQ(DumpOf("ENTRYPOINT [\"a\",\n"), "(entrypoint \"[\\\"a\\\",\")\n");
+  EXPECT_EQ(DumpOf("SHELL []\n"), "(shell)\n");
+  EXPECT_EQ(DumpOf("RUN [1]\n"),
+            "ERROR: Dockerfile:1: when using JSON array syntax, arrays must be comprised of "
+            "strings only");
+}
+
+// HeredocsFromLine looks for "<<" with memchr for '<' before lexing the line.
+TEST(ParserTest, HeredocMarkerSearch) {
+  struct Case {
+    std::string text;
+    size_t nodes;
+    size_t heredocs;  // on the second node
+  };
+  const Case cases[] = {
+      {"FROM x\nRUN a < b <<EOF\nx\nEOF\n", 2, 1},   // a lone '<' before the marker
+      {"FROM x\nRUN a < b\n", 2, 0},
+      {"FROM x\nRUN x<\n", 2, 0},                    // '<' is the last byte
+      {"FROM x\nRUN < <EOF\n", 2, 0},
+      {"FROM x\nRUN <x<<EOF\nx\nEOF\n", 4, 0},       // "<<" inside a word that is no heredoc
+      {"FROM x\nRUN <<<EOF\nx\nEOF\n", 4, 0},
+      {"FROM x\nCOPY a<b <<-X /d\n\tx\n\tX\n", 2, 1},
+  };
+  for (const Case& c : cases) {
+    ASSERT_OK_AND_ASSIGN(Ast ast, Parse(c.text));
+    ASSERT_EQ(ast.children.size(), c.nodes) << c.text;
+    EXPECT_EQ(ast.children[1].heredocs.size(), c.heredocs) << c.text;
+  }
+}
+
 TEST(ParserTest, UnknownInstructionKeptWithEmptyArg) {
   EXPECT_EQ(DumpOf("FROM x\nCOPPY a b\n"), "(from \"x\")\n(coppy \"\")\n");
 }
@@ -174,6 +247,67 @@ TEST(ParserTest, KeywordsAreClassifiedCaseInsensitively) {
   EXPECT_EQ(ast.children[2].lower, "workdir");
   EXPECT_EQ(ast.children[3].instruction, Instruction::kUnknown);
   EXPECT_EQ(ast.children[3].lower, "coppy");
+}
+
+// The instruction a keyword names, by the definition: its ASCII lower-case form is a known name.
+Instruction ReferenceClassify(const std::string& keyword) {
+  for (const std::string& name : KnownInstructions()) {
+    if (absl::AsciiStrToLower(keyword) == name) return ClassifyKeyword(name);
+  }
+  return Instruction::kUnknown;
+}
+
+// Keyword lookup packs the keyword's first eight bytes into an integer, folding case by OR-ing each
+// with 0x20, and reads them with one load when the line has eight bytes there. It must agree with
+// the definition for every case, for near misses (a byte that differs only in bit 0x20, or in bit
+// 0x80, a prefix, an extension), for keywords longer than eight bytes, and whether the keyword ends
+// the line or not.
+TEST(ParserTest, KeywordLookupAgreesWithTheDefinition) {
+  std::vector<std::string> keywords = {"", "a", "ad", "addd", "runrunrun", "healthcheckk",
+                                       "healthchecj", "entrypoinu", "stopsignaL", "x"};
+  for (const std::string& name : KnownInstructions()) {
+    keywords.push_back(name);
+    keywords.push_back(absl::AsciiStrToUpper(name));
+    keywords.push_back(name.substr(0, name.size() - 1));
+    keywords.push_back(name + "s");
+    keywords.push_back("x" + name);
+    for (size_t i = 0; i < name.size(); ++i) {
+      for (int delta : {0x20, 0x40, 0x60, 0x80, 0xA0, 0x01}) {
+        std::string k = name;
+        k[i] = static_cast<char>(static_cast<unsigned char>(k[i]) ^ delta);
+        if (k[i] == '\n' || k[i] == '\r' || k[i] == ' ' || k[i] == '\t' || k[i] == '\v' ||
+            k[i] == '\f' || k[i] == '\0' || k[i] == '#') {
+          continue;
+        }
+        keywords.push_back(k);
+      }
+    }
+  }
+  for (const std::string& k : keywords) {
+    if (k.empty()) continue;
+    for (const std::string& after : {std::string("\n"), std::string(" a b c d e f g h\n")}) {
+      absl::StatusOr<Ast> ast = Parse("FROM x\n" + k + after);
+      ASSERT_TRUE(ast.ok()) << k << ": " << ast.status();
+      ASSERT_EQ(ast->children.size(), 2u) << k;
+      const Node& node = ast->children[1];
+      const bool ascii = std::all_of(k.begin(), k.end(),
+                                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+      if (!ascii) {
+        EXPECT_EQ(node.instruction, Instruction::kUnknown) << k;
+        continue;
+      }
+      EXPECT_EQ(node.instruction, ReferenceClassify(k)) << k;
+      EXPECT_EQ(node.lower, absl::AsciiStrToLower(k)) << k;
+    }
+  }
+  // ClassifyKeyword itself takes lower-case text only.
+  for (const std::string& name : KnownInstructions()) {
+    EXPECT_NE(ClassifyKeyword(name), Instruction::kUnknown) << name;
+    std::string mixed = name;
+    mixed.back() = absl::ascii_toupper(mixed.back());
+    EXPECT_EQ(ClassifyKeyword(mixed), Instruction::kUnknown) << mixed;
+    EXPECT_EQ(ClassifyKeyword(name + '\0'), Instruction::kUnknown) << name;
+  }
 }
 
 }  // namespace
