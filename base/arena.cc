@@ -1,6 +1,8 @@
 #include "base/arena.h"
 
 #include <algorithm>
+#include <string>
+#include <utility>
 
 namespace base {
 
@@ -21,6 +23,13 @@ void* Arena::AllocateSlow(size_t n) {
   end_ = start + size;
   next_block_ = std::min(kMaxBlock, std::max(next_block_, size) * 2);
   return start;
+}
+
+absl::string_view Arena::Adopt(std::string&& s) {
+  used_ += s.size();
+  reserved_ += s.size();
+  adopted_.push_back(std::make_unique<std::string>(std::move(s)));
+  return *adopted_.back();
 }
 
 }  // namespace base

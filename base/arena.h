@@ -13,6 +13,7 @@
 #include <memory>
 #include <cstdint>
 #include <new>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -78,6 +79,10 @@ class Arena {
     return new (Allocate(sizeof(T), alignof(T))) T(std::forward<Args>(args)...);
   }
 
+  // Keeps `s` (its characters are not copied) until the arena is destroyed, and returns a view of
+  // it.
+  absl::string_view Adopt(std::string&& s);
+
   // Bytes handed out so far, and bytes held in blocks.
   size_t used() const { return used_; }
   size_t reserved() const { return reserved_; }
@@ -87,6 +92,9 @@ class Arena {
   void* AllocateSlow(size_t n);
 
   std::vector<std::unique_ptr<char[]>> blocks_;
+  // Adopted strings, each in an allocation of its own that never moves (so a short string's
+  // characters, stored inside the object, do not move either).
+  std::vector<std::unique_ptr<std::string>> adopted_;
   char* next_ = nullptr;
   char* end_ = nullptr;
   size_t next_block_;

@@ -68,6 +68,21 @@ TEST(ArenaTest, NewCopiesOneAlignedValue) {
   EXPECT_TRUE(zero->b.empty());
 }
 
+TEST(ArenaTest, AdoptedStringsKeepTheirCharacters) {
+  Arena arena(64);
+  std::string big(1000, 'b');
+  const char* big_chars = big.data();
+  absl::string_view b = arena.Adopt(std::move(big));
+  EXPECT_EQ(b.data(), big_chars);  // not copied
+  absl::string_view s = arena.Adopt(std::string("short"));  // kept inside its string object
+  for (int i = 0; i < 100; ++i) arena.Adopt(std::string("more"));  // the list grows
+  EXPECT_EQ(b, std::string(1000, 'b'));
+  EXPECT_EQ(s, "short");
+  EXPECT_EQ(arena.used(), 1000u + 5 + 400);
+  Arena moved = std::move(arena);
+  EXPECT_EQ(s, "short");
+}
+
 TEST(ArenaTest, MovedArenaKeepsItsData) {
   Arena a(64);
   absl::string_view v = a.Copy("kept");

@@ -917,13 +917,17 @@ class PhysicalLines {
 
 // Everything a Parser keeps between instructions.
 struct Parser::State {
+  // Everything the nodes view lives in one arena: the source (so the lines below are views into
+  // it), then what the parser makes, about half the source's size.
   State(absl::string_view source, const ParseOptions& options)
       : file(options.file_name),
-        // Everything the nodes view lives in one arena: first a copy of the source (so the lines
-        // below are views into it), then what the parser makes. Sized so that a typical file's
-        // extras fit in the first block.
         storage(std::make_shared<base::Arena>(source.size() + source.size() / 2 + 4096)),
         content(storage->Copy(source)),
+        lines(content) {}
+  State(std::string&& source, const ParseOptions& options)
+      : file(options.file_name),
+        storage(std::make_shared<base::Arena>(source.size() / 2 + 4096)),
+        content(storage->Adopt(std::move(source))),
         lines(content) {}
 
   absl::Status LineTooLong(int line) const {
@@ -1050,6 +1054,9 @@ absl::StatusOr<bool> Parser::State::Next() {
 
 Parser::Parser(absl::string_view source, const ParseOptions& options)
     : state_(std::make_unique<State>(source, options)) {}
+
+Parser::Parser(std::string&& source, const ParseOptions& options)
+    : state_(std::make_unique<State>(std::move(source), options)) {}
 
 Parser::~Parser() = default;
 

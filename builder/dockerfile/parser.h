@@ -115,7 +115,10 @@ absl::StatusOr<Ast> Parse(absl::string_view content, const ParseOptions& options
 // keeps no AST (instructions::ParseAndLoad). Parse is exactly a loop over Next. Not thread-safe.
 class Parser {
  public:
-  Parser(absl::string_view content, const ParseOptions& options = {});
+  // Parses a copy of `content`.
+  explicit Parser(absl::string_view content, const ParseOptions& options = {});
+  // Parses `content` itself, which the Ast's storage takes over (no copy).
+  explicit Parser(std::string&& content, const ParseOptions& options = {});
   ~Parser();
   Parser(const Parser&) = delete;
   Parser& operator=(const Parser&) = delete;

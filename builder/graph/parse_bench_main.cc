@@ -117,11 +117,13 @@ int main(int argc, char** argv) {
       a[p] = g_allocations;
       f[p] = MinorFaults();
     };
+    // `slipway graph` reads the file into a string and hands it over (it is not copied).
+    std::string source = text;
     mark(0);
     {
       // As `slipway graph` does: each instruction is loaded as soon as it is parsed (no AST is
       // kept), and the graph refers to the typed instructions.
-      auto df = builder::instructions::ParseAndLoad(text);
+      auto df = builder::instructions::ParseAndLoad(std::move(source));
       mark(1);
       if (failed(df.status())) return 1;
       auto g = builder::graph::BuildGraph(*df);

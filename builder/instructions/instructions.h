@@ -262,6 +262,17 @@ absl::StatusOr<Dockerfile> ParseAndLoad(absl::string_view source,
                                         const dockerfile::ParseOptions& parse_options = {},
                                         const LoadOptions& options = {},
                                         std::vector<std::string>* warnings = nullptr);
+// The same, taking over `source` instead of copying it (the Dockerfile keeps it).
+absl::StatusOr<Dockerfile> ParseAndLoad(std::string&& source,
+                                        const dockerfile::ParseOptions& parse_options = {},
+                                        const LoadOptions& options = {},
+                                        std::vector<std::string>* warnings = nullptr);
+inline absl::StatusOr<Dockerfile> ParseAndLoad(const char* source,
+                                               const dockerfile::ParseOptions& parse_options = {},
+                                               const LoadOptions& options = {},
+                                               std::vector<std::string>* warnings = nullptr) {
+  return ParseAndLoad(absl::string_view(source), parse_options, options, warnings);
+}
 
 // Load, one instruction at a time: Add each of an Ast's children in order, then Finish with the
 // Ast (whose storage the commands view). Load and ParseAndLoad are exactly that. After an error,

@@ -225,14 +225,16 @@ TEST(LoadTest, TheDockerfileOutlivesItsAstAndSource) {
                      "RUN <<EOF\necho $E\nEOF\nRUN [\"a\", \"b c\"]\nCMD run me\n"
                      "ENTRYPOINT [\"e\"]\nONBUILD RUN x\nCOPY <<F /f\n$E\nF\n"
                      "FROM a\nLABEL l=$E\nWORKDIR /w\n";
-  for (bool streamed : {false, true}) {
-    SCOPED_TRACE(streamed ? "ParseAndLoad" : "Parse, then Load");
+  for (int way : {0, 1, 2}) {
+    SCOPED_TRACE(way == 0 ? "Parse, then Load" : way == 1 ? "ParseAndLoad" : "ParseAndLoad, owned");
     std::string source = text;
     std::optional<Dockerfile> kept;
     {
       absl::StatusOr<Dockerfile> df;
-      if (streamed) {
+      if (way == 1) {
         df = ParseAndLoad(source);
+      } else if (way == 2) {
+        df = ParseAndLoad(std::string(source));
       } else {
         absl::StatusOr<dockerfile::Ast> ast = dockerfile::Parse(source);
         ASSERT_OK(ast.status());

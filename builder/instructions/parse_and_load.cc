@@ -7,6 +7,7 @@
 // 1.8 ms median): the wake-ups, and every parsed word read on another core's cache.
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status_macros.h"
@@ -40,13 +41,8 @@ void LoadBatch(const std::vector<Node>& batch, Loader* loader) {
   for (const Node& n : batch) loader->Add(n).IgnoreError();
 }
 
-}  // namespace
-
-absl::StatusOr<Dockerfile> ParseAndLoad(absl::string_view source,
-                                        const dockerfile::ParseOptions& parse_options,
-                                        const LoadOptions& options,
-                                        std::vector<std::string>* warnings) {
-  dockerfile::Parser parser(source, parse_options);
+absl::StatusOr<Dockerfile> ParseAndLoadWith(dockerfile::Parser& parser, const LoadOptions& options,
+                                            std::vector<std::string>* warnings) {
   std::vector<Node> batch;
   batch.reserve(kBatch);
   ASSIGN_OR_RETURN(bool more, ParseBatch(parser, &batch));
@@ -62,6 +58,24 @@ absl::StatusOr<Dockerfile> ParseAndLoad(absl::string_view source,
     warnings->insert(warnings->end(), ast.warnings.begin(), ast.warnings.end());
   }
   return loader.Finish(ast);
+}
+
+}  // namespace
+
+absl::StatusOr<Dockerfile> ParseAndLoad(absl::string_view source,
+                                        const dockerfile::ParseOptions& parse_options,
+                                        const LoadOptions& options,
+                                        std::vector<std::string>* warnings) {
+  dockerfile::Parser parser(source, parse_options);
+  return ParseAndLoadWith(parser, options, warnings);
+}
+
+absl::StatusOr<Dockerfile> ParseAndLoad(std::string&& source,
+                                        const dockerfile::ParseOptions& parse_options,
+                                        const LoadOptions& options,
+                                        std::vector<std::string>* warnings) {
+  dockerfile::Parser parser(std::move(source), parse_options);
+  return ParseAndLoadWith(parser, options, warnings);
 }
 
 }  // namespace builder::instructions
