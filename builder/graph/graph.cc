@@ -81,6 +81,10 @@ class GraphBuilder {
   std::vector<int> last_node_;        // by stage index: the stage's final node id
   std::vector<int> stage_deps_;       // scratch, per stage: the stages it reads
   std::vector<int> node_stage_deps_;  // scratch, per node: the stages it reads
+  // The last command's build args and their range in the pool: consecutive commands often share
+  // one span (every RUN in a row sees the same ARGs), and then share the range too.
+  ins::BuildArgs last_args_;
+  Range<BuildArg> last_args_range_;
   // paths_ entries that are made strings, whose views are set once chars_ stops growing.
   struct MadePath {
     uint32_t index;   // in paths_
@@ -97,12 +101,16 @@ void GraphBuilder::AddNode(const ins::Stage& s, const ins::Command& c, int paren
   node.command = &c;
   node.cache.parent = parent;
 
-  const size_t args_begin = g_.build_args_.size();
-  for (const auto& kv : c.args_used) {  // sorted by name, as the key wants them
-    absl::string_view name = kv.first;
-    if (!ins::IsProxyArg(name)) g_.build_args_.push_back(BuildArg{name, kv.second});
+  if (c.args_used.data() != last_args_.data() || c.args_used.size() != last_args_.size()) {
+    const size_t args_begin = g_.build_args_.size();
+    for (const auto& kv : c.args_used) {  // sorted by name, as the key wants them
+      absl::string_view name = kv.first;
+      if (!ins::IsProxyArg(name)) g_.build_args_.push_back(BuildArg{name, kv.second});
+    }
+    last_args_ = c.args_used;
+    last_args_range_ = RangeFrom<BuildArg>(args_begin, g_.build_args_.size());
   }
-  node.cache.build_args = RangeFrom<BuildArg>(args_begin, g_.build_args_.size());
+  node.cache.build_args = last_args_range_;
 
   std::vector<absl::string_view>& paths = g_.paths_;
   const size_t paths_begin = paths.size();

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "base/testing/status_matchers.h"
 #include "builder/graph/graph_testing.h"
 #include "gmock/gmock.h"
@@ -112,6 +113,28 @@ TEST(GraphTest, CacheInputs) {
   EXPECT_THAT(g.Get(copy.cache.context_paths), ElementsAre("."));
   EXPECT_EQ(copy.cache.parent, g.Get(g.stages[1].nodes)[0]);
   EXPECT_TRUE(copy.creates_layer);
+}
+
+TEST(GraphTest, ConsecutiveRunsShareTheirBuildArgs) {
+  instructions::LoadOptions load;
+  load.build_args = {{"HTTP_PROXY", "http://proxy"}};
+  ASSERT_OK_AND_ASSIGN(auto built, GraphOf("FROM x\nARG A=1\nRUN a\nRUN b\nARG B=2\nRUN c\n"
+                                           "RUN d\nWORKDIR /w\n",
+                                           {}, load));
+  const Graph& g = built->graph;
+  auto args_of = [&g](int id) {
+    std::vector<std::string> out;
+    for (const BuildArg& a : g.Get(g.nodes[id].cache.build_args)) {
+      out.push_back(absl::StrCat(a.name, "=", a.value));
+    }
+    return out;
+  };
+  // RUN sees every ARG in scope (and proxies, which are never inputs); WORKDIR reads none.
+  EXPECT_THAT(args_of(2), ElementsAre("A=1"));
+  EXPECT_THAT(args_of(3), ElementsAre("A=1"));
+  EXPECT_THAT(args_of(5), ElementsAre("A=1", "B=2"));
+  EXPECT_THAT(args_of(6), ElementsAre("A=1", "B=2"));
+  EXPECT_THAT(args_of(7), ElementsAre());
 }
 
 TEST(GraphTest, ContextPathsAndBuildArgs) {
