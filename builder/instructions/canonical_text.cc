@@ -1,16 +1,26 @@
 #include "builder/instructions/canonical_text.h"
 
+#include <array>
+
 #include "absl/strings/str_cat.h"
 
 namespace builder::instructions {
 
 namespace {
 
+// The bytes the canonical text must quote: space, tab, newline, both quotes and backslash.
+constexpr std::array<bool, 256> QuotedBytes() {
+  std::array<bool, 256> quoted{};
+  for (unsigned char c : {' ', '\t', '\n', '"', '\'', '\\'}) quoted[c] = true;
+  return quoted;
+}
+constexpr std::array<bool, 256> kQuoted = QuotedBytes();
+
 // True if `s` has a character that the canonical text must quote (an empty word is quoted too,
 // but as a whole word, not as part of one).
 bool NeedsQuotes(absl::string_view s) {
   for (char c : s) {
-    if (c == ' ' || c == '\t' || c == '"' || c == '\\' || c == '\n' || c == '\'') return true;
+    if (kQuoted[static_cast<unsigned char>(c)]) return true;
   }
   return false;
 }

@@ -44,6 +44,42 @@ bool NameThenWord(const Node& n, absl::string_view name, Words words) {
          word.data() == line.data() + name.size() + 1 && line.data() == n.keyword.data();
 }
 
+// RUN's --mount, --network and --security, into `run` and (as flags) the canonical text.
+absl::Status ApplyRunFlags(Ctx& ctx, const Flags& flags, const Scope& scope, RunCmd* run) {
+  std::string& text = ctx.text;
+  Words raw_mounts = flags.List("mount");
+  absl::Span<Mount> mounts = ctx.arena->NewArray<Mount>(raw_mounts.size());
+  for (size_t i = 0; i < raw_mounts.size(); ++i) {
+    ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, scope, raw_mounts[i]));
+    absl::StatusOr<Mount> m = ParseMount(v, ctx.arena);
+    if (!m.ok()) return Err(absl::StrCat("--mount=", v, ": ", m.status().message()));
+    mounts[i] = *m;
+    AppendFlag("--mount=", v, &text);
+  }
+  run->mounts = mounts;
+  if (absl::string_view network = flags.String("network"); !network.empty()) {
+    if (network == "none") {
+      run->network = RunCmd::Network::kNone;
+    } else if (network == "host") {
+      run->network = RunCmd::Network::kHost;
+    } else if (network != "default") {
+      return Err(absl::StrCat("unsupported network mode ", shell::GoQuote(network),
+                              ": want default, none or host"));
+    }
+    AppendFlag("--network=", network, &text);
+  }
+  if (absl::string_view security = flags.String("security"); !security.empty()) {
+    if (security == "insecure") {
+      run->security = RunCmd::Security::kInsecure;
+    } else if (security != "sandbox") {
+      return Err(absl::StrCat("unsupported security mode ", shell::GoQuote(security),
+                              ": want sandbox or insecure"));
+    }
+    AppendFlag("--security=", security, &text);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
   static constexpr FlagSpec kRunFlags[] = {{"mount", FlagKind::kList},
                                            {"network", FlagKind::kString},
@@ -55,45 +91,21 @@ absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
   run.command = n.args;
   run.prepend_shell = !n.json;
   run.files = n.heredocs;
+  // The canonical text, "RUN", the flags, the command: built only when it is not the line as
+  // written (most RUN lines have no flags, and are).
   std::string& text = ctx.text;
-  text = "RUN";
-  Words raw_mounts = flags.List("mount");
-  absl::Span<Mount> mounts = ctx.arena->NewArray<Mount>(raw_mounts.size());
-  for (size_t i = 0; i < raw_mounts.size(); ++i) {
-    ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, *scope, raw_mounts[i]));
-    absl::StatusOr<Mount> m = ParseMount(v, ctx.arena);
-    if (!m.ok()) return Err(absl::StrCat("--mount=", v, ": ", m.status().message()));
-    mounts[i] = *m;
-    AppendFlag("--mount=", v, &text);
-  }
-  run.mounts = mounts;
-  if (absl::string_view network = flags.String("network"); !network.empty()) {
-    if (network == "none") {
-      run.network = RunCmd::Network::kNone;
-    } else if (network == "host") {
-      run.network = RunCmd::Network::kHost;
-    } else if (network != "default") {
-      return Err(absl::StrCat("unsupported network mode ", shell::GoQuote(network),
-                              ": want default, none or host"));
-    }
-    AppendFlag("--network=", network, &text);
-  }
-  if (absl::string_view security = flags.String("security"); !security.empty()) {
-    if (security == "insecure") {
-      run.security = RunCmd::Security::kInsecure;
-    } else if (security != "sandbox") {
-      return Err(absl::StrCat("unsupported security mode ", shell::GoQuote(security),
-                              ": want sandbox or insecure"));
-    }
-    AppendFlag("--security=", security, &text);
+  if (!n.flags.empty()) {
+    text = "RUN";
+    RETURN_IF_ERROR(ApplyRunFlags(ctx, flags, *scope, &run));
   }
   // The command sees every ARG in scope as an environment variable, so all of them are inputs
   // (what the mounts read is among them).
   ctx.used.SetAll(scope->VisibleArgs(ctx.arena));
-  if (!n.json && run.files.empty() && NameThenWord(n, out->name(), n.args)) {
+  if (!n.json && run.files.empty() && NameThenWord(n, "RUN", n.args)) {
     ctx.text_is_original = true;
     return absl::OkStatus();
   }
+  if (text.empty()) text = "RUN";
   text.push_back(' ');
   if (n.json) {
     AppendJsonArray(run.command, &text);
