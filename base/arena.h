@@ -9,9 +9,9 @@
 #define SLIPWAY_BASE_ARENA_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
-#include <cstdint>
 #include <new>
 #include <string>
 #include <type_traits>

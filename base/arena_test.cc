@@ -73,8 +73,8 @@ TEST(ArenaTest, AdoptedStringsKeepTheirCharacters) {
   std::string big(1000, 'b');
   const char* big_chars = big.data();
   absl::string_view b = arena.Adopt(std::move(big));
-  EXPECT_EQ(b.data(), big_chars);  // not copied
-  absl::string_view s = arena.Adopt(std::string("short"));  // kept inside its string object
+  EXPECT_EQ(b.data(), big_chars);                                  // not copied
+  absl::string_view s = arena.Adopt(std::string("short"));         // kept inside its string object
   for (int i = 0; i < 100; ++i) arena.Adopt(std::string("more"));  // the list grows
   EXPECT_EQ(b, std::string(1000, 'b'));
   EXPECT_EQ(s, "short");

@@ -5,12 +5,11 @@
 #include <iterator>
 #include <limits>
 
-#include "absl/base/internal/endian.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/container/inlined_vector.h"
 #include "base/status_macros.h"
 #include "builder/dockerfile/go_json.h"
 #include "builder/shell/lex.h"
@@ -176,8 +175,8 @@ bool IsPlainFlagByte(char c) { return kPlainFlagBytes.plain[static_cast<unsigned
 // The general case of ExtractFlags (below): BuildKit's byte-by-byte state machine (unquoting,
 // escapes, bytes >= 0x80 widened as Latin-1); every flag is a copy in `arena`. Out of line: it is
 // rare, and inlined it would weigh on the frame of every NodeFromLine call.
-ABSL_ATTRIBUTE_NOINLINE absl::string_view ExtractFlagsGeneral(absl::string_view line, base::Arena* arena,
-                                      std::vector<absl::string_view>* flags) {
+ABSL_ATTRIBUTE_NOINLINE absl::string_view ExtractFlagsGeneral(
+    absl::string_view line, base::Arena* arena, std::vector<absl::string_view>* flags) {
   enum { kSpaces, kWord, kQuote } phase = kSpaces;
   std::string word;
   char32_t quote = 0;
@@ -542,9 +541,9 @@ constexpr InstructionNames kInstructionNames[] = {
 
 // Keyword lookup without a table walk: a keyword's first (up to) eight bytes, packed little-endian
 // into an integer, select the one instruction it can name (a switch over constants); its length and
-// any bytes past the eighth are then checked. Each byte is OR-ed with `fold`: 0x20 matches any ASCII
-// case, since OR-ing 0x20 maps exactly 'A'-'Z' and 'a'-'z' onto 'a'-'z' (the names hold only those
-// letters), so no other byte, and no byte >= 0x80, can match by accident; 0 matches exactly.
+// any bytes past the eighth are then checked. Each byte is OR-ed with `fold`: 0x20 matches any
+// ASCII case, since OR-ing 0x20 maps exactly 'A'-'Z' and 'a'-'z' onto 'a'-'z' (the names hold only
+// those letters), so no other byte, and no byte >= 0x80, can match by accident; 0 matches exactly.
 constexpr uint64_t PackPrefix(absl::string_view s, unsigned char fold) {
   uint64_t packed = 0;
   for (size_t i = 0; i < s.size() && i < 8; ++i) {
@@ -555,18 +554,29 @@ constexpr uint64_t PackPrefix(absl::string_view s, unsigned char fold) {
 constexpr uint64_t PackName(Instruction i) {
   return PackPrefix(kInstructionNames[static_cast<int>(i)].lower, 0);
 }
+// Eight bytes from `p`, the first in the lowest bits (PackPrefix's order).
+inline uint64_t LoadLittleEndian64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof(v));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap64(v);
+#endif
+  return v;
+}
+
 // PackPrefix(keyword, fold), where `readable` bytes may be read from keyword.data() on (at least
 // the keyword: then also what follows it on the line). With eight of them, one load and a mask.
 uint64_t PackKeyword(absl::string_view keyword, unsigned char fold, size_t readable) {
   if (readable < 8) return PackPrefix(keyword, fold);
-  const uint64_t mask = keyword.size() >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * keyword.size())) - 1;
-  return (absl::little_endian::Load64(keyword.data()) | (fold * 0x0101010101010101u)) & mask;
+  const uint64_t mask =
+      keyword.size() >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * keyword.size())) - 1;
+  return (LoadLittleEndian64(keyword.data()) | (fold * 0x0101010101010101u)) & mask;
 }
 
 Instruction LookupKeyword(absl::string_view keyword, unsigned char fold, size_t readable) {
   Instruction guess;
   switch (PackKeyword(keyword, fold, readable)) {
-#define SLIPWAY_KEYWORD_CASE(i) \
+#define SLIPWAY_KEYWORD_CASE(i)  \
   case PackName(Instruction::i): \
     guess = Instruction::i;      \
     break;
@@ -931,8 +941,9 @@ struct Parser::State {
         lines(content) {}
 
   absl::Status LineTooLong(int line) const {
-    return LocatedError(file, line, absl::StrCat("dockerfile line greater than max allowed size of ",
-                                                 kMaxLine - 1));
+    return LocatedError(
+        file, line,
+        absl::StrCat("dockerfile line greater than max allowed size of ", kMaxLine - 1));
   }
   absl::Status ReadHeredocs(absl::string_view line, int start_line);
   // Reads the next instruction into `node`; false at the end of the file.

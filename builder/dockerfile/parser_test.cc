@@ -167,11 +167,11 @@ TEST(ParserTest, HeredocMarkerSearch) {
     size_t heredocs;  // on the second node
   };
   const Case cases[] = {
-      {"FROM x\nRUN a < b <<EOF\nx\nEOF\n", 2, 1},   // a lone '<' before the marker
+      {"FROM x\nRUN a < b <<EOF\nx\nEOF\n", 2, 1},  // a lone '<' before the marker
       {"FROM x\nRUN a < b\n", 2, 0},
-      {"FROM x\nRUN x<\n", 2, 0},                    // '<' is the last byte
+      {"FROM x\nRUN x<\n", 2, 0},  // '<' is the last byte
       {"FROM x\nRUN < <EOF\n", 2, 0},
-      {"FROM x\nRUN <x<<EOF\nx\nEOF\n", 4, 0},       // "<<" inside a word that is no heredoc
+      {"FROM x\nRUN <x<<EOF\nx\nEOF\n", 4, 0},  // "<<" inside a word that is no heredoc
       {"FROM x\nRUN <<<EOF\nx\nEOF\n", 4, 0},
       {"FROM x\nCOPY a<b <<-X /d\n\tx\n\tX\n", 2, 1},
   };
@@ -263,8 +263,9 @@ Instruction ReferenceClassify(const std::string& keyword) {
 // 0x80, a prefix, an extension), for keywords longer than eight bytes, and whether the keyword ends
 // the line or not.
 TEST(ParserTest, KeywordLookupAgreesWithTheDefinition) {
-  std::vector<std::string> keywords = {"", "a", "ad", "addd", "runrunrun", "healthcheckk",
-                                       "healthchecj", "entrypoinu", "stopsignaL", "x"};
+  std::vector<std::string> keywords = {
+      "",           "a",          "ad", "addd", "runrunrun", "healthcheckk", "healthchecj",
+      "entrypoinu", "stopsignaL", "x"};
   for (const std::string& name : KnownInstructions()) {
     keywords.push_back(name);
     keywords.push_back(absl::AsciiStrToUpper(name));

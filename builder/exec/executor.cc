@@ -236,60 +236,60 @@ absl::Status Executor::Metadata(const ins::Command& cmd, State* st) {
     out.push_back(absl::StrJoin(command, " "));
     return out;
   };
-  return cmd.payload.Visit(
-      [&](const auto& p) -> absl::Status {
-        using T = std::decay_t<decltype(p)>;
-        if constexpr (std::is_same_v<T, ins::EnvCmd>) {
-          for (const ins::KeyValue& kv : p.env) {
-            std::string entry = absl::StrCat(kv.key, "=", kv.value);
-            bool replaced = false;
-            for (std::string& e : c.env) {
-              if (absl::StartsWith(e, absl::StrCat(kv.key, "="))) {
-                e = entry;
-                replaced = true;
-              }
-            }
-            if (!replaced) c.env.push_back(entry);
+  return cmd.payload.Visit([&](const auto& p) -> absl::Status {
+    using T = std::decay_t<decltype(p)>;
+    if constexpr (std::is_same_v<T, ins::EnvCmd>) {
+      for (const ins::KeyValue& kv : p.env) {
+        std::string entry = absl::StrCat(kv.key, "=", kv.value);
+        bool replaced = false;
+        for (std::string& e : c.env) {
+          if (absl::StartsWith(e, absl::StrCat(kv.key, "="))) {
+            e = entry;
+            replaced = true;
           }
-        } else if constexpr (std::is_same_v<T, ins::LabelCmd>) {
-          for (const ins::KeyValue& kv : p.labels) c.labels[std::string(kv.key)] = std::string(kv.value);
-        } else if constexpr (std::is_same_v<T, ins::MaintainerCmd>) {
-          st->config.author = std::string(p.maintainer);
-        } else if constexpr (std::is_same_v<T, ins::ExposeCmd>) {
-          for (absl::string_view port : p.ports) c.exposed_ports.emplace(port);
-        } else if constexpr (std::is_same_v<T, ins::UserCmd>) {
-          c.user = std::string(p.user);
-        } else if constexpr (std::is_same_v<T, ins::VolumeCmd>) {
-          for (absl::string_view v : p.volumes) c.volumes.emplace(v);
-        } else if constexpr (std::is_same_v<T, ins::EntrypointCmd>) {
-          c.entrypoint = shell_form(p.command, p.prepend_shell);
-          if (!st->cmd_set) c.cmd.reset();
-        } else if constexpr (std::is_same_v<T, ins::CmdCmd>) {
-          c.cmd = shell_form(p.command, p.prepend_shell);
-          st->cmd_set = true;
-        } else if constexpr (std::is_same_v<T, ins::ShellCmd>) {
-          c.shell = Strings(p.shell);
-        } else if constexpr (std::is_same_v<T, ins::StopSignalCmd>) {
-          c.stop_signal = std::string(p.signal);
-        } else if constexpr (std::is_same_v<T, ins::OnbuildCmd>) {
-          c.on_build.emplace_back(p.expression);
-        } else if constexpr (std::is_same_v<T, ins::HealthcheckCmd>) {
-          oci::HealthConfig h;
-          h.test = Strings(p.test);
-          h.interval_ns = absl::ToInt64Nanoseconds(p.interval);
-          h.timeout_ns = absl::ToInt64Nanoseconds(p.timeout);
-          h.start_period_ns = absl::ToInt64Nanoseconds(p.start_period);
-          h.start_interval_ns = absl::ToInt64Nanoseconds(p.start_interval);
-          h.retries = p.retries;
-          c.healthcheck = h;
-        } else if constexpr (std::is_same_v<T, ins::ArgCmd>) {
-          return absl::OkStatus();  // ARG leaves no history (as BuildKit)
-        } else {
-          return absl::InternalError(absl::StrCat("unexpected instruction ", cmd.name()));
         }
-        History(st, created_by, true);
-        return absl::OkStatus();
-      });
+        if (!replaced) c.env.push_back(entry);
+      }
+    } else if constexpr (std::is_same_v<T, ins::LabelCmd>) {
+      for (const ins::KeyValue& kv : p.labels)
+        c.labels[std::string(kv.key)] = std::string(kv.value);
+    } else if constexpr (std::is_same_v<T, ins::MaintainerCmd>) {
+      st->config.author = std::string(p.maintainer);
+    } else if constexpr (std::is_same_v<T, ins::ExposeCmd>) {
+      for (absl::string_view port : p.ports) c.exposed_ports.emplace(port);
+    } else if constexpr (std::is_same_v<T, ins::UserCmd>) {
+      c.user = std::string(p.user);
+    } else if constexpr (std::is_same_v<T, ins::VolumeCmd>) {
+      for (absl::string_view v : p.volumes) c.volumes.emplace(v);
+    } else if constexpr (std::is_same_v<T, ins::EntrypointCmd>) {
+      c.entrypoint = shell_form(p.command, p.prepend_shell);
+      if (!st->cmd_set) c.cmd.reset();
+    } else if constexpr (std::is_same_v<T, ins::CmdCmd>) {
+      c.cmd = shell_form(p.command, p.prepend_shell);
+      st->cmd_set = true;
+    } else if constexpr (std::is_same_v<T, ins::ShellCmd>) {
+      c.shell = Strings(p.shell);
+    } else if constexpr (std::is_same_v<T, ins::StopSignalCmd>) {
+      c.stop_signal = std::string(p.signal);
+    } else if constexpr (std::is_same_v<T, ins::OnbuildCmd>) {
+      c.on_build.emplace_back(p.expression);
+    } else if constexpr (std::is_same_v<T, ins::HealthcheckCmd>) {
+      oci::HealthConfig h;
+      h.test = Strings(p.test);
+      h.interval_ns = absl::ToInt64Nanoseconds(p.interval);
+      h.timeout_ns = absl::ToInt64Nanoseconds(p.timeout);
+      h.start_period_ns = absl::ToInt64Nanoseconds(p.start_period);
+      h.start_interval_ns = absl::ToInt64Nanoseconds(p.start_interval);
+      h.retries = p.retries;
+      c.healthcheck = h;
+    } else if constexpr (std::is_same_v<T, ins::ArgCmd>) {
+      return absl::OkStatus();  // ARG leaves no history (as BuildKit)
+    } else {
+      return absl::InternalError(absl::StrCat("unexpected instruction ", cmd.name()));
+    }
+    History(st, created_by, true);
+    return absl::OkStatus();
+  });
 }
 
 absl::Status Executor::DoWorkdir(const ins::Command& cmd, absl::string_view path, State* st) {
@@ -645,7 +645,8 @@ absl::Status Executor::DoRun(const ins::Command& cmd, const ins::RunCmd& run, St
     if (!shadowed) req.process.env.push_back(absl::StrCat(k, "=", v));
   }
   for (const std::string& e : secret_env) req.process.env.push_back(e);
-  req.network = run.network == ins::RunCmd::Network::kNone ? runner::NetworkMode::kNone : runner::NetworkMode::kHost;
+  req.network = run.network == ins::RunCmd::Network::kNone ? runner::NetworkMode::kNone
+                                                           : runner::NetworkMode::kHost;
   if (req.network == runner::NetworkMode::kHost && view->Lstat("etc").has_value()) {
     for (const char* f : {"/etc/resolv.conf", "/etc/hosts"}) {
       if (access(f, R_OK) == 0) {
@@ -697,30 +698,29 @@ absl::Status Executor::Step(const ins::Stage& stage, const ins::Command& cmd, in
   absl::Time start = absl::Now();
   bool cached = false;
   oci::Digest parent_key = st->key;
-  absl::Status s = cmd.payload.Visit(
-      [&](const auto& p) -> absl::Status {
-        using T = std::decay_t<decltype(p)>;
-        if constexpr (std::is_same_v<T, ins::CopyCmd>) {
-          return DoCopy(cmd, p, st, parent_key, &cached, &info);
-        } else if constexpr (std::is_same_v<T, ins::RunCmd>) {
-          return DoRun(cmd, p, st, parent_key, &cached, &info);
-        } else if constexpr (std::is_same_v<T, ins::WorkdirCmd>) {
-          st->key = Chain(parent_key, cmd.expanded, cmd.args_used, "");
-          if (!o_.no_cache) {
-            if (std::optional<StepRecord> hit = LookupKey(st->key)) {
-              st->config = std::move(hit->config);
-              st->layers = std::move(hit->layers);
-              cached = true;
-              return absl::OkStatus();
-            }
-          }
-          RETURN_IF_ERROR(DoWorkdir(cmd, p.path, st));
-          return StoreKey(st->key, StepRecord{st->config, st->layers});
-        } else {
-          st->key = Chain(parent_key, cmd.expanded, cmd.args_used, "");
-          return Metadata(cmd, st);
+  absl::Status s = cmd.payload.Visit([&](const auto& p) -> absl::Status {
+    using T = std::decay_t<decltype(p)>;
+    if constexpr (std::is_same_v<T, ins::CopyCmd>) {
+      return DoCopy(cmd, p, st, parent_key, &cached, &info);
+    } else if constexpr (std::is_same_v<T, ins::RunCmd>) {
+      return DoRun(cmd, p, st, parent_key, &cached, &info);
+    } else if constexpr (std::is_same_v<T, ins::WorkdirCmd>) {
+      st->key = Chain(parent_key, cmd.expanded, cmd.args_used, "");
+      if (!o_.no_cache) {
+        if (std::optional<StepRecord> hit = LookupKey(st->key)) {
+          st->config = std::move(hit->config);
+          st->layers = std::move(hit->layers);
+          cached = true;
+          return absl::OkStatus();
         }
-      });
+      }
+      RETURN_IF_ERROR(DoWorkdir(cmd, p.path, st));
+      return StoreKey(st->key, StepRecord{st->config, st->layers});
+    } else {
+      st->key = Chain(parent_key, cmd.expanded, cmd.args_used, "");
+      return Metadata(cmd, st);
+    }
+  });
   if (!s.ok()) s = Fail(cmd, s);
   if (cached) {
     absl::MutexLock l(&mu_);

@@ -188,11 +188,11 @@ int main(int argc, char** argv) {
   freed.Print();
   json.Print();
   txt.Print();
-  std::printf("allocations: parse+load %zu, graph %zu, keys %zu (%.1f per node without keys;"
-              " graph %.2f, keys %.2f per node)\n",
-              allocs[0], allocs[1], allocs[2],
-              static_cast<double>(allocs[0] + allocs[1]) / nodes,
-              static_cast<double>(allocs[1]) / nodes, static_cast<double>(allocs[2]) / nodes);
+  std::printf(
+      "allocations: parse+load %zu, graph %zu, keys %zu (%.1f per node without keys;"
+      " graph %.2f, keys %.2f per node)\n",
+      allocs[0], allocs[1], allocs[2], static_cast<double>(allocs[0] + allocs[1]) / nodes,
+      static_cast<double>(allocs[1]) / nodes, static_cast<double>(allocs[2]) / nodes);
   long first[kPhases], median[kPhases];
   for (int p = 0; p < kPhases; ++p) {
     first[p] = faults[p][0];

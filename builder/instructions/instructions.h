@@ -75,7 +75,7 @@ struct FromCmd {
 struct RunCmd {
   enum class Network : uint8_t { kDefault, kNone, kHost };  // --network=default|none|host
   enum class Security : uint8_t { kSandbox, kInsecure };    // --security=sandbox|insecure
-  Words command;  // shell form: one string
+  Words command;                                            // shell form: one string
   absl::Span<const dockerfile::Heredoc> files;
   absl::Span<const Mount> mounts;
   bool prepend_shell = true;
@@ -183,10 +183,10 @@ class Payload {
   }
 
  private:
-  std::variant<const FromCmd*, const RunCmd*, const CmdCmd*, const EntrypointCmd*,
-               const ShellCmd*, const EnvCmd*, const LabelCmd*, const MaintainerCmd*,
-               const ExposeCmd*, const CopyCmd*, const VolumeCmd*, const UserCmd*,
-               const WorkdirCmd*, const ArgCmd*, const OnbuildCmd*, const StopSignalCmd*,
+  std::variant<const FromCmd*, const RunCmd*, const CmdCmd*, const EntrypointCmd*, const ShellCmd*,
+               const EnvCmd*, const LabelCmd*, const MaintainerCmd*, const ExposeCmd*,
+               const CopyCmd*, const VolumeCmd*, const UserCmd*, const WorkdirCmd*, const ArgCmd*,
+               const OnbuildCmd*, const StopSignalCmd*,
                const HealthcheckCmd*>
       p_ = &kNoPayload;  // an empty FROM until Set
 };

@@ -265,19 +265,15 @@ void ExpectOutlivedItsSource(const Dockerfile& df) {
   const auto& heredoc_run = df.stages[0].commands[4].payload.As<RunCmd>();
   ASSERT_EQ(heredoc_run.files.size(), 1u);
   EXPECT_EQ(heredoc_run.files[0].content, "echo $E\n");
-  EXPECT_THAT(df.stages[0].commands[5].payload.As<RunCmd>().command,
-              ElementsAre("a", "b c"));
-  EXPECT_THAT(df.stages[0].commands[6].payload.As<CmdCmd>().command,
-              ElementsAre("run me"));
-  EXPECT_THAT(df.stages[0].commands[7].payload.As<EntrypointCmd>().command,
-              ElementsAre("e"));
+  EXPECT_THAT(df.stages[0].commands[5].payload.As<RunCmd>().command, ElementsAre("a", "b c"));
+  EXPECT_THAT(df.stages[0].commands[6].payload.As<CmdCmd>().command, ElementsAre("run me"));
+  EXPECT_THAT(df.stages[0].commands[7].payload.As<EntrypointCmd>().command, ElementsAre("e"));
   EXPECT_EQ(df.stages[0].commands[8].payload.As<OnbuildCmd>().expression, "RUN x");
   const auto& copy = df.stages[0].commands[9].payload.As<CopyCmd>();
   ASSERT_EQ(copy.source_contents.size(), 1u);
   EXPECT_EQ(copy.source_contents[0].content, "1\n");
   EXPECT_EQ(df.stages[1].commands[0].original, "FROM a");
-  EXPECT_THAT(df.stages[1].commands[1].payload.As<LabelCmd>().labels,
-              ElementsAre(KV("l", "1")));
+  EXPECT_THAT(df.stages[1].commands[1].payload.As<LabelCmd>().labels, ElementsAre(KV("l", "1")));
 }
 
 TEST(ParseAndLoadTest, AParseErrorAnywhereWinsOverALoadError) {
@@ -301,11 +297,11 @@ TEST(ParseAndLoadTest, AParseErrorAnywhereWinsOverALoadError) {
 std::string ManyStages(int stages) {
   std::string text = "# escape=`\nARG BASE=alpine\n";
   for (int s = 0; s < stages; ++s) {
-    absl::StrAppend(&text, "FROM ${BASE} AS s", s, "\nARG V", s, "=v", s, "\nENV E", s,
-                    "=${V", s, "} P=/bin\n", s > 0 ? absl::StrCat("COPY --from=s", s - 1, " /a /b\n") : "",
-                    "RUN --mount=type=cache,target=/c", s, " echo `\n  $E", s,
-                    "\nRUN <<EOF\necho ", s, "\nEOF\nLABEL l=\"", s, "\"\nEXPOSE 80", s % 10,
-                    "\nCMD [\"run\", \"", s, "\"]\n");
+    absl::StrAppend(&text, "FROM ${BASE} AS s", s, "\nARG V", s, "=v", s, "\nENV E", s, "=${V", s,
+                    "} P=/bin\n", s > 0 ? absl::StrCat("COPY --from=s", s - 1, " /a /b\n") : "",
+                    "RUN --mount=type=cache,target=/c", s, " echo `\n  $E", s, "\nRUN <<EOF\necho ",
+                    s, "\nEOF\nLABEL l=\"", s, "\"\nEXPOSE 80", s % 10, "\nCMD [\"run\", \"", s,
+                    "\"]\n");
   }
   return text;
 }
@@ -316,13 +312,15 @@ TEST(ParseAndLoadTest, BigFilesAsParseThenLoad) {
   ASSERT_GT(big.size(), 64u << 10);
   ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText(big));
   ASSERT_EQ(df.stages.size(), 400u);
-  EXPECT_EQ(df.stages[399].commands[4].expanded, "RUN --mount=type=cache,target=/c399 echo   $E399");
+  EXPECT_EQ(df.stages[399].commands[4].expanded,
+            "RUN --mount=type=cache,target=/c399 echo   $E399");
   EXPECT_EQ(EnvOf(df, "E399"), "v399");
   // A load error early and a parse error at the very end: the parse error wins.
   EXPECT_THAT(LoadText(absl::StrCat("FROM x\nCOPPY a b\n", big, "RUN <<EOF\n")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unterminated heredoc")));
-  EXPECT_THAT(LoadText(absl::StrCat(big, "COPPY a b\n", big)),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown instruction: COPPY")));
+  EXPECT_THAT(
+      LoadText(absl::StrCat(big, "COPPY a b\n", big)),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown instruction: COPPY")));
   EXPECT_THAT(LoadText(absl::StrCat(big, "FROM ${BASE} AS s0\n")),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("duplicate stage name")));
   // Nothing but blank lines, more than a batch of them.

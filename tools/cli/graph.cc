@@ -80,9 +80,8 @@ int RunGraph(const std::vector<std::string>& args) {
   }
   // Each instruction is loaded as it is parsed; the graph refers to the typed instructions.
   std::vector<std::string> warnings;
-  absl::StatusOr<builder::instructions::Dockerfile> df =
-      builder::instructions::ParseAndLoad(std::move(files->dockerfile), parse_options, load,
-                                          &warnings);
+  absl::StatusOr<builder::instructions::Dockerfile> df = builder::instructions::ParseAndLoad(
+      std::move(files->dockerfile), parse_options, load, &warnings);
   for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
   if (!df.ok()) return ReportError("graph", df.status());
 

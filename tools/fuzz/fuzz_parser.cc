@@ -32,8 +32,7 @@ size_t TouchAll(const builder::instructions::Dockerfile& df) {
     for (const auto& c : stage.commands) {
       touch(c.name());
       // Every payload lives in the Dockerfile's storage: read its first byte, whatever its kind.
-      c.payload.Visit(
-          [&](const auto& p) { sum += *reinterpret_cast<const unsigned char*>(&p); });
+      c.payload.Visit([&](const auto& p) { sum += *reinterpret_cast<const unsigned char*>(&p); });
       touch(c.original);
       touch(c.expanded);
       for (const auto& kv : c.args_used) {
