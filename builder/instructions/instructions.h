@@ -151,6 +151,7 @@ struct HealthcheckCmd {
   int retries = 0;
 };
 
+// What the payload of a Command that was never loaded points at.
 inline constexpr FromCmd kNoPayload{};
 
 // What kind of command a Command is, and its fields: a pointer to one of the structs above, which
@@ -206,6 +207,8 @@ struct Command {
   // The upper-case keyword: "RUN", "COPY", ...
   absl::string_view name() const { return dockerfile::InstructionName(instruction); }
 };
+// A big Dockerfile has thousands: keep them small (payloads are out of line for that).
+static_assert(sizeof(void*) != 8 || sizeof(Command) <= 80, "Command grew");
 
 struct Stage {
   int index = 0;
