@@ -1,13 +1,51 @@
 #include "builder/instructions/expand.h"
 
+#include <optional>
+
+#include "absl/strings/ascii.h"
+
 namespace builder::instructions {
 
 using dockerfile::Instruction;
 using dockerfile::Node;
 
+namespace {
+
+// The NAME of a word that is `$NAME` or `${NAME}` and nothing else, NAME being
+// [A-Za-z_][A-Za-z0-9_]*; "" for any other word. Such a word expands to the variable's value, or
+// to "" when it is unset, with nothing to unquote or split: it needs no lexer.
+absl::string_view LoneVariable(absl::string_view word) {
+  if (word.size() < 2 || word[0] != '$') return {};
+  absl::string_view name = word.substr(1);
+  if (name[0] == '{') {
+    if (name.size() < 3 || name.back() != '}') return {};
+    name = name.substr(1, name.size() - 2);
+  }
+  if (!absl::ascii_isalpha(static_cast<unsigned char>(name[0])) && name[0] != '_') return {};
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_') return {};
+  }
+  return name;
+}
+
+}  // namespace
+
 absl::StatusOr<absl::string_view> Expand(Ctx& ctx, const Scope& scope, absl::string_view word) {
   // Most words have nothing to expand: no lookup, no word splitting, nothing to record.
   if (ctx.lexer.IsPlain(word)) return word;
+  // `$NAME`, `${NAME}`: the value as the lexer would look it up (ENV, then a set ARG), recording
+  // the ARG it read. Values are views into the Dockerfile's storage already: no copy.
+  if (absl::string_view name = LoneVariable(word); !name.empty()) {
+    absl::string_view value;
+    if (const absl::string_view* e = scope.env().Find(name)) {
+      value = *e;
+    } else if (const std::optional<absl::string_view>* a = scope.args().Find(name);
+               a != nullptr && a->has_value()) {
+      value = **a;
+    }
+    if (const Scope::Arg* a = scope.VisibleArg(name)) ctx.used.Use(a->first, *a->second);
+    return value;
+  }
   absl::StatusOr<shell::ProcessResult> r = ctx.lexer.ProcessUnsplit(word, scope);
   if (!r.ok()) return r.status();
   ctx.used.Note(scope, r->matched);

@@ -1,0 +1,66 @@
+#include "builder/instructions/expand.h"
+
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace builder::instructions {
+namespace {
+
+// What Expand gives for `word` (value or error) and the build args it recorded, as text.
+std::string Outcome(Ctx& ctx, const Scope& scope, absl::string_view word) {
+  absl::StatusOr<absl::string_view> r = Expand(ctx, scope, word);
+  std::string out = r.ok() ? absl::StrCat("=", *r) : absl::StrCat("!", r.status().ToString());
+  for (const auto& [k, v] : ctx.used.Finish(ctx.arena)) absl::StrAppend(&out, " ", k, "=", v);
+  return out;
+}
+
+// The same through the lexer, as Expand does for words that are not a lone variable.
+std::string LexerOutcome(Ctx& ctx, const Scope& scope, absl::string_view word) {
+  absl::StatusOr<shell::ProcessResult> r = ctx.lexer.ProcessUnsplit(word, scope);
+  std::string out = r.ok() ? absl::StrCat("=", r->word) : absl::StrCat("!", r.status().ToString());
+  if (r.ok()) ctx.used.Note(scope, r->matched);
+  for (const auto& [k, v] : ctx.used.Finish(ctx.arena)) absl::StrAppend(&out, " ", k, "=", v);
+  return out;
+}
+
+// `$NAME` and `${NAME}` skip the lexer: on random words over an alphabet of names, braces and
+// modifiers, Expand must agree with the lexer on the value, the error and the args recorded.
+TEST(ExpandTest, LoneVariablesAsTheLexer) {
+  LoadOptions options;
+  const std::string file = "Dockerfile";
+  base::Arena arena;
+  Ctx ctx{options, file, shell::Lexer(shell::LexOptions{'\\'}), &arena};
+  Scope scope;
+  scope.SetEnv("A", "env-a");
+  scope.SetArg("A", "shadowed");  // ENV wins: not a build arg the word depends on
+  scope.SetArg("b", "arg-b");
+  scope.SetArg("x", std::nullopt);  // declared, no value
+  scope.SetArg("_1", "u");
+  scope.SetEnv("E", "");
+  const std::vector<std::string> must = {"$A",    "${A}",  "$b",   "${b}", "$x",  "${x}",
+                                         "$_1",   "${_1}", "$E",   "$nope", "${nope}", "$1",
+                                         "${1}",  "$",     "${}",  "${A",  "$A}", "${A:-x}",
+                                         "$A$b",  "${b}x", "x$b",  "$-",   "${_}", "$_"};
+  std::mt19937 rng(7);
+  const std::string alphabet = "${}Ab_1x-:E";
+  std::vector<std::string> words = must;
+  for (int i = 0; i < 20000; ++i) {
+    std::string w = "$";
+    for (int n = rng() % 7; n > 0; --n) w.push_back(alphabet[rng() % alphabet.size()]);
+    words.push_back(w);
+  }
+  for (const std::string& w : words) {
+    EXPECT_EQ(Outcome(ctx, scope, w), LexerOutcome(ctx, scope, w)) << w;
+  }
+  EXPECT_EQ(Outcome(ctx, scope, "${b}"), "=arg-b b=arg-b");
+  EXPECT_EQ(Outcome(ctx, scope, "$A"), "=env-a");
+  EXPECT_EQ(Outcome(ctx, scope, "$x"), "=");
+}
+
+}  // namespace
+}  // namespace builder::instructions
