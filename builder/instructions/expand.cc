@@ -1,7 +1,5 @@
 #include "builder/instructions/expand.h"
 
-#include <optional>
-
 #include "absl/strings/ascii.h"
 
 namespace builder::instructions {
@@ -36,15 +34,8 @@ absl::StatusOr<absl::string_view> Expand(Ctx& ctx, const Scope& scope, absl::str
   // `$NAME`, `${NAME}`: the value as the lexer would look it up (ENV, then a set ARG), recording
   // the ARG it read. Values are views into the Dockerfile's storage already: no copy.
   if (absl::string_view name = LoneVariable(word); !name.empty()) {
-    absl::string_view value;
-    if (const absl::string_view* e = scope.env().Find(name)) {
-      value = *e;
-    } else if (const std::optional<absl::string_view>* a = scope.args().Find(name);
-               a != nullptr && a->has_value()) {
-      value = **a;
-    }
-    if (const Scope::Arg* a = scope.VisibleArg(name)) ctx.used.Use(a->first, *a->second);
-    return value;
+    ctx.used.Note(scope, name);
+    return scope.Value(name).value_or(absl::string_view());
   }
   absl::StatusOr<shell::ProcessResult> r = ctx.lexer.ProcessUnsplit(word, scope);
   if (!r.ok()) return r.status();

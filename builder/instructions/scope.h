@@ -86,17 +86,17 @@ class Scope : public shell::EnvGetter {
     visible_valid_ = false;
   }
 
-  bool Get(absl::string_view name, std::string* value) const override {
-    if (const absl::string_view* e = env_.Find(name)) {
-      value->assign(e->data(), e->size());
-      return true;
-    }
+  // The value `name` expands to: its ENV value, else its ARG value if set; nullopt if neither.
+  std::optional<absl::string_view> Value(absl::string_view name) const {
+    if (const absl::string_view* e = env_.Find(name)) return *e;
     const std::optional<absl::string_view>* a = args_.Find(name);
-    if (a != nullptr && a->has_value()) {
-      value->assign((*a)->data(), (*a)->size());
-      return true;
-    }
-    return false;
+    return a != nullptr ? *a : std::nullopt;
+  }
+  bool Get(absl::string_view name, std::string* value) const override {
+    std::optional<absl::string_view> v = Value(name);
+    if (!v.has_value()) return false;
+    value->assign(v->data(), v->size());
+    return true;
   }
   // ARG `name` as a command sees it: null if unset or shadowed by ENV. The entry's name, unlike
   // `name`, is a view that lives as long as the Dockerfile.
@@ -134,9 +134,11 @@ class UsedArgs {
   void Use(absl::string_view name, absl::string_view value) { used_.Set(name, value); }
   // Records the ARG values a lookup of `names` resolved to in `scope`.
   void Note(const Scope& scope, const std::set<std::string>& names) {
-    for (const std::string& n : names) {
-      if (const auto* a = scope.VisibleArg(n)) Use(a->first, *a->second);
-    }
+    for (const std::string& n : names) Note(scope, n);
+  }
+  // The same for one name.
+  void Note(const Scope& scope, absl::string_view name) {
+    if (const auto* a = scope.VisibleArg(name)) Use(a->first, *a->second);
   }
   // The command depends on exactly `all` (sorted, in the arena), which holds whatever it read.
   void SetAll(BuildArgs all) { all_ = all; }
