@@ -929,11 +929,6 @@ class PhysicalLines {
 struct Parser::State {
   // Everything the nodes view lives in one arena: the source (so the lines below are views into
   // it), then what the parser makes, about half the source's size.
-  State(absl::string_view source, const ParseOptions& options)
-      : file(options.file_name),
-        storage(std::make_shared<base::Arena>(source.size() + source.size() / 2 + 4096)),
-        content(storage->Copy(source)),
-        lines(content) {}
   State(std::string&& source, const ParseOptions& options)
       : file(options.file_name),
         storage(std::make_shared<base::Arena>(source.size() / 2 + 4096)),
@@ -1064,7 +1059,7 @@ absl::StatusOr<bool> Parser::State::Next() {
 }
 
 Parser::Parser(absl::string_view source, const ParseOptions& options)
-    : state_(std::make_unique<State>(source, options)) {}
+    : state_(std::make_unique<State>(std::string(source), options)) {}
 
 Parser::Parser(std::string&& source, const ParseOptions& options)
     : state_(std::make_unique<State>(std::move(source), options)) {}
