@@ -282,7 +282,7 @@ std::string FormatJson(const Graph& g, const Keys& keys) {
     w.List("deps", g.Get(n.deps));
     const CacheInputs& c = n.cache;
     w.BeginObject("cache");
-    w.Field("parent_key", c.parent >= 0 ? keys.key(c.parent) : absl::string_view());
+    w.Field("parent_key", n.parent() >= 0 ? keys.key(n.parent()) : absl::string_view());
     w.Field("instruction", n.expanded());
     // Sorted by name already, as protobuf prints map entries.
     w.BeginObject("build_args");
@@ -290,12 +290,12 @@ std::string FormatJson(const Graph& g, const Keys& keys) {
     w.EndObject();
     w.List("context_paths", g.Get(c.context_paths));
     stage_keys.clear();
-    for (int id : g.Get(c.stage_keys)) stage_keys.push_back(keys.key(id));
+    for (int id : g.Get(n.stage_keys())) stage_keys.push_back(keys.key(id));
     w.List("stage_keys", stage_keys);
     w.Field("context_digest", keys.context_digest(n.id));
     w.Field("key", keys.key(n.id));
     w.EndObject();
-    w.Field("creates_layer", n.creates_layer);
+    w.Field("creates_layer", n.creates_layer());
     w.EndObject();
   }
   w.EndList();

@@ -99,7 +99,6 @@ void GraphBuilder::AddNode(const ins::Stage& s, const ins::Command& c, int paren
   node.id = static_cast<int>(g_.nodes.size()) - 1;
   node.stage = s.index;
   node.command = &c;
-  node.cache.parent = parent;
 
   if (c.args_used.data() != last_args_.data() || c.args_used.size() != last_args_.size()) {
     const size_t args_begin = g_.build_args_.size();
@@ -116,7 +115,6 @@ void GraphBuilder::AddNode(const ins::Stage& s, const ins::Command& c, int paren
   const size_t paths_begin = paths.size();
   node_stage_deps_.clear();
   if (const auto* copy = c.payload.If<ins::CopyCmd>()) {
-    node.creates_layer = true;
     absl::string_view from = copy->from;
     if (!from.empty()) {
       int d = refs_.Resolve(from, s.index);
@@ -139,7 +137,6 @@ void GraphBuilder::AddNode(const ins::Stage& s, const ins::Command& c, int paren
       }
     }
   } else if (const auto* run = c.payload.If<ins::RunCmd>()) {
-    node.creates_layer = true;
     for (const auto& m : run->mounts) {
       absl::string_view from = m.from;
       const int d = from.empty() ? -1 : refs_.Resolve(from, s.index);
@@ -164,11 +161,9 @@ void GraphBuilder::AddNode(const ins::Stage& s, const ins::Command& c, int paren
   }
   std::vector<int>& ints = g_.ints_;
   const size_t deps_begin = ints.size();
-  if (parent >= 0) ints.push_back(parent);
-  const size_t keys_begin = ints.size();
+  if (parent >= 0) ints.push_back(parent);  // node.parent(), which is not stored
   for (int d : node_stage_deps_) ints.push_back(last_node_[d]);
   node.deps = RangeFrom<int>(deps_begin, ints.size());
-  node.cache.stage_keys = RangeFrom<int>(keys_begin, ints.size());
 }
 
 void GraphBuilder::AddStage(const ins::Stage& s) {
@@ -217,8 +212,7 @@ void GraphBuilder::Prune(const std::vector<bool>& needed) {
     Node& out = g_.nodes[kept++];
     out = n;
     out.id = new_id[n.id];
-    if (out.cache.parent >= 0) out.cache.parent = new_id[out.cache.parent];
-    renumber(out.deps);  // stage_keys is part of deps
+    renumber(out.deps);  // the parent (id - 1, stages keep their nodes in order) and stage keys
   }
   g_.nodes.resize(kept);
   kept = 0;

@@ -44,30 +44,43 @@ struct BuildArg {
   absl::string_view value;
 };
 
-// Exactly what enters a node's cache key (ComputeKeys), besides the node's expanded() instruction
-// and the context digest a context hasher gives for `context_paths`.
+// What enters a node's cache key (ComputeKeys) besides the node's expanded() instruction, its
+// parent() key, its stage_keys() and the context digest a context hasher gives for
+// `context_paths`.
 struct CacheInputs {
-  // The previous node in the stage, whose key is the parent key; -1 for a FROM (then the stage's
-  // `base` names the image or stage).
-  int parent = -1;
   // Build args the instruction depends on, sorted by name. Proxy args never appear.
   Range<BuildArg> build_args;
   // Context paths/patterns the node reads (COPY/ADD sources and `!`-prefixed excludes, RUN bind
   // mounts from the context), in instruction order.
   Range<absl::string_view> context_paths;
-  // The final nodes of the other stages the node reads (COPY --from, RUN --mount from=, FROM a
-  // stage), ascending by stage; their keys are the stage keys.
-  Range<int> stage_keys;
 };
 
+// One instruction. 40 bytes: a big Dockerfile has thousands, so what can be derived (the parent,
+// whether it makes a layer) is not stored.
 struct Node {
   int id = 0;     // index in Graph::nodes
   int stage = 0;  // the stage's index in the Dockerfile
   // The instruction this node is. Not owned: it lives in the Dockerfile the graph was built from.
   const instructions::Command* command = nullptr;
-  Range<int> deps;  // node ids this node needs finished first: `parent`, then `stage_keys`
+  // Node ids this node needs finished first: parent() (unless it is -1), then stage_keys().
+  Range<int> deps;
   CacheInputs cache;
-  bool creates_layer = false;  // RUN, COPY, ADD (others only change the config)
+
+  // The previous node in the stage, whose key is the parent key; -1 for a FROM (then the stage's
+  // `base` names the image or stage). A stage's nodes are consecutive and start with its FROM.
+  int parent() const { return is_from() ? -1 : id - 1; }
+  // The final nodes of the other stages the node reads (COPY --from, RUN --mount from=, FROM a
+  // stage), ascending by stage; their keys are the stage keys. The part of `deps` after parent().
+  Range<int> stage_keys() const {
+    const uint32_t skip = is_from() ? 0 : 1;
+    return Range<int>{deps.offset + skip, deps.count - skip};
+  }
+  // RUN, COPY and ADD make a layer; the others only change the image config.
+  bool creates_layer() const {
+    const dockerfile::Instruction k = command->instruction;
+    return k == dockerfile::Instruction::kRun || k == dockerfile::Instruction::kCopy ||
+           k == dockerfile::Instruction::kAdd;
+  }
 
   absl::string_view kind() const { return command->name(); }  // "FROM", "RUN", "COPY", ...
   // The instruction after variable expansion, in canonical form: what enters the cache key.
@@ -75,7 +88,11 @@ struct Node {
   absl::string_view original() const { return command->original; }  // the source line as written
   int start_line() const { return command->start_line; }
   int end_line() const { return command->end_line; }
+
+ private:
+  bool is_from() const { return command->instruction == dockerfile::Instruction::kFrom; }
 };
+static_assert(sizeof(void*) != 8 || sizeof(Node) <= 40, "graph::Node grew");
 
 struct Stage {
   int index = 0;

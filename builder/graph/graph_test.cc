@@ -53,6 +53,32 @@ TEST(GraphTest, TargetPruning) {
                                  "docs, final")));
 }
 
+// parent() and stage_keys() are derived from a node's id and deps, not stored: they must hold in a
+// pruned graph (ids renumbered) as in a whole one.
+TEST(GraphTest, ParentAndStageKeysAfterPruning) {
+  for (const char* target : {"", "build", "3"}) {
+    SCOPED_TRACE(target);
+    GraphOptions opts;
+    opts.target = target;
+    ASSERT_OK_AND_ASSIGN(auto built, GraphOf(kMulti, opts));
+    const Graph& g = built->graph;
+    for (const Stage& s : g.stages) {
+      absl::Span<const int> ids = g.Get(s.nodes);
+      ASSERT_FALSE(ids.empty());
+      for (size_t i = 0; i < ids.size(); ++i) {
+        const Node& n = g.nodes[ids[i]];
+        EXPECT_EQ(n.id, ids[i]);
+        EXPECT_EQ(n.parent(), i == 0 ? -1 : ids[i - 1]);
+        std::vector<int> deps = Ints(g.Get(n.deps));
+        std::vector<int> keys = Ints(g.Get(n.stage_keys()));
+        if (i > 0) keys.insert(keys.begin(), n.parent());
+        EXPECT_EQ(deps, keys);
+        for (int k : g.Get(n.stage_keys())) EXPECT_LT(g.nodes[k].stage, n.stage);
+      }
+    }
+  }
+}
+
 TEST(GraphTest, StageDependenciesAndParallelLevels) {
   ASSERT_OK_AND_ASSIGN(auto built, GraphOf(kMulti));
   const Graph& g = built->graph;
@@ -72,11 +98,11 @@ TEST(GraphTest, StageDependenciesAndParallelLevels) {
   const int tools_last = g.Get(by_index[2]->nodes).back();
   EXPECT_THAT(Ints(g.Get(copy.deps)), ElementsAre(final_nodes[0], build_last));
   EXPECT_THAT(Ints(g.Get(run.deps)), ElementsAre(copy.id, tools_last));
-  EXPECT_THAT(Ints(g.Get(copy.cache.stage_keys)), ElementsAre(build_last));
-  EXPECT_EQ(copy.cache.parent, final_nodes[0]);
+  EXPECT_THAT(Ints(g.Get(copy.stage_keys())), ElementsAre(build_last));
+  EXPECT_EQ(copy.parent(), final_nodes[0]);
   // FROM a stage depends on that stage's final node, and has no parent.
   const Node& build_from = g.nodes[g.Get(by_index[1]->nodes)[0]];
-  EXPECT_EQ(build_from.cache.parent, -1);
+  EXPECT_EQ(build_from.parent(), -1);
   EXPECT_THAT(Ints(g.Get(build_from.deps)), ElementsAre(g.Get(by_index[0]->nodes).back()));
   EXPECT_EQ(by_index[1]->base_stage, 0);
   EXPECT_EQ(by_index[1]->base, "deps");
@@ -107,12 +133,12 @@ TEST(GraphTest, CacheInputs) {
   ASSERT_EQ(args.size(), 1u);
   EXPECT_EQ(args[0].name, "GO");
   EXPECT_EQ(args[0].value, "1.22");
-  EXPECT_FALSE(from.creates_layer);
+  EXPECT_FALSE(from.creates_layer());
   const Node& copy = g.nodes[g.Get(g.stages[1].nodes)[1]];
   EXPECT_EQ(copy.kind(), "COPY");
   EXPECT_THAT(g.Get(copy.cache.context_paths), ElementsAre("."));
-  EXPECT_EQ(copy.cache.parent, g.Get(g.stages[1].nodes)[0]);
-  EXPECT_TRUE(copy.creates_layer);
+  EXPECT_EQ(copy.parent(), g.Get(g.stages[1].nodes)[0]);
+  EXPECT_TRUE(copy.creates_layer());
 }
 
 TEST(GraphTest, ConsecutiveRunsShareTheirBuildArgs) {
@@ -166,13 +192,13 @@ TEST(GraphTest, ContextPathsAndBuildArgs) {
   // Stage `a` cannot read itself: from=a is an image reference there, like busybox.
   const Node& mounts = g.nodes[5];
   EXPECT_THAT(g.Get(mounts.cache.context_paths), ElementsAre(".", "sub"));
-  EXPECT_THAT(Ints(g.Get(mounts.cache.stage_keys)), IsEmpty());
+  EXPECT_THAT(Ints(g.Get(mounts.stage_keys())), IsEmpty());
   const Node& image_copy = g.nodes[7];  // COPY --from an image reads no context and no stage
   EXPECT_THAT(g.Get(image_copy.cache.context_paths), IsEmpty());
   EXPECT_THAT(Ints(g.Get(image_copy.deps)), ElementsAre(6));
   const Node& stage_run = g.nodes[8];  // both mounts read stage 0: one dependency
   EXPECT_THAT(Ints(g.Get(stage_run.deps)), ElementsAre(7, 5));
-  EXPECT_THAT(Ints(g.Get(stage_run.cache.stage_keys)), ElementsAre(5));
+  EXPECT_THAT(Ints(g.Get(stage_run.stage_keys())), ElementsAre(5));
   EXPECT_THAT(g.Get(stage_run.cache.context_paths), ElementsAre("k"));
 }
 

@@ -116,11 +116,11 @@ absl::StatusOr<Keys> ComputeKeys(const Graph& g, const ContextHasher& hasher) {
   // nodes always have lower ids: their keys are known by the time it is hashed.
   for (const Node& n : g.nodes) {
     KeyInputs in;
-    in.parent_key = n.cache.parent >= 0 ? keys.key(n.cache.parent) : absl::string_view();
+    in.parent_key = n.parent() >= 0 ? keys.key(n.parent()) : absl::string_view();
     in.instruction = n.expanded();
     in.args = g.Get(n.cache.build_args);
     in.context_paths = g.Get(n.cache.context_paths);
-    in.stage_nodes = g.Get(n.cache.stage_keys);
+    in.stage_nodes = g.Get(n.stage_keys());
     if (hasher && !in.context_paths.empty()) {
       absl::StatusOr<std::string> digest = hasher(in.context_paths);
       if (!digest.ok()) {

@@ -35,16 +35,16 @@ pb::Graph ToProto(const Graph& g, const Keys& keys) {
     node->set_end_line(n.end_line());
     for (int d : g.Get(n.deps)) node->add_deps(d);
     pb::CacheInputs* c = node->mutable_cache();
-    if (n.cache.parent >= 0) c->set_parent_key(std::string(keys.key(n.cache.parent)));
+    if (n.parent() >= 0) c->set_parent_key(std::string(keys.key(n.parent())));
     c->set_instruction(std::string(n.expanded()));
     for (const BuildArg& a : g.Get(n.cache.build_args)) {
       (*c->mutable_build_args())[std::string(a.name)] = std::string(a.value);
     }
     for (absl::string_view p : g.Get(n.cache.context_paths)) c->add_context_paths(std::string(p));
-    for (int id : g.Get(n.cache.stage_keys)) c->add_stage_keys(std::string(keys.key(id)));
+    for (int id : g.Get(n.stage_keys())) c->add_stage_keys(std::string(keys.key(id)));
     c->set_context_digest(std::string(keys.context_digest(n.id)));
     c->set_key(std::string(keys.key(n.id)));
-    node->set_creates_layer(n.creates_layer);
+    node->set_creates_layer(n.creates_layer());
   }
   for (absl::string_view a : g.unused_build_args) out.add_unused_build_args(std::string(a));
   for (const std::string& w : g.warnings) out.add_warnings(w);
