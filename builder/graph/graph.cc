@@ -68,8 +68,12 @@ class GraphBuilder {
  private:
   // Appends stage `s` and its nodes to g_.
   void AddStage(const ins::Stage& s);
-  // Appends node `c` of stage `s` to g_; `parent` is the previous node in the stage or -1.
-  void AddNode(const ins::Stage& s, const ins::Command& c, int parent);
+  // Appends node `c` of stage `s` to g_ as node `id`; `parent` is the previous node in the stage
+  // or -1.
+  void AddNode(const ins::Stage& s, const ins::Command& c, int id, int parent);
+  // What node `c` (the one being added) reads: its stage keys (appended to its deps), the stages
+  // its stage depends on (stage_deps_) and its context paths.
+  void AddReads(const ins::Stage& s, const ins::Command& c);
   // Drops the stages (and their nodes) that `needed` says the target does not need, renumbering
   // the nodes that stay. Their pool entries stay behind, unreferenced.
   void Prune(const std::vector<bool>& needed);
@@ -94,9 +98,9 @@ class GraphBuilder {
   std::vector<MadePath> made_paths_;
 };
 
-void GraphBuilder::AddNode(const ins::Stage& s, const ins::Command& c, int parent) {
+void GraphBuilder::AddNode(const ins::Stage& s, const ins::Command& c, int id, int parent) {
   Node& node = g_.nodes.emplace_back();
-  node.id = static_cast<int>(g_.nodes.size()) - 1;
+  node.id = id;
   node.stage = s.index;
   node.command = &c;
 
@@ -111,8 +115,27 @@ void GraphBuilder::AddNode(const ins::Stage& s, const ins::Command& c, int paren
   }
   node.cache.build_args = last_args_range_;
 
+  std::vector<int>& ints = g_.ints_;
+  const size_t deps_begin = ints.size();
+  if (parent >= 0) ints.push_back(parent);  // node.parent(), which is not stored
+  const uint32_t paths_begin = static_cast<uint32_t>(g_.paths_.size());
+  // Only these read other stages or the context; most nodes (a RUN without mounts, ENV, ...)
+  // have no reads at all.
+  const dockerfile::Instruction k = c.instruction;
+  const ins::RunCmd* run =
+      k == dockerfile::Instruction::kRun ? c.payload.If<ins::RunCmd>() : nullptr;
+  if (k == dockerfile::Instruction::kCopy || k == dockerfile::Instruction::kAdd ||
+      (run != nullptr && !run->mounts.empty()) ||
+      (k == dockerfile::Instruction::kFrom && s.base_stage >= 0)) {
+    AddReads(s, c);
+  }
+  node.cache.context_paths =
+      Range<absl::string_view>{paths_begin, static_cast<uint32_t>(g_.paths_.size()) - paths_begin};
+  node.deps = RangeFrom<int>(deps_begin, ints.size());
+}
+
+void GraphBuilder::AddReads(const ins::Stage& s, const ins::Command& c) {
   std::vector<absl::string_view>& paths = g_.paths_;
-  const size_t paths_begin = paths.size();
   node_stage_deps_.clear();
   if (const auto* copy = c.payload.If<ins::CopyCmd>()) {
     absl::string_view from = copy->from;
@@ -152,18 +175,12 @@ void GraphBuilder::AddNode(const ins::Stage& s, const ins::Command& c, int paren
   } else if (s.base_stage >= 0 && c.payload.Is<ins::FromCmd>()) {
     node_stage_deps_.push_back(s.base_stage);
   }
-  node.cache.context_paths = RangeFrom<absl::string_view>(paths_begin, paths.size());
-
   if (node_stage_deps_.size() > 1) {
     std::sort(node_stage_deps_.begin(), node_stage_deps_.end());
     node_stage_deps_.erase(std::unique(node_stage_deps_.begin(), node_stage_deps_.end()),
                            node_stage_deps_.end());
   }
-  std::vector<int>& ints = g_.ints_;
-  const size_t deps_begin = ints.size();
-  if (parent >= 0) ints.push_back(parent);  // node.parent(), which is not stored
-  for (int d : node_stage_deps_) ints.push_back(last_node_[d]);
-  node.deps = RangeFrom<int>(deps_begin, ints.size());
+  for (int d : node_stage_deps_) g_.ints_.push_back(last_node_[d]);
 }
 
 void GraphBuilder::AddStage(const ins::Stage& s) {
@@ -178,8 +195,9 @@ void GraphBuilder::AddStage(const ins::Stage& s) {
   const int first_id = static_cast<int>(g_.nodes.size());
   int parent = -1;
   for (const auto& c : s.commands) {
-    AddNode(s, c, parent);
-    parent = g_.nodes.back().id;
+    const int id = static_cast<int>(g_.nodes.size());
+    AddNode(s, c, id, parent);
+    parent = id;
   }
   last_node_[s.index] = parent;
   std::vector<int>& ints = g_.ints_;
