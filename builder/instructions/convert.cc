@@ -37,11 +37,20 @@ void NewPayload(Ctx& ctx, Command* out, const T& value) {
 // `name` (as cased here), no flags, and the one word is the view of the rest of that same line.
 // Then it need not be built (most RUN, CMD, WORKDIR... lines).
 bool NameThenWord(const Node& n, absl::string_view name, Words words) {
-  if (words.size() != 1 || !n.flags.empty() || n.keyword != name) return false;
-  absl::string_view line = n.original;
-  absl::string_view word = words[0];
-  return line.size() == name.size() + 1 + word.size() && line[name.size()] == ' ' &&
-         word.data() == line.data() + name.size() + 1 && line.data() == n.keyword.data();
+  if (words.size() != 1 || !n.flags.empty()) return false;
+  const absl::string_view line = n.original;
+  const absl::string_view word = words[0];
+  const size_t k = name.size();
+  // The cheap checks first; then the keyword as written (`line`'s first k bytes) must be `name`
+  // byte for byte: a short loop, not a memcmp call.
+  if (line.data() != n.keyword.data() || n.keyword.size() != k ||
+      line.size() != k + 1 + word.size() || word.data() != line.data() + k + 1 || line[k] != ' ') {
+    return false;
+  }
+  for (size_t i = 0; i < k; ++i) {
+    if (line[i] != name[i]) return false;
+  }
+  return true;
 }
 
 // RUN's --mount, --network and --security, into `run` and (as flags) the canonical text.

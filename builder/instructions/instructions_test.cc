@@ -543,6 +543,97 @@ TEST(InstructionsTest, OtherValidation) {
   EXPECT_EQ(EnvOf(df, "b"), "");  // all pairs of one ENV expand with the env before it
 }
 
+// The expanded text of the last command of `text`'s last stage.
+std::string LastExpanded(absl::string_view text, LoadOptions opts = {}) {
+  absl::StatusOr<Dockerfile> df = LoadText(text, opts);
+  if (!df.ok()) return df.status().ToString();
+  return std::string(df->stages.back().commands.back().expanded);
+}
+
+// A line is its own canonical text only when written exactly so (NameThenWord): upper-case
+// keyword, one space, no flags, nothing expanded. Anything else is rebuilt.
+TEST(CanonicalTextTest, TheLineAsWrittenOnlyWhenCanonical) {
+  EXPECT_EQ(LastExpanded("FROM x\nRUN echo a\n"), "RUN echo a");
+  EXPECT_EQ(LastExpanded("FROM x\nrun echo a\n"), "RUN echo a");
+  EXPECT_EQ(LastExpanded("FROM x\nRun echo a\n"), "RUN echo a");
+  EXPECT_EQ(LastExpanded("FROM x\nRUN  echo a\n"), "RUN echo a");
+  EXPECT_EQ(LastExpanded("FROM x\nRUN\techo a\n"), "RUN echo a");
+  EXPECT_EQ(LastExpanded("FROM x\nRUN echo a \\\n  b\n"), "RUN echo a   b");
+  EXPECT_EQ(LastExpanded("FROM x\nRUN [\"a\", \"b\"]\n"), "RUN [\"a\",\"b\"]");
+  EXPECT_EQ(LastExpanded("FROM x\nRUN --network=none echo a\n"), "RUN --network=none echo a");
+  EXPECT_EQ(LastExpanded("FROM x\nCMD echo a\n"), "CMD echo a");
+  EXPECT_EQ(LastExpanded("FROM x\ncmd echo a\n"), "CMD echo a");
+  EXPECT_EQ(LastExpanded("FROM x\nENTRYPOINT  e\n"), "ENTRYPOINT e");
+  EXPECT_EQ(LastExpanded("FROM x\nWORKDIR /w\n"), "WORKDIR /w");
+  EXPECT_EQ(LastExpanded("FROM x\nworkdir /w\n"), "WORKDIR /w");
+  EXPECT_EQ(LastExpanded("FROM x\nENV D=/d\nWORKDIR $D\n"), "WORKDIR /d");
+  EXPECT_EQ(LastExpanded("FROM x\nWORKDIR \"/a b\"\n"), "WORKDIR /a b");
+  EXPECT_EQ(LastExpanded("FROM x\nUSER \u00e9\n"), "USER \u00e9");
+  EXPECT_EQ(LastExpanded("# escape=`\nFROM x\nWORKDIR c:\\w\n"), "WORKDIR c:\\w");
+}
+
+// Flags keep values only for the flags given; lookups must still see every given flag, in any
+// order, and nothing else.
+TEST(FlagsTest, LookupsSeeExactlyTheFlagsGiven) {
+  ASSERT_OK_AND_ASSIGN(
+      Dockerfile df,
+      LoadText("FROM x AS b\nFROM y\nCOPY --parents --exclude=a --chmod=644 --link=false "
+               "--exclude=b --from=b --chown=1 s /d\n"
+               "ADD --unpack=false --keep-git-dir=true --checksum=sha256:1 --chmod=u+x "
+               "https://e/x /d\n"
+               "COPY --link s /d\n"
+               "RUN --security=insecure --mount=type=tmpfs,target=/t --network=host "
+               "--mount=type=cache,target=/c a\n"));
+  const auto& c = df.stages[1].commands[1].payload.As<CopyCmd>();
+  EXPECT_EQ(c.from, "b");
+  EXPECT_EQ(c.chown, "1");
+  EXPECT_EQ(c.chmod, "644");
+  EXPECT_FALSE(c.link);
+  EXPECT_TRUE(c.parents);
+  EXPECT_THAT(c.excludes, ElementsAre("a", "b"));
+  EXPECT_EQ(c.checksum, "");
+  EXPECT_FALSE(c.unpack.has_value());
+  EXPECT_EQ(df.stages[1].commands[1].expanded,
+            "COPY --from=b --chown=1 --chmod=644 --exclude=a --exclude=b --parents s /d");
+  const auto& a = df.stages[1].commands[2].payload.As<CopyCmd>();
+  EXPECT_EQ(a.checksum, "sha256:1");
+  EXPECT_EQ(a.chmod, "u+x");
+  EXPECT_TRUE(a.keep_git_dir);
+  ASSERT_TRUE(a.unpack.has_value());
+  EXPECT_FALSE(*a.unpack);
+  EXPECT_EQ(a.from, "");
+  EXPECT_EQ(df.stages[1].commands[2].expanded,
+            "ADD --chmod=u+x --checksum=sha256:1 --keep-git-dir --unpack=false https://e/x /d");
+  const auto& l = df.stages[1].commands[3].payload.As<CopyCmd>();
+  EXPECT_TRUE(l.link);
+  EXPECT_FALSE(l.parents);
+  const auto& r = df.stages[1].commands[4].payload.As<RunCmd>();
+  ASSERT_EQ(r.mounts.size(), 2u);
+  EXPECT_EQ(r.mounts[0].type, Mount::Type::kTmpfs);
+  EXPECT_EQ(r.mounts[1].target, "/c");
+  EXPECT_EQ(r.network, RunCmd::Network::kHost);
+  EXPECT_EQ(r.security, RunCmd::Security::kInsecure);
+
+  EXPECT_THAT(
+      LoadText("FROM x\nCOPY --link --chown=1 --link a b\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Duplicate flag specified: link")));
+  EXPECT_THAT(
+      LoadText("FROM x\nCOPY --chown=1 --chmod=1 --chown=2 a b\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Duplicate flag specified: chown")));
+  EXPECT_THAT(
+      LoadText("FROM x\nCOPY --chown a b\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Missing a value on flag: chown")));
+  EXPECT_THAT(LoadText("FROM x\nCOPY --c=1 a b\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("unknown flag: --c (COPY accepts --chown, --chmod, --link, "
+                                 "--exclude, --from, --parents)")));
+  EXPECT_THAT(LoadText("FROM x\nCOPY --=1 a b\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown flag: -- (")));
+  EXPECT_THAT(LoadText("FROM x\nWORKDIR --x=1 /a\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("unknown flag: --x (WORKDIR accepts no flags)")));
+}
+
 TEST(PlatformTest, Parse) {
   ASSERT_OK_AND_ASSIGN(Platform p, ParsePlatform("Linux/ARM64/v8"));
   EXPECT_EQ(p.ToString(), "linux/arm64/v8");
