@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/testing/status_matchers.h"
@@ -632,6 +634,44 @@ TEST(FlagsTest, LookupsSeeExactlyTheFlagsGiven) {
   EXPECT_THAT(LoadText("FROM x\nWORKDIR --x=1 /a\n"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("unknown flag: --x (WORKDIR accepts no flags)")));
+}
+
+// Only a FROM whose base could be a stage name (lower-cased) is looked up among the stages; the
+// rest are images, whose ENV comes from base_env ("scratch" in any case has none).
+TEST(ArgScopingTest, FromLooksUpStagesOnlyForNamesAStageCouldHave) {
+  std::vector<std::string> asked;
+  LoadOptions opts;
+  opts.base_env = [&asked](absl::string_view base) {
+    asked.emplace_back(base);
+    return std::vector<std::string>{"E=image"};
+  };
+  ASSERT_OK_AND_ASSIGN(Dockerfile df,
+                       ParseAndLoad("FROM img AS Build.1\nENV E=stage\nFROM BUILD.1\n"
+                                    "FROM build.1:tag\nFROM Scratch\nFROM scratch:1\n"
+                                    "FROM 1build\nFROM img2 AS b-1_x\nFROM B-1_X\n",
+                                    {}, opts));
+  ASSERT_EQ(df.stages.size(), 8u);
+  EXPECT_EQ(df.stages[1].base_stage, 0);
+  EXPECT_EQ(EnvOf(df, "E"), "image");  // stage 7 inherits stage 6's image ENV
+  EXPECT_THAT(asked, ElementsAre("img", "build.1:tag", "scratch:1", "1build", "img2"));
+  EXPECT_THAT(df.stages[1].env, ElementsAre(KV("E", "stage")));
+  EXPECT_EQ(df.stages[2].base_stage, -1);
+  EXPECT_EQ(df.stages[3].base_stage, -1);
+  EXPECT_TRUE(df.stages[3].env.empty());
+  EXPECT_EQ(df.stages[7].base_stage, 6);
+}
+
+// Build args declared by some ARG (global or in a stage, with or without a value) are used; the
+// rest are reported, except proxies and the predefined platform args.
+TEST(ArgScopingTest, UnusedBuildArgsAreTheUndeclaredOnes) {
+  LoadOptions opts;
+  opts.build_args = {{"A", "1"},          {"B", "2"},        {"C", "3"}, {"D", "4"},
+                     {"HTTP_PROXY", "p"}, {"TARGETOS", "t"}, {"a", "5"}};
+  ASSERT_OK_AND_ASSIGN(Dockerfile df,
+                       LoadText("ARG A\nFROM x\nARG B=0 E\nFROM y\nARG D=$B\nRUN echo\n", opts));
+  EXPECT_THAT(df.unused_build_args, ElementsAre("C", "a"));
+  EXPECT_THAT(df.stages[1].commands[1].payload.As<ArgCmd>().args[0].value,
+              ::testing::Optional(absl::string_view("4")));
 }
 
 TEST(PlatformTest, Parse) {
