@@ -35,6 +35,7 @@ struct Ctx {
   // Set instead of `text` when the canonical text is the line as written (see NameThenWord).
   bool text_is_original = false;
   std::vector<absl::string_view> words;
+  std::string scratch;  // Expand's, for a word it unquotes itself
 };
 
 // `word` expanded in `scope`: `word` itself when there is nothing to expand (it is a view into
