@@ -377,7 +377,8 @@ TEST(InstructionsTest, Expose) {
   EXPECT_THAT(df.stages[0].commands[1].payload.As<ExposeCmd>().ports,
               ElementsAre("8080/tcp", "53/udp", "9000/tcp"));
   EXPECT_EQ(df.stages[0].commands[1].expanded, "EXPOSE 8080/tcp 53/udp 9000/tcp");
-  for (const char* bad : {"1-2-3", "9-8", "-", "80-", "/tcp"}) {
+  // Digits are ASCII only (a non-ASCII byte, negative as a char, is not one).
+  for (const char* bad : {"1-2-3", "9-8", "-", "80-", "/tcp", "8\xc3\xa90", "\xd9\xa1", "+80"}) {
     EXPECT_THAT(LoadText(absl::StrCat("FROM x\nEXPOSE ", bad, "\n")),
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("port")))
         << bad;
@@ -500,6 +501,56 @@ TEST(MountTest, AllTypes) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'from' is not supported")));
   EXPECT_THAT(ParseMount("type=cache,target=/x,mode=9"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("mode")));
+}
+
+// What ParseMount makes of `value`: its fields, or its error.
+std::string MountOutcome(absl::string_view value) {
+  absl::StatusOr<Mount> m = ParseMount(value);
+  if (!m.ok()) return std::string(m.status().message());
+  return absl::StrCat(
+      MountTypeName(m->type), " target=", m->target, " source=", m->source, " from=", m->from,
+      " ro=", m->read_only, " id=", m->id, " sharing=", static_cast<int>(m->sharing),
+      " mode=", m->mode.value_or(1234), " uid=", m->uid.value_or(99), " gid=", m->gid.value_or(99),
+      " size=", m->size_bytes.value_or(-1), " required=", m->required, " env=", m->env);
+}
+
+// Fields split by hand and keys compared in any case: the same fields, values and messages as
+// splitting with StrSplit and lower-casing every key.
+TEST(MountTest, FieldsKeysAndErrors) {
+  EXPECT_EQ(MountOutcome("type=cache,target=/root/.cache/0"),
+            "cache target=/root/.cache/0 source= from= ro=0 id=/root/.cache/0 sharing=0 mode=493 "
+            "uid=99 gid=99 size=-1 required=0 env=");
+  EXPECT_EQ(MountOutcome("TYPE=cache,Target=/c,ID=x,Sharing=private,MODE=0700,Uid=1,gID=2"),
+            "cache target=/c source= from= ro=0 id=x sharing=1 mode=448 uid=1 gid=2 size=-1 "
+            "required=0 env=");
+  EXPECT_EQ(MountOutcome("target=/a=b,source=s=t,RO=False"),
+            "bind target=/a=b source=s=t from= ro=0 id= sharing=0 mode=1234 uid=99 gid=99 "
+            "size=-1 required=0 env=");
+  EXPECT_EQ(MountOutcome("type=tmpfs,dst=/t,SIZE=1K"),
+            "tmpfs target=/t source= from= ro=0 id= sharing=0 mode=1234 uid=99 gid=99 size=1024 "
+            "required=0 env=");
+  EXPECT_EQ(MountOutcome("type=secret,id=a,Required,Env=E"),
+            "secret target= source= from= ro=0 id=a sharing=0 mode=256 uid=99 gid=99 size=-1 "
+            "required=1 env=E");
+  EXPECT_EQ(MountOutcome("type=Cache,target=/x"),
+            "unsupported mount type \"Cache\": want bind, cache, tmpfs, secret or ssh");
+  EXPECT_EQ(MountOutcome("target=/x,type=nfs,type=cache,type=ssh2"),
+            "unsupported mount type \"nfs\": want bind, cache, tmpfs, secret or ssh");
+  EXPECT_EQ(MountOutcome("type,target=/x"),
+            "unsupported mount type \"\": want bind, cache, tmpfs, secret or ssh");
+  EXPECT_EQ(MountOutcome("target=/x,,ro"), "unexpected key '' in ''");
+  EXPECT_EQ(MountOutcome("target=/x,"), "unexpected key '' in ''");
+  EXPECT_EQ(MountOutcome(""), "unexpected key '' in ''");
+  EXPECT_EQ(MountOutcome("target=/x,=v"), "unexpected key '' in '=v'");
+  EXPECT_EQ(MountOutcome("target=/x,BoGus=V"), "unexpected key 'bogus' in 'bogus=V'");
+  EXPECT_EQ(MountOutcome("target=/x,Bogus"), "unexpected key 'bogus' in 'bogus'");
+  EXPECT_EQ(MountOutcome("Target"), "invalid field 'target' must be a key=value pair");
+  EXPECT_EQ(MountOutcome("target=/x,RO=maybe"), "invalid value for ro: \"maybe\"");
+  EXPECT_EQ(MountOutcome("type=cache,target=/x,UID=-1"), "invalid value for uid: \"-1\"");
+  EXPECT_EQ(MountOutcome("type=cache,target=/x,Mode=8"), "invalid value for mode: \"8\"");
+  EXPECT_EQ(MountOutcome("type=t\xc3\xa9"),
+            "unsupported mount type \"t\xc3\xa9\": want bind, cache, tmpfs, secret or ssh");
+  EXPECT_EQ(MountOutcome("target=/x,T\xc3\x89=1"), "unexpected key 't\xc3\x89' in 't\xc3\x89=1'");
 }
 
 TEST(InstructionsTest, RunFlagsAndExpansionInMounts) {
