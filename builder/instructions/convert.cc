@@ -37,11 +37,20 @@ void NewPayload(Ctx& ctx, Command* out, const T& value) {
 // `name` (as cased here), no flags, and the one word is the view of the rest of that same line.
 // Then it need not be built (most RUN, CMD, WORKDIR... lines).
 bool NameThenWord(const Node& n, absl::string_view name, Words words) {
-  if (words.size() != 1 || !n.flags.empty() || n.keyword != name) return false;
-  absl::string_view line = n.original;
-  absl::string_view word = words[0];
-  return line.size() == name.size() + 1 + word.size() && line[name.size()] == ' ' &&
-         word.data() == line.data() + name.size() + 1 && line.data() == n.keyword.data();
+  if (words.size() != 1 || !n.flags.empty()) return false;
+  const absl::string_view line = n.original;
+  const absl::string_view word = words[0];
+  const size_t k = name.size();
+  // The cheap checks first; then the keyword as written (`line`'s first k bytes) must be `name`
+  // byte for byte: a short loop, not a memcmp call.
+  if (line.data() != n.keyword.data() || n.keyword.size() != k ||
+      line.size() != k + 1 + word.size() || word.data() != line.data() + k + 1 || line[k] != ' ') {
+    return false;
+  }
+  for (size_t i = 0; i < k; ++i) {
+    if (line[i] != name[i]) return false;
+  }
+  return true;
 }
 
 // RUN's --mount, --network and --security, into `run` and (as flags) the canonical text.
@@ -183,7 +192,8 @@ absl::Status ConvertCopy(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
   size_t next_doc = 0;
   for (size_t i = 0; i + 1 < n.args.size(); ++i) {
     size_t doc;
-    if (!n.json && IsHeredocWord(n.args[i], n.heredocs, &doc) && doc >= next_doc) {
+    if (!n.json && !n.heredocs.empty() && IsHeredocWord(n.args[i], n.heredocs, &doc) &&
+        doc >= next_doc) {
       dockerfile::Heredoc h = n.heredocs[doc];
       if (h.expand) {
         // An unquoted delimiter expands variables in the content, as BuildKit does; quotes and
@@ -244,12 +254,12 @@ absl::Status ConvertArg(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
     size_t eq = word.find('=');
     a.key = word.substr(0, eq);
     if (a.key.empty()) return Err("ARG names can not be blank");
-    ctx.declared.insert(a.key);
     if (eq != absl::string_view::npos) {
       ASSIGN_OR_RETURN(a.value, Expand(ctx, *scope, word.substr(eq + 1)));
     }
     std::optional<absl::string_view> effective = a.value;
     if (const absl::string_view* over = ctx.build_args.Find(a.key)) {
+      ctx.declared.insert(a.key);  // only build args are asked about (unused_build_args)
       effective = *over;
     } else if (!a.value.has_value()) {
       // A global default carried in (see Load).
@@ -485,7 +495,7 @@ absl::Status ConvertFrom(Ctx& ctx, const Node& n, const Scope& global, FromExpan
   static constexpr FlagSpec kFromFlags[] = {{"platform", FlagKind::kString}};
   Flags flags("FROM", kFromFlags);
   RETURN_IF_ERROR(flags.Parse(n.flags));
-  bool has_as = n.args.size() == 3 && absl::AsciiStrToLower(n.args[1]) == "as";
+  bool has_as = n.args.size() == 3 && absl::EqualsIgnoreCase(n.args[1], "as");
   if (!(n.args.size() == 1 || has_as)) {
     return Err("FROM requires either one or three arguments (FROM <image> [AS <name>])");
   }
@@ -514,9 +524,8 @@ absl::Status ConvertFrom(Ctx& ctx, const Node& n, const Scope& global, FromExpan
   // Predefined args used by FROM are inputs too, but are not user build args.
   std::string& text = ctx.text;
   text = "FROM";
-  if (!from.platform.empty()) absl::StrAppend(&text, " --platform=", from.platform);
-  absl::StrAppend(&text, " ", from.base_name);
-  if (!from.stage_name.empty()) absl::StrAppend(&text, " AS ", from.stage_name);
+  absl::StrAppend(&text, from.platform.empty() ? "" : " --platform=", from.platform, " ",
+                  from.base_name, from.stage_name.empty() ? "" : " AS ", from.stage_name);
   cmd.expanded = ctx.arena->Copy(text);
   cmd.args_used = ctx.used.Finish(ctx.arena);
   s->name = from.stage_name;

@@ -1,5 +1,7 @@
 #include "builder/instructions/expand.h"
 
+#include <string>
+
 #include "absl/strings/ascii.h"
 
 namespace builder::instructions {
@@ -26,6 +28,25 @@ absl::string_view LoneVariable(absl::string_view word) {
   return name;
 }
 
+// What the lexer makes of `word` when its only special characters are quotes (`"stage 1"`,
+// `'a b'c`): the word without them, in `*buf`. Nothing is looked up, escaped or rewritten then.
+// False, for the lexer to decide, if `word` has a `$`, the escape character or a non-ASCII byte
+// (the lexer may rewrite invalid UTF-8), or a quote that is not closed (its error).
+bool UnquoteOnly(absl::string_view word, char32_t escape, std::string* buf) {
+  buf->clear();
+  char quote = 0;  // the quote open at this point, if any
+  for (char c : word) {
+    const unsigned char b = static_cast<unsigned char>(c);
+    if (b >= 0x80 || c == '$' || b == escape) return false;
+    if (quote != 0 ? c == quote : c == '"' || c == '\'') {
+      quote = quote != 0 ? 0 : c;  // an opening or closing quote: dropped
+    } else {
+      buf->push_back(c);
+    }
+  }
+  return quote == 0;
+}
+
 }  // namespace
 
 absl::StatusOr<absl::string_view> Expand(Ctx& ctx, const Scope& scope, absl::string_view word) {
@@ -36,6 +57,19 @@ absl::StatusOr<absl::string_view> Expand(Ctx& ctx, const Scope& scope, absl::str
   if (absl::string_view name = LoneVariable(word); !name.empty()) {
     ctx.used.Note(scope, name);
     return scope.Value(name).value_or(absl::string_view());
+  }
+  // Quotes and nothing else to process (LABEL t="a b"): no lexer. A word that is one quoted
+  // string is its own inside; the lexer's result, like any, would be a copy of it.
+  const shell::LexOptions& lex = ctx.lexer.options();
+  if (!lex.raw_quotes && !lex.raw_escapes && !lex.skip_process_quotes &&
+      UnquoteOnly(word, lex.escape, &ctx.scratch)) {
+    if (ctx.scratch.empty()) return absl::string_view();
+    // Two quotes dropped, the first and the last byte: `"..."` or `'...'`.
+    if (ctx.scratch.size() + 2 == word.size() && (word.front() == '"' || word.front() == '\'') &&
+        word.back() == word.front()) {
+      return word.substr(1, ctx.scratch.size());
+    }
+    return ctx.arena->Copy(ctx.scratch);
   }
   absl::StatusOr<shell::ProcessResult> r = ctx.lexer.ProcessUnsplit(word, scope);
   if (!r.ok()) return r.status();

@@ -25,7 +25,8 @@ struct Ctx {
   const std::string& file;
   shell::Lexer lexer;  // with the Dockerfile's escape character
   base::Arena* arena;              // the Dockerfile's storage
-  absl::flat_hash_set<absl::string_view> declared;  // every ARG name seen (for unused build args)
+  // The `--build-arg` names some ARG declared (the others are unused build args).
+  absl::flat_hash_set<absl::string_view> declared;
   // `--build-arg` values, copied into the arena (the options need not outlive the Dockerfile).
   SmallMap<absl::string_view> build_args;
   // Scratch space reused from command to command.
@@ -34,6 +35,7 @@ struct Ctx {
   // Set instead of `text` when the canonical text is the line as written (see NameThenWord).
   bool text_is_original = false;
   std::vector<absl::string_view> words;
+  std::string scratch;  // Expand's, for a word it unquotes itself
 };
 
 // `word` expanded in `scope`: `word` itself when there is nothing to expand (it is a view into

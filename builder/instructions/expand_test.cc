@@ -62,5 +62,37 @@ TEST(ExpandTest, LoneVariablesAsTheLexer) {
   EXPECT_EQ(Outcome(ctx, scope, "$x"), "=");
 }
 
+// Words whose only special characters are quotes skip the lexer too: on random words over quotes,
+// both escape characters, `$`, spaces and a non-ASCII byte, with either escape directive, Expand
+// must agree with the lexer.
+TEST(ExpandTest, QuotedWordsAsTheLexer) {
+  LoadOptions options;
+  const std::string file = "Dockerfile";
+  for (char32_t escape : {U'\\', U'`'}) {
+    base::Arena arena;
+    Ctx ctx{options, file, shell::Lexer(shell::LexOptions{escape}), &arena};
+    Scope scope;
+    scope.SetArg("a", "arg a");
+    const std::vector<std::string> must = {
+        "\"\"",    "''",     "\"a b\"",  "'a b'",    "a\"b c\"d",    "\"a\"'b'", "\"'\"",
+        "'\"'",    "\"a",    "a'",       "\"a\"\"",  "'a'a'",        "\"\\\"\"", "'\\'",
+        "\"`\"\"", "'`'",    "\"$a\"",   "'$a'",     "\"\xc3\xa9\"", "\"\xff\"", "\" \"",
+        "\"\t\"",  "x\"\"y", "\"\"\"\"", "\"a\"b\"", "'a\"b'"};
+    std::mt19937 rng(11);
+    const std::string alphabet = "\"'\\`$a \xc3";
+    std::vector<std::string> words = must;
+    for (int i = 0; i < 20000; ++i) {
+      std::string w;
+      for (int n = 1 + rng() % 7; n > 0; --n) w.push_back(alphabet[rng() % alphabet.size()]);
+      words.push_back(w);
+    }
+    for (const std::string& w : words) {
+      EXPECT_EQ(Outcome(ctx, scope, w), LexerOutcome(ctx, scope, w)) << w;
+    }
+    EXPECT_EQ(Outcome(ctx, scope, "\"stage 1\""), "=stage 1");
+    EXPECT_EQ(Outcome(ctx, scope, "'a'\"b\"c"), "=abc");
+  }
+}
+
 }  // namespace
 }  // namespace builder::instructions

@@ -28,57 +28,16 @@ struct FlagSpec {
 };
 
 // The flags one instruction accepts and the values it was given. Every instruction builds one and
-// most are given no flags, so the values exist only once a flag is seen (until then lookups are
-// answered without searching).
+// most are given no flags, so a value exists only for a flag that was given: a lookup compares
+// the name with those few (usually none or one), not with every flag the instruction accepts.
 class Flags {
  public:
   // `spec` must outlive the Flags (a static array).
   Flags(absl::string_view instruction, absl::Span<const FlagSpec> spec)
       : instruction_(instruction), spec_(spec) {}
 
-  absl::Status Parse(Words raw) {
-    for (absl::string_view arg : raw) {
-      if (!absl::StartsWith(arg, "--")) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("Arg ", shell::GoQuote(arg), " doesn't appear to be a flag"));
-      }
-      absl::string_view body = arg.substr(2);
-      size_t eq = body.find('=');
-      bool has_value = eq != absl::string_view::npos;
-      absl::string_view name = has_value ? body.substr(0, eq) : body;
-      absl::string_view value = has_value ? body.substr(eq + 1) : absl::string_view();
-      int index = Index(name);
-      if (index < 0) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("unknown flag: --", name, " (", instruction_, " accepts ",
-                         Accepted(), ")"));
-      }
-      if (values_.empty()) values_.resize(spec_.size());
-      Value& val = values_[index];
-      FlagKind kind = spec_[index].kind;
-      if (kind == FlagKind::kBool) {
-        std::string v = absl::AsciiStrToLower(value);
-        if (has_value && v != "true" && v != "false") {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "expecting boolean value for flag ", name, ", not: ", value));
-        }
-        if (val.has_bool) {
-          return absl::InvalidArgumentError(absl::StrCat("Duplicate flag specified: ", name));
-        }
-        val.has_bool = true;
-        val.bool_value = !has_value || v == "true";
-        continue;
-      }
-      if (!has_value) {
-        return absl::InvalidArgumentError(absl::StrCat("Missing a value on flag: ", name));
-      }
-      if (kind == FlagKind::kString && !val.strings.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat("Duplicate flag specified: ", name));
-      }
-      val.strings.push_back(value);
-    }
-    return absl::OkStatus();
-  }
+  // Most instructions are given no flags: nothing to do then, without a call.
+  absl::Status Parse(Words raw) { return raw.empty() ? absl::OkStatus() : ParseGiven(raw); }
 
   absl::string_view String(absl::string_view name) const {
     const Value* v = Find(name);
@@ -100,21 +59,78 @@ class Flags {
 
  private:
   struct Value {
+    const FlagSpec* spec = nullptr;  // the flag given
     bool has_bool = false;
     bool bool_value = false;
     absl::InlinedVector<absl::string_view, 1> strings;  // string and list flags (views of words)
   };
 
-  int Index(absl::string_view name) const {
-    for (size_t i = 0; i < spec_.size(); ++i) {
-      if (spec_[i].name == name) return static_cast<int>(i);
+  absl::Status ParseGiven(Words raw) {
+    for (absl::string_view arg : raw) {
+      if (!absl::StartsWith(arg, "--")) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("Arg ", shell::GoQuote(arg), " doesn't appear to be a flag"));
+      }
+      absl::string_view body = arg.substr(2);
+      size_t eq = body.find('=');
+      bool has_value = eq != absl::string_view::npos;
+      absl::string_view name = has_value ? body.substr(0, eq) : body;
+      absl::string_view value = has_value ? body.substr(eq + 1) : absl::string_view();
+      const FlagSpec* spec = SpecOf(name);
+      if (spec == nullptr) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("unknown flag: --", name, " (", instruction_, " accepts ",
+                         Accepted(), ")"));
+      }
+      Value& val = ValueOf(spec);
+      if (spec->kind == FlagKind::kBool) {
+        std::string v = absl::AsciiStrToLower(value);
+        if (has_value && v != "true" && v != "false") {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "expecting boolean value for flag ", name, ", not: ", value));
+        }
+        if (val.has_bool) {
+          return absl::InvalidArgumentError(absl::StrCat("Duplicate flag specified: ", name));
+        }
+        val.has_bool = true;
+        val.bool_value = !has_value || v == "true";
+        continue;
+      }
+      if (!has_value) {
+        return absl::InvalidArgumentError(absl::StrCat("Missing a value on flag: ", name));
+      }
+      if (spec->kind == FlagKind::kString && !val.strings.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat("Duplicate flag specified: ", name));
+      }
+      val.strings.push_back(value);
     }
-    return -1;
+    return absl::OkStatus();
+  }
+
+  // Spec names are not empty: the first byte rules most names out without a memcmp call.
+  static bool SameName(absl::string_view spec_name, absl::string_view name) {
+    return spec_name.size() == name.size() && spec_name[0] == name[0] && spec_name == name;
+  }
+  const FlagSpec* SpecOf(absl::string_view name) const {
+    for (const FlagSpec& s : spec_) {
+      if (SameName(s.name, name)) return &s;
+    }
+    return nullptr;
+  }
+  // The value of the flag `spec`, added (empty) when it is given for the first time.
+  Value& ValueOf(const FlagSpec* spec) {
+    for (Value& v : values_) {
+      if (v.spec == spec) return v;
+    }
+    Value& v = values_.emplace_back();
+    v.spec = spec;
+    return v;
   }
   const Value* Find(absl::string_view name) const {
-    if (values_.empty()) return nullptr;  // no flag given
-    int i = Index(name);
-    return i < 0 ? nullptr : &values_[i];
+    for (const Value& v : values_) {
+      if (SameName(v.spec->name, name)) return &v;
+    }
+    return nullptr;
   }
   std::string Accepted() const {
     if (spec_.empty()) return "no flags";
@@ -124,7 +140,7 @@ class Flags {
   }
   absl::string_view instruction_;
   absl::Span<const FlagSpec> spec_;
-  // One per spec entry once a flag is given, else empty (no instruction takes more than 8).
+  // The flags given, in the order they were first given (no instruction accepts more than 8).
   absl::InlinedVector<Value, 8> values_;
 };
 

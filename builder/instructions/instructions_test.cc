@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/testing/status_matchers.h"
@@ -375,7 +377,8 @@ TEST(InstructionsTest, Expose) {
   EXPECT_THAT(df.stages[0].commands[1].payload.As<ExposeCmd>().ports,
               ElementsAre("8080/tcp", "53/udp", "9000/tcp"));
   EXPECT_EQ(df.stages[0].commands[1].expanded, "EXPOSE 8080/tcp 53/udp 9000/tcp");
-  for (const char* bad : {"1-2-3", "9-8", "-", "80-", "/tcp"}) {
+  // Digits are ASCII only (a non-ASCII byte, negative as a char, is not one).
+  for (const char* bad : {"1-2-3", "9-8", "-", "80-", "/tcp", "8\xc3\xa90", "\xd9\xa1", "+80"}) {
     EXPECT_THAT(LoadText(absl::StrCat("FROM x\nEXPOSE ", bad, "\n")),
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("port")))
         << bad;
@@ -500,6 +503,56 @@ TEST(MountTest, AllTypes) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("mode")));
 }
 
+// What ParseMount makes of `value`: its fields, or its error.
+std::string MountOutcome(absl::string_view value) {
+  absl::StatusOr<Mount> m = ParseMount(value);
+  if (!m.ok()) return std::string(m.status().message());
+  return absl::StrCat(
+      MountTypeName(m->type), " target=", m->target, " source=", m->source, " from=", m->from,
+      " ro=", m->read_only, " id=", m->id, " sharing=", static_cast<int>(m->sharing),
+      " mode=", m->mode.value_or(1234), " uid=", m->uid.value_or(99), " gid=", m->gid.value_or(99),
+      " size=", m->size_bytes.value_or(-1), " required=", m->required, " env=", m->env);
+}
+
+// Fields split by hand and keys compared in any case: the same fields, values and messages as
+// splitting with StrSplit and lower-casing every key.
+TEST(MountTest, FieldsKeysAndErrors) {
+  EXPECT_EQ(MountOutcome("type=cache,target=/root/.cache/0"),
+            "cache target=/root/.cache/0 source= from= ro=0 id=/root/.cache/0 sharing=0 mode=493 "
+            "uid=99 gid=99 size=-1 required=0 env=");
+  EXPECT_EQ(MountOutcome("TYPE=cache,Target=/c,ID=x,Sharing=private,MODE=0700,Uid=1,gID=2"),
+            "cache target=/c source= from= ro=0 id=x sharing=1 mode=448 uid=1 gid=2 size=-1 "
+            "required=0 env=");
+  EXPECT_EQ(MountOutcome("target=/a=b,source=s=t,RO=False"),
+            "bind target=/a=b source=s=t from= ro=0 id= sharing=0 mode=1234 uid=99 gid=99 "
+            "size=-1 required=0 env=");
+  EXPECT_EQ(MountOutcome("type=tmpfs,dst=/t,SIZE=1K"),
+            "tmpfs target=/t source= from= ro=0 id= sharing=0 mode=1234 uid=99 gid=99 size=1024 "
+            "required=0 env=");
+  EXPECT_EQ(MountOutcome("type=secret,id=a,Required,Env=E"),
+            "secret target= source= from= ro=0 id=a sharing=0 mode=256 uid=99 gid=99 size=-1 "
+            "required=1 env=E");
+  EXPECT_EQ(MountOutcome("type=Cache,target=/x"),
+            "unsupported mount type \"Cache\": want bind, cache, tmpfs, secret or ssh");
+  EXPECT_EQ(MountOutcome("target=/x,type=nfs,type=cache,type=ssh2"),
+            "unsupported mount type \"nfs\": want bind, cache, tmpfs, secret or ssh");
+  EXPECT_EQ(MountOutcome("type,target=/x"),
+            "unsupported mount type \"\": want bind, cache, tmpfs, secret or ssh");
+  EXPECT_EQ(MountOutcome("target=/x,,ro"), "unexpected key '' in ''");
+  EXPECT_EQ(MountOutcome("target=/x,"), "unexpected key '' in ''");
+  EXPECT_EQ(MountOutcome(""), "unexpected key '' in ''");
+  EXPECT_EQ(MountOutcome("target=/x,=v"), "unexpected key '' in '=v'");
+  EXPECT_EQ(MountOutcome("target=/x,BoGus=V"), "unexpected key 'bogus' in 'bogus=V'");
+  EXPECT_EQ(MountOutcome("target=/x,Bogus"), "unexpected key 'bogus' in 'bogus'");
+  EXPECT_EQ(MountOutcome("Target"), "invalid field 'target' must be a key=value pair");
+  EXPECT_EQ(MountOutcome("target=/x,RO=maybe"), "invalid value for ro: \"maybe\"");
+  EXPECT_EQ(MountOutcome("type=cache,target=/x,UID=-1"), "invalid value for uid: \"-1\"");
+  EXPECT_EQ(MountOutcome("type=cache,target=/x,Mode=8"), "invalid value for mode: \"8\"");
+  EXPECT_EQ(MountOutcome("type=t\xc3\xa9"),
+            "unsupported mount type \"t\xc3\xa9\": want bind, cache, tmpfs, secret or ssh");
+  EXPECT_EQ(MountOutcome("target=/x,T\xc3\x89=1"), "unexpected key 't\xc3\x89' in 't\xc3\x89=1'");
+}
+
 TEST(InstructionsTest, RunFlagsAndExpansionInMounts) {
   ASSERT_OK_AND_ASSIGN(Dockerfile df,
                        LoadText("FROM x\nARG C=/cache\nRUN --mount=type=cache,target=$C "
@@ -541,6 +594,135 @@ TEST(InstructionsTest, OtherValidation) {
   ASSERT_OK_AND_ASSIGN(Dockerfile df, LoadText("FROM x\nSTOPSIGNAL SIGRTMIN+3\nWORKDIR /a\n"
                                                "ENV a=1 b=$a\n"));
   EXPECT_EQ(EnvOf(df, "b"), "");  // all pairs of one ENV expand with the env before it
+}
+
+// The expanded text of the last command of `text`'s last stage.
+std::string LastExpanded(absl::string_view text, LoadOptions opts = {}) {
+  absl::StatusOr<Dockerfile> df = LoadText(text, opts);
+  if (!df.ok()) return df.status().ToString();
+  return std::string(df->stages.back().commands.back().expanded);
+}
+
+// A line is its own canonical text only when written exactly so (NameThenWord): upper-case
+// keyword, one space, no flags, nothing expanded. Anything else is rebuilt.
+TEST(CanonicalTextTest, TheLineAsWrittenOnlyWhenCanonical) {
+  EXPECT_EQ(LastExpanded("FROM x\nRUN echo a\n"), "RUN echo a");
+  EXPECT_EQ(LastExpanded("FROM x\nrun echo a\n"), "RUN echo a");
+  EXPECT_EQ(LastExpanded("FROM x\nRun echo a\n"), "RUN echo a");
+  EXPECT_EQ(LastExpanded("FROM x\nRUN  echo a\n"), "RUN echo a");
+  EXPECT_EQ(LastExpanded("FROM x\nRUN\techo a\n"), "RUN echo a");
+  EXPECT_EQ(LastExpanded("FROM x\nRUN echo a \\\n  b\n"), "RUN echo a   b");
+  EXPECT_EQ(LastExpanded("FROM x\nRUN [\"a\", \"b\"]\n"), "RUN [\"a\",\"b\"]");
+  EXPECT_EQ(LastExpanded("FROM x\nRUN --network=none echo a\n"), "RUN --network=none echo a");
+  EXPECT_EQ(LastExpanded("FROM x\nCMD echo a\n"), "CMD echo a");
+  EXPECT_EQ(LastExpanded("FROM x\ncmd echo a\n"), "CMD echo a");
+  EXPECT_EQ(LastExpanded("FROM x\nENTRYPOINT  e\n"), "ENTRYPOINT e");
+  EXPECT_EQ(LastExpanded("FROM x\nWORKDIR /w\n"), "WORKDIR /w");
+  EXPECT_EQ(LastExpanded("FROM x\nworkdir /w\n"), "WORKDIR /w");
+  EXPECT_EQ(LastExpanded("FROM x\nENV D=/d\nWORKDIR $D\n"), "WORKDIR /d");
+  EXPECT_EQ(LastExpanded("FROM x\nWORKDIR \"/a b\"\n"), "WORKDIR /a b");
+  EXPECT_EQ(LastExpanded("FROM x\nUSER \u00e9\n"), "USER \u00e9");
+  EXPECT_EQ(LastExpanded("# escape=`\nFROM x\nWORKDIR c:\\w\n"), "WORKDIR c:\\w");
+}
+
+// Flags keep values only for the flags given; lookups must still see every given flag, in any
+// order, and nothing else.
+TEST(FlagsTest, LookupsSeeExactlyTheFlagsGiven) {
+  ASSERT_OK_AND_ASSIGN(
+      Dockerfile df,
+      LoadText("FROM x AS b\nFROM y\nCOPY --parents --exclude=a --chmod=644 --link=false "
+               "--exclude=b --from=b --chown=1 s /d\n"
+               "ADD --unpack=false --keep-git-dir=true --checksum=sha256:1 --chmod=u+x "
+               "https://e/x /d\n"
+               "COPY --link s /d\n"
+               "RUN --security=insecure --mount=type=tmpfs,target=/t --network=host "
+               "--mount=type=cache,target=/c a\n"));
+  const auto& c = df.stages[1].commands[1].payload.As<CopyCmd>();
+  EXPECT_EQ(c.from, "b");
+  EXPECT_EQ(c.chown, "1");
+  EXPECT_EQ(c.chmod, "644");
+  EXPECT_FALSE(c.link);
+  EXPECT_TRUE(c.parents);
+  EXPECT_THAT(c.excludes, ElementsAre("a", "b"));
+  EXPECT_EQ(c.checksum, "");
+  EXPECT_FALSE(c.unpack.has_value());
+  EXPECT_EQ(df.stages[1].commands[1].expanded,
+            "COPY --from=b --chown=1 --chmod=644 --exclude=a --exclude=b --parents s /d");
+  const auto& a = df.stages[1].commands[2].payload.As<CopyCmd>();
+  EXPECT_EQ(a.checksum, "sha256:1");
+  EXPECT_EQ(a.chmod, "u+x");
+  EXPECT_TRUE(a.keep_git_dir);
+  ASSERT_TRUE(a.unpack.has_value());
+  EXPECT_FALSE(*a.unpack);
+  EXPECT_EQ(a.from, "");
+  EXPECT_EQ(df.stages[1].commands[2].expanded,
+            "ADD --chmod=u+x --checksum=sha256:1 --keep-git-dir --unpack=false https://e/x /d");
+  const auto& l = df.stages[1].commands[3].payload.As<CopyCmd>();
+  EXPECT_TRUE(l.link);
+  EXPECT_FALSE(l.parents);
+  const auto& r = df.stages[1].commands[4].payload.As<RunCmd>();
+  ASSERT_EQ(r.mounts.size(), 2u);
+  EXPECT_EQ(r.mounts[0].type, Mount::Type::kTmpfs);
+  EXPECT_EQ(r.mounts[1].target, "/c");
+  EXPECT_EQ(r.network, RunCmd::Network::kHost);
+  EXPECT_EQ(r.security, RunCmd::Security::kInsecure);
+
+  EXPECT_THAT(
+      LoadText("FROM x\nCOPY --link --chown=1 --link a b\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Duplicate flag specified: link")));
+  EXPECT_THAT(
+      LoadText("FROM x\nCOPY --chown=1 --chmod=1 --chown=2 a b\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Duplicate flag specified: chown")));
+  EXPECT_THAT(
+      LoadText("FROM x\nCOPY --chown a b\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Missing a value on flag: chown")));
+  EXPECT_THAT(LoadText("FROM x\nCOPY --c=1 a b\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("unknown flag: --c (COPY accepts --chown, --chmod, --link, "
+                                 "--exclude, --from, --parents)")));
+  EXPECT_THAT(LoadText("FROM x\nCOPY --=1 a b\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown flag: -- (")));
+  EXPECT_THAT(LoadText("FROM x\nWORKDIR --x=1 /a\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("unknown flag: --x (WORKDIR accepts no flags)")));
+}
+
+// Only a FROM whose base could be a stage name (lower-cased) is looked up among the stages; the
+// rest are images, whose ENV comes from base_env ("scratch" in any case has none).
+TEST(ArgScopingTest, FromLooksUpStagesOnlyForNamesAStageCouldHave) {
+  std::vector<std::string> asked;
+  LoadOptions opts;
+  opts.base_env = [&asked](absl::string_view base) {
+    asked.emplace_back(base);
+    return std::vector<std::string>{"E=image"};
+  };
+  ASSERT_OK_AND_ASSIGN(Dockerfile df,
+                       ParseAndLoad("FROM img AS Build.1\nENV E=stage\nFROM BUILD.1\n"
+                                    "FROM build.1:tag\nFROM Scratch\nFROM scratch:1\n"
+                                    "FROM 1build\nFROM img2 AS b-1_x\nFROM B-1_X\n",
+                                    {}, opts));
+  ASSERT_EQ(df.stages.size(), 8u);
+  EXPECT_EQ(df.stages[1].base_stage, 0);
+  EXPECT_EQ(EnvOf(df, "E"), "image");  // stage 7 inherits stage 6's image ENV
+  EXPECT_THAT(asked, ElementsAre("img", "build.1:tag", "scratch:1", "1build", "img2"));
+  EXPECT_THAT(df.stages[1].env, ElementsAre(KV("E", "stage")));
+  EXPECT_EQ(df.stages[2].base_stage, -1);
+  EXPECT_EQ(df.stages[3].base_stage, -1);
+  EXPECT_TRUE(df.stages[3].env.empty());
+  EXPECT_EQ(df.stages[7].base_stage, 6);
+}
+
+// Build args declared by some ARG (global or in a stage, with or without a value) are used; the
+// rest are reported, except proxies and the predefined platform args.
+TEST(ArgScopingTest, UnusedBuildArgsAreTheUndeclaredOnes) {
+  LoadOptions opts;
+  opts.build_args = {{"A", "1"},          {"B", "2"},        {"C", "3"}, {"D", "4"},
+                     {"HTTP_PROXY", "p"}, {"TARGETOS", "t"}, {"a", "5"}};
+  ASSERT_OK_AND_ASSIGN(Dockerfile df,
+                       LoadText("ARG A\nFROM x\nARG B=0 E\nFROM y\nARG D=$B\nRUN echo\n", opts));
+  EXPECT_THAT(df.unused_build_args, ElementsAre("C", "a"));
+  EXPECT_THAT(df.stages[1].commands[1].payload.As<ArgCmd>().args[0].value,
+              ::testing::Optional(absl::string_view("4")));
 }
 
 TEST(PlatformTest, Parse) {

@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "builder/instructions/convert.h"
@@ -37,6 +38,19 @@ absl::Span<const KeyValue> SortedEnv(const Scope& scope, base::Arena* arena) {
   std::sort(env.begin(), env.end(),
             [](const KeyValue& a, const KeyValue& b) { return a.key < b.key; });
   return env;
+}
+
+// False if `base`, lower-cased, is not a valid stage name (ValidStageName), so names no stage:
+// most FROM lines name an image (`alpine:3.19`, `registry/x`), which then needs no lower-cased
+// copy and no lookup.
+bool CouldNameStage(absl::string_view base) {
+  if (base.empty() || !absl::ascii_isalpha(static_cast<unsigned char>(base[0]))) return false;
+  for (char c : base) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -113,14 +127,15 @@ absl::Status Loader::State::AddFrom(const Node& n) {
     return Err(absl::StrCat("duplicate stage name ", shell::GoQuote(s.name)));
   }
   stage_scope.Clear();
-  std::string lower_base = absl::AsciiStrToLower(s.base_name);
-  if (auto prev = stage_by_name.find(lower_base);
-      prev != stage_by_name.end() && prev->second != s.index) {
-    s.base_stage = prev->second;
-    // The image config (ENV) is inherited, ARGs are not.
-    for (const KeyValue& kv : df.stages[prev->second].env) stage_scope.SetEnv(kv.key, kv.value);
+  if (CouldNameStage(s.base_name)) {
+    auto prev = stage_by_name.find(absl::AsciiStrToLower(s.base_name));
+    if (prev != stage_by_name.end() && prev->second != s.index) {
+      s.base_stage = prev->second;
+      // The image config (ENV) is inherited, ARGs are not.
+      for (const KeyValue& kv : df.stages[prev->second].env) stage_scope.SetEnv(kv.key, kv.value);
+    }
   }
-  if (s.base_stage < 0 && ctx.options.base_env && lower_base != "scratch") {
+  if (s.base_stage < 0 && ctx.options.base_env && !absl::EqualsIgnoreCase(s.base_name, "scratch")) {
     for (const std::string& e : ctx.options.base_env(s.base_name)) {
       size_t eq = e.find('=');
       absl::string_view entry = storage->Copy(e);

@@ -1,6 +1,7 @@
 // ParseMount and MountTypeName (declared in instructions.h): RUN --mount values, BuildKit's rules.
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <utility>
@@ -10,7 +11,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "builder/instructions/instructions.h"
 #include "builder/instructions/validate.h"
 #include "builder/shell/unicode.h"
@@ -28,22 +28,51 @@ std::string MountTypeName(Mount::Type type) {
   return "bind";
 }
 
+namespace {
+
+// One `key[=value]` field of a --mount value. Keys are case-insensitive: compared with KeyIs, and
+// lower-cased only for an error message.
+struct Field {
+  absl::string_view key;  // as written
+  std::optional<absl::string_view> value;
+};
+
+// The comma-separated fields of `value`, as absl::StrSplit would cut it ("" is one empty field).
+void SplitFields(absl::string_view value, absl::InlinedVector<Field, 6>* fields) {
+  // memchr, not string_view::find (an out-of-line call around memchr).
+  auto find = [](absl::string_view s, char c) {
+    const void* p = s.empty() ? nullptr : std::memchr(s.data(), c, s.size());
+    return p == nullptr ? s.size() : static_cast<size_t>(static_cast<const char*>(p) - s.data());
+  };
+  for (;;) {
+    const size_t comma = find(value, ',');
+    const absl::string_view field = value.substr(0, comma);
+    const size_t eq = find(field, '=');
+    if (eq == field.size()) {
+      fields->push_back({field, std::nullopt});
+    } else {
+      fields->push_back({field.substr(0, eq), field.substr(eq + 1)});
+    }
+    if (comma == value.size()) return;
+    value.remove_prefix(comma + 1);
+  }
+}
+
+// True if `key` is `lower` (a lower-case literal) in any case; the size rules most keys out.
+bool KeyIs(absl::string_view key, absl::string_view lower) {
+  return key.size() == lower.size() && absl::EqualsIgnoreCase(key, lower);
+}
+
+}  // namespace
+
 absl::StatusOr<Mount> ParseMount(absl::string_view value, base::Arena* arena) {
   Mount m;
-  absl::InlinedVector<std::pair<std::string, std::optional<absl::string_view>>, 6> fields;
-  for (absl::string_view field : absl::StrSplit(value, ',')) {
-    size_t eq = field.find('=');
-    std::string key = absl::AsciiStrToLower(field.substr(0, eq));
-    if (eq == absl::string_view::npos) {
-      fields.emplace_back(std::move(key), std::nullopt);
-    } else {
-      fields.emplace_back(std::move(key), field.substr(eq + 1));
-    }
-  }
+  absl::InlinedVector<Field, 6> fields;
+  SplitFields(value, &fields);
   // The type decides defaults, so find it first.
-  for (const auto& f : fields) {
-    if (f.first != "type") continue;
-    absl::string_view t = f.second.value_or(absl::string_view());
+  for (const Field& f : fields) {
+    if (!KeyIs(f.key, "type")) continue;
+    absl::string_view t = f.value.value_or(absl::string_view());
     if (t == "bind") m.type = Mount::Type::kBind;
     else if (t == "cache") m.type = Mount::Type::kCache;
     else if (t == "tmpfs") m.type = Mount::Type::kTmpfs;
@@ -53,80 +82,88 @@ absl::StatusOr<Mount> ParseMount(absl::string_view value, base::Arena* arena) {
                                  ": want bind, cache, tmpfs, secret or ssh"));
   }
   if (m.type == Mount::Type::kBind) m.read_only = true;
-  auto parse_bool = [](const std::optional<absl::string_view>& v, const std::string& key,
+  // `key` as written: lower-cased for the message.
+  auto parse_bool = [](const std::optional<absl::string_view>& v, absl::string_view key,
                        bool* out) -> absl::Status {
     if (!v.has_value()) {
       *out = true;
       return absl::OkStatus();
     }
     std::string s = absl::AsciiStrToLower(*v);
-    if (s == "true" || s == "1") *out = true;
-    else if (s == "false" || s == "0") *out = false;
-    else return Err(absl::StrCat("invalid value for ", key, ": ", shell::GoQuote(*v)));
+    if (s == "true" || s == "1")
+      *out = true;
+    else if (s == "false" || s == "0")
+      *out = false;
+    else
+      return Err(
+          absl::StrCat("invalid value for ", absl::AsciiStrToLower(key), ": ", shell::GoQuote(*v)));
     return absl::OkStatus();
   };
-  auto parse_u32 = [](absl::string_view view, int base, const std::string& key,
+  auto parse_u32 = [](absl::string_view view, int base, absl::string_view key,
                       std::optional<uint32_t>* out) -> absl::Status {
     const std::string v(view);  // strtoul wants a terminated string
     char* end = nullptr;
     errno = 0;
     unsigned long n = std::strtoul(v.c_str(), &end, base);
     if (v.empty() || *end != '\0' || errno != 0 || n > 0xFFFFFFFFul || v[0] == '-') {
-      return Err(absl::StrCat("invalid value for ", key, ": ", shell::GoQuote(v)));
+      return Err(
+          absl::StrCat("invalid value for ", absl::AsciiStrToLower(key), ": ", shell::GoQuote(v)));
     }
     *out = static_cast<uint32_t>(n);
     return absl::OkStatus();
   };
-  for (const auto& field : fields) {
-    const std::string& key = field.first;
-    const std::optional<absl::string_view>& val = field.second;
+  for (const Field& field : fields) {
+    const absl::string_view raw_key = field.key;
+    const std::optional<absl::string_view>& val = field.value;
     const absl::string_view v = val.value_or(absl::string_view());
+    auto key = [raw_key] { return absl::AsciiStrToLower(raw_key); };  // for messages
     auto need_value = [&]() -> absl::Status {
       if (!val.has_value()) {
-        return Err(absl::StrCat("invalid field '", key, "' must be a key=value pair"));
+        return Err(absl::StrCat("invalid field '", key(), "' must be a key=value pair"));
       }
       return absl::OkStatus();
     };
+    auto is = [raw_key](absl::string_view lower) { return KeyIs(raw_key, lower); };
     absl::Status s;
-    if (key == "type") {
+    if (is("type")) {
       continue;
-    } else if (key == "target" || key == "dst" || key == "destination") {
+    } else if (is("target") || is("dst") || is("destination")) {
       s = need_value();
       m.target = v;
-    } else if (key == "source" || key == "src") {
+    } else if (is("source") || is("src")) {
       s = need_value();
       m.source = v;
-    } else if (key == "from") {
+    } else if (is("from")) {
       s = need_value();
       m.from = v;
-    } else if (key == "readonly" || key == "ro") {
-      s = parse_bool(val, key, &m.read_only);
-    } else if (key == "readwrite" || key == "rw") {
+    } else if (is("readonly") || is("ro")) {
+      s = parse_bool(val, raw_key, &m.read_only);
+    } else if (is("readwrite") || is("rw")) {
       bool rw = false;
-      s = parse_bool(val, key, &rw);
+      s = parse_bool(val, raw_key, &rw);
       m.read_only = !rw;
-    } else if (key == "required") {
-      s = parse_bool(val, key, &m.required);
-    } else if (key == "id") {
+    } else if (is("required")) {
+      s = parse_bool(val, raw_key, &m.required);
+    } else if (is("id")) {
       s = need_value();
       m.id = v;
-    } else if (key == "sharing") {
+    } else if (is("sharing")) {
       s = need_value();
       if (v == "shared") m.sharing = Mount::Sharing::kShared;
       else if (v == "private") m.sharing = Mount::Sharing::kPrivate;
       else if (v == "locked") m.sharing = Mount::Sharing::kLocked;
       else s = Err(absl::StrCat("unsupported sharing value ", shell::GoQuote(v),
                                 ": want shared, private or locked"));
-    } else if (key == "mode") {
+    } else if (is("mode")) {
       s = need_value();
-      if (s.ok()) s = parse_u32(v, 8, key, &m.mode);
-    } else if (key == "uid") {
+      if (s.ok()) s = parse_u32(v, 8, raw_key, &m.mode);
+    } else if (is("uid")) {
       s = need_value();
-      if (s.ok()) s = parse_u32(v, 10, key, &m.uid);
-    } else if (key == "gid") {
+      if (s.ok()) s = parse_u32(v, 10, raw_key, &m.uid);
+    } else if (is("gid")) {
       s = need_value();
-      if (s.ok()) s = parse_u32(v, 10, key, &m.gid);
-    } else if (key == "size") {
+      if (s.ok()) s = parse_u32(v, 10, raw_key, &m.gid);
+    } else if (is("size")) {
       s = need_value();
       if (s.ok()) {
         int64_t mult = 1;
@@ -144,11 +181,11 @@ absl::StatusOr<Mount> ParseMount(absl::string_view value, base::Arena* arena) {
           m.size_bytes = n * mult;
         }
       }
-    } else if (key == "env") {
+    } else if (is("env")) {
       s = need_value();
       m.env = v;
     } else {
-      s = Err(absl::StrCat("unexpected key '", key, "' in '", key,
+      s = Err(absl::StrCat("unexpected key '", key(), "' in '", key(),
                            val.has_value() ? absl::StrCat("=", v) : "", "'"));
     }
     if (!s.ok()) return s;

@@ -54,7 +54,7 @@ class SmallMap {
   }
   void Clear() {
     entries_.clear();
-    index_.clear();
+    if (!index_.empty()) index_.clear();
   }
   const std::vector<Entry>& entries() const { return entries_; }
 
@@ -108,7 +108,11 @@ class Scope : public shell::EnvGetter {
   // Every ARG a command sees (set, not shadowed by ENV), sorted by name, in `arena`. Made once
   // per change of the scope: consecutive RUNs share it.
   BuildArgs VisibleArgs(base::Arena* arena) {
-    if (visible_valid_) return visible_;
+    return visible_valid_ ? visible_ : MakeVisibleArgs(arena);
+  }
+
+ private:
+  BuildArgs MakeVisibleArgs(base::Arena* arena) {
     std::vector<std::pair<absl::string_view, absl::string_view>> all;
     for (const Arg& a : args_.entries()) {
       if (a.second.has_value() && !env_.Has(a.first)) all.emplace_back(a.first, *a.second);
@@ -120,7 +124,6 @@ class Scope : public shell::EnvGetter {
     return visible_;
   }
 
- private:
   SmallMap<absl::string_view> env_;
   SmallMap<std::optional<absl::string_view>> args_;
   BuildArgs visible_;
@@ -152,7 +155,11 @@ class UsedArgs {
       used_.Clear();
       return all;
     }
-    if (used_.entries().empty()) return BuildArgs();
+    return used_.entries().empty() ? BuildArgs() : SortUsed(arena);
+  }
+
+ private:
+  BuildArgs SortUsed(base::Arena* arena) {
     sorted_.assign(used_.entries().begin(), used_.entries().end());
     auto by_name = [](const auto& a, const auto& b) { return a.first < b.first; };
     if (sorted_.size() > 16) {
@@ -168,7 +175,6 @@ class UsedArgs {
     return arena->CopyArray(BuildArgs(sorted_));
   }
 
- private:
   SmallMap<absl::string_view> used_;
   std::optional<BuildArgs> all_;
   std::vector<std::pair<absl::string_view, absl::string_view>> sorted_;
