@@ -732,9 +732,9 @@ bool CanContainHeredoc(const Node& node) {
   return !n->json;
 }
 
-// `^(\d*)<<(-?)([^<]*)$` on one word, then BuildKit's quote detection.
-// The name is copied to `arena`.
-absl::StatusOr<bool> ParseHeredocWord(absl::string_view word, base::Arena* arena, Heredoc* out) {
+// BuildKit's `^(\d*)<<(-?)([^<]*)$` on one word: on a match, sets the file descriptor and chomp of
+// `out` and returns true, with the name as written (non-empty, maybe quoted) in `*name`.
+bool MatchHeredocWord(absl::string_view word, absl::string_view* name, Heredoc* out) {
   size_t i = 0;
   while (i < word.size() && absl::ascii_isdigit(static_cast<unsigned char>(word[i]))) ++i;
   if (word.substr(i, 2) != "<<") return false;
@@ -758,6 +758,24 @@ absl::StatusOr<bool> ParseHeredocWord(absl::string_view word, base::Arena* arena
   }
   out->chomp = chomp;
   out->file_descriptor = fd;
+  *name = rest;
+  return true;
+}
+
+// The lexer BuildKit reads heredoc lines with: the default escape character whatever the file's,
+// quotes and escapes kept (a quoted name disables expansion), unset variables left as written.
+shell::Lexer HeredocLexer() {
+  shell::LexOptions opts;
+  opts.raw_quotes = true;
+  opts.raw_escapes = true;
+  opts.skip_unset_env = true;
+  return shell::Lexer(opts);
+}
+
+// MatchHeredocWord, then BuildKit's quote detection on the name. The name is copied to `arena`.
+absl::StatusOr<bool> ParseHeredocWord(absl::string_view word, base::Arena* arena, Heredoc* out) {
+  absl::string_view rest;
+  if (!MatchHeredocWord(word, &rest, out)) return false;
   shell::LexOptions opts;
   opts.skip_unset_env = true;
   if (shell::Lexer(opts).IsPlain(rest)) {
@@ -799,40 +817,46 @@ bool HasDoubleLess(absl::string_view line) {
   return false;
 }
 
-absl::Status HeredocsFromWords(absl::string_view line, base::Arena* arena,
-                               std::vector<Heredoc>* docs);
-
-// The heredocs a line starts (their names copied to `arena`), appended to `docs`. The check for
-// "<<" is inline, the lexing out of line.
-inline absl::Status HeredocsFromLine(absl::string_view line, base::Arena* arena,
-                                     std::vector<Heredoc>* docs) {
-  if (!HasDoubleLess(line)) return absl::OkStatus();
-  return HeredocsFromWords(line, arena, docs);
-}
-
-absl::Status HeredocsFromWords(absl::string_view line, base::Arena* arena,
-                               std::vector<Heredoc>* docs) {
-  shell::LexOptions opts;
-  opts.raw_quotes = true;
-  opts.raw_escapes = true;
-  opts.skip_unset_env = true;
-  const shell::Lexer lexer(opts);
-  std::vector<absl::string_view> words;
-  std::vector<std::string> lexed;  // the words when the line has anything to expand or unquote
-  if (lexer.IsPlain(line)) {
-    shell::Lexer::SplitPlain(line, &words);
-  } else {
-    shell::MapEnv empty;
-    absl::StatusOr<std::vector<std::string>> r = lexer.ProcessWords(line, empty);
-    if (!r.ok()) return absl::OkStatus();
-    lexed = *std::move(r);
-    words.assign(lexed.begin(), lexed.end());
-  }
-  for (absl::string_view w : words) {
+// HeredocsFromLine (below) for a line with something to expand or unquote: the line is lexed into
+// words, and each name too (ParseHeredocWord).
+ABSL_ATTRIBUTE_NOINLINE absl::Status HeredocsFromLexedWords(absl::string_view line,
+                                                            base::Arena* arena,
+                                                            std::vector<Heredoc>* docs) {
+  shell::MapEnv empty;
+  absl::StatusOr<std::vector<std::string>> words = HeredocLexer().ProcessWords(line, empty);
+  if (!words.ok()) return absl::OkStatus();
+  for (const std::string& w : *words) {
     Heredoc h;
     absl::StatusOr<bool> is = ParseHeredocWord(w, arena, &h);
     if (!is.ok()) return is.status();
     if (*is) docs->push_back(h);
+  }
+  return absl::OkStatus();
+}
+
+// The heredocs `line` starts, appended to `docs` (their names views of `line`, which outlives the
+// Ast, or copies in `arena`).
+// Fast path: most heredoc lines (`RUN <<EOF`) are plain (Lexer::IsPlain: ASCII, no `$`, quote or
+// escape character). The lexer would return such a line's runs of non-space bytes unchanged, and
+// a name in one of them is plain too: so each word is matched as written, and its name is used as
+// written (expanded, since unquoted), with no lexing and no copy. Other lines take
+// HeredocsFromLexedWords.
+absl::Status HeredocsFromLine(absl::string_view line, base::Arena* arena,
+                              std::vector<Heredoc>* docs) {
+  if (!HeredocLexer().IsPlain(line)) return HeredocsFromLexedWords(line, arena, docs);
+  auto space = [](char c) { return IsSpace(static_cast<unsigned char>(c)); };
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && space(line[i])) ++i;
+    const size_t begin = i;
+    while (i < line.size() && !space(line[i])) ++i;
+    Heredoc h;
+    absl::string_view name;
+    if (i > begin && MatchHeredocWord(line.substr(begin, i - begin), &name, &h)) {
+      h.name = name;
+      h.expand = true;
+      docs->push_back(h);
+    }
   }
   return absl::OkStatus();
 }
@@ -1046,7 +1070,10 @@ absl::StatusOr<bool> Parser::State::Next(Node* node) {
     node->heredocs = {};
     absl::Status ns = NodeFromLine(line, d, 0, arena, &scratch, node);
     if (!ns.ok()) return LocatedError(file, first_line, ns.message());
-    if (CanContainHeredoc(*node)) RETURN_IF_ERROR(ReadHeredocs(line, first_line, node));
+    // Few lines have a "<<": the test is inline, the reading out of line.
+    if (CanContainHeredoc(*node) && HasDoubleLess(line)) {
+      RETURN_IF_ERROR(ReadHeredocs(line, first_line, node));
+    }
     node->start_line = first_line;
     node->end_line = current_line;
     node->comments = arena->CopyArray(Words(comments));
