@@ -5,7 +5,6 @@
 #include <iterator>
 #include <limits>
 
-#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -425,33 +424,47 @@ struct LineResult {
   bool json = false;
 };
 
+// The position of the first '=' in `word`, or npos (string_view::find, without its call).
+inline size_t FindEquals(absl::string_view word) {
+  if (word.empty()) return absl::string_view::npos;
+  const void* eq = std::memchr(word.data(), '=', word.size());
+  return eq == nullptr ? absl::string_view::npos : static_cast<const char*>(eq) - word.data();
+}
+
 absl::Status ParseNameVal(absl::string_view rest, const char* key, char32_t escape,
                           LineResult* out) {
-  const size_t first = out->args.size();
-  ParseWords(rest, escape, out->arena, &out->args);
-  if (out->args.size() == first) return absl::OkStatus();
-  // The words are rewritten as name, value, "=" triples; they are views, so copy them out first.
-  absl::InlinedVector<absl::string_view, 8> words(out->args.begin() + first, out->args.end());
-  out->args.resize(first);
-  if (!absl::StrContains(words[0], '=')) {
-    SplitWhitespace(rest, 2, &out->args);
-    if (out->args.size() - first < 2) {
+  std::vector<absl::string_view>& args = out->args;
+  const size_t first = args.size();
+  ParseWords(rest, escape, out->arena, &args);
+  const size_t n = args.size() - first;  // the words, args[first, first + n)
+  if (n == 0) return absl::OkStatus();
+  if (FindEquals(args[first]) == absl::string_view::npos) {
+    args.resize(first);
+    SplitWhitespace(rest, 2, &args);
+    if (args.size() - first < 2) {
       return absl::InvalidArgumentError(absl::StrCat(key, " must have two arguments"));
     }
-    out->args.push_back("");
+    args.push_back("");
     return absl::OkStatus();
   }
-  for (absl::string_view w : words) {
-    size_t eq = w.find('=');
+  // Each word becomes a name, value, "=" triple, written after the words, which are then dropped
+  // (no copy of the words elsewhere first).
+  args.resize(first + 4 * n);
+  absl::string_view* words = &args[first];
+  absl::string_view* triple = words + n;
+  for (size_t i = 0; i < n; ++i, triple += 3) {
+    const absl::string_view w = words[i];
+    const size_t eq = FindEquals(w);
     if (eq == absl::string_view::npos) {
       return absl::InvalidArgumentError(absl::StrCat("Syntax error - can't find = in ",
                                                      shell::GoQuote(w),
                                                      ". Must be of the form: name=value"));
     }
-    out->args.push_back(w.substr(0, eq));
-    out->args.push_back(w.substr(eq + 1));
-    out->args.push_back("=");
+    triple[0] = absl::string_view(w.data(), eq);
+    triple[1] = absl::string_view(w.data() + eq + 1, w.size() - eq - 1);
+    triple[2] = "=";
   }
+  args.erase(args.begin() + first, args.begin() + first + n);
   return absl::OkStatus();
 }
 

@@ -254,6 +254,14 @@ TEST(ParserTest, Errors) {
                        HasSubstr("Dockerfile:3: ENV must have two arguments")));
   EXPECT_THAT(Parse("FROM x\nLABEL a=b c\n"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("can't find = in \"c\"")));
+  // The first word without '=' is named, whatever follows.
+  EXPECT_THAT(Parse("FROM x\nENV a=1 b c=2 d\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("can't find = in \"b\"")));
+  EXPECT_EQ(
+      DumpOf("FROM x\nENV a=1 b=\"c d\" e= =f\nENV g h i\n"),
+      "(from \"x\")\n"
+      "(env \"a\" \"1\" \"=\" \"b\" \"\\\"c d\\\"\" \"=\" \"e\" \"\" \"=\" \"\" \"f\" \"=\")\n"
+      "(env \"g\" \"h i\" \"\")\n");
   ParseOptions opts;
   opts.file_name = "build/Dockerfile.dev";
   EXPECT_THAT(Parse("FROM x\nCMD [1]\n", opts),
