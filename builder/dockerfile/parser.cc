@@ -978,8 +978,13 @@ struct Parser::State {
         absl::StrCat("dockerfile line greater than max allowed size of ", kMaxLine - 1));
   }
   absl::Status ReadHeredocs(absl::string_view line, int start_line, Node* node);
-  // Reads the next instruction into `node`; false at the end of the file.
-  absl::StatusOr<bool> Next(Node* node);
+  // Reads the next instruction into `node`; false at the end of the file or on an error (Fail).
+  bool Next(Node* node);
+  // Keeps what stopped Next (Finish returns it); false.
+  bool Fail(absl::Status status) {
+    error = std::move(status);
+    return false;
+  }
 
   const std::string file;
   std::shared_ptr<base::Arena> storage;
@@ -1031,50 +1036,68 @@ absl::Status Parser::State::ReadHeredocs(absl::string_view line, int start_line,
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> Parser::State::Next(Node* node) {
+// True for a physical line that is a whole instruction as written, as most are: directives are
+// done, it starts with an ASCII letter (no indentation, comment, BOM or blank line) and it ends in
+// '\n' after a byte that is neither white space, '\r' nor the escape character (so there is no
+// continuation and nothing to trim). The general path in State::Next makes such a line, without
+// its '\n', the logical line too.
+inline bool IsWholeInstruction(absl::string_view raw, const Directives& d) {
+  const size_t n = raw.size();
+  if (!d.done || n < 2 || raw[n - 1] != '\n') return false;
+  if (!absl::ascii_isalpha(static_cast<unsigned char>(raw[0]))) return false;
+  const unsigned char last = static_cast<unsigned char>(raw[n - 2]);
+  return last > ' ' && static_cast<char32_t>(last) != d.escape;
+}
+
+bool Parser::State::Next(Node* node) {
   base::Arena* arena = storage.get();
   absl::string_view raw;
   while (lines.Next(&raw)) {
-    if (raw.size() > kMaxLine) return LineTooLong(current_line + 1);
-    if (current_line == 0 && absl::StartsWith(raw, "\xEF\xBB\xBF")) raw.remove_prefix(3);
-    absl::string_view token = shell::TrimLeftSpace(TrimNewline(raw));
-    if (IsCommentToken(token)) comments.push_back(shell::TrimSpace(raw.substr(1)));
-    absl::Status ds = PossibleDirective(&d, token, current_line + 1);
-    if (!ds.ok()) return LocatedError(file, current_line + 1, ds.message());
-    absl::string_view first = (!token.empty() && token[0] == '#') ? absl::string_view() : token;
-    ++current_line;
-    int first_line = current_line;
-    bool eol = TrimContinuation(&first, d.escape);
-    if (eol && first.empty()) continue;
+    if (raw.size() > kMaxLine) return Fail(LineTooLong(current_line + 1));
+    absl::string_view line;  // the logical line
+    int first_line;
+    if (IsWholeInstruction(raw, d)) {
+      line = raw.substr(0, raw.size() - 1);
+      first_line = ++current_line;
+    } else {
+      if (current_line == 0 && absl::StartsWith(raw, "\xEF\xBB\xBF")) raw.remove_prefix(3);
+      absl::string_view token = shell::TrimLeftSpace(TrimNewline(raw));
+      if (IsCommentToken(token)) comments.push_back(shell::TrimSpace(raw.substr(1)));
+      absl::Status ds = PossibleDirective(&d, token, current_line + 1);
+      if (!ds.ok()) return Fail(LocatedError(file, current_line + 1, ds.message()));
+      absl::string_view first = (!token.empty() && token[0] == '#') ? absl::string_view() : token;
+      first_line = ++current_line;
+      bool eol = TrimContinuation(&first, d.escape);
+      if (eol && first.empty()) continue;
 
-    // The logical line: a view of the physical one unless continuations are joined (then a copy
-    // in the arena).
-    absl::string_view line = first;
-    bool has_empty_continuation = false;
-    if (!eol) {
-      joined.assign(first.data(), first.size());
-      absl::string_view craw;
-      while (!eol && lines.Next(&craw)) {
-        if (craw.size() > kMaxLine) return LineTooLong(current_line + 1);
-        absl::string_view ctoken = TrimNewline(craw);
-        ds = PossibleDirective(&d, ctoken, current_line + 1);
-        if (!ds.ok()) return LocatedError(file, current_line + 1, ds.message());
-        absl::string_view cprocessed =
-            (!ctoken.empty() && ctoken[0] == '#') ? absl::string_view() : ctoken;
-        ++current_line;
-        if (IsComment(craw)) continue;
-        if (shell::TrimLeftSpace(cprocessed).empty()) {
-          has_empty_continuation = true;
-          continue;
+      // A view of the physical line unless continuations are joined (then a copy in the arena).
+      line = first;
+      bool has_empty_continuation = false;
+      if (!eol) {
+        joined.assign(first.data(), first.size());
+        absl::string_view craw;
+        while (!eol && lines.Next(&craw)) {
+          if (craw.size() > kMaxLine) return Fail(LineTooLong(current_line + 1));
+          absl::string_view ctoken = TrimNewline(craw);
+          ds = PossibleDirective(&d, ctoken, current_line + 1);
+          if (!ds.ok()) return Fail(LocatedError(file, current_line + 1, ds.message()));
+          absl::string_view cprocessed =
+              (!ctoken.empty() && ctoken[0] == '#') ? absl::string_view() : ctoken;
+          ++current_line;
+          if (IsComment(craw)) continue;
+          if (shell::TrimLeftSpace(cprocessed).empty()) {
+            has_empty_continuation = true;
+            continue;
+          }
+          eol = TrimContinuation(&cprocessed, d.escape);
+          joined.append(cprocessed.data(), cprocessed.size());
         }
-        eol = TrimContinuation(&cprocessed, d.escape);
-        joined.append(cprocessed.data(), cprocessed.size());
+        line = arena->Copy(joined);
       }
-      line = arena->Copy(joined);
-    }
-    if (has_empty_continuation) {
-      warnings.push_back(
-          absl::StrCat(file, ":", first_line, ": empty continuation line found in: ", line));
+      if (has_empty_continuation) {
+        warnings.push_back(
+            absl::StrCat(file, ":", first_line, ": empty continuation line found in: ", line));
+      }
     }
 
     // NodeFromLine sets every field of `node` but heredocs (below), lines and comments. (Not
@@ -1082,10 +1105,11 @@ absl::StatusOr<bool> Parser::State::Next(Node* node) {
     // parsing.)
     node->heredocs = {};
     absl::Status ns = NodeFromLine(line, d, 0, arena, &scratch, node);
-    if (!ns.ok()) return LocatedError(file, first_line, ns.message());
+    if (!ns.ok()) return Fail(LocatedError(file, first_line, ns.message()));
     // Few lines have a "<<": the test is inline, the reading out of line.
     if (CanContainHeredoc(*node) && HasDoubleLess(line)) {
-      RETURN_IF_ERROR(ReadHeredocs(line, first_line, node));
+      absl::Status hs = ReadHeredocs(line, first_line, node);
+      if (!hs.ok()) return Fail(std::move(hs));
     }
     node->start_line = first_line;
     node->end_line = current_line;
@@ -1106,14 +1130,7 @@ Parser::Parser(std::string&& source, const ParseOptions& options)
 
 Parser::~Parser() = default;
 
-bool Parser::Next(Node* node) {
-  State& st = *state_;
-  if (!st.error.ok()) return false;
-  absl::StatusOr<bool> more = st.Next(node);
-  if (more.ok()) return *more;
-  st.error = more.status();
-  return false;
-}
+bool Parser::Next(Node* node) { return state_->error.ok() && state_->Next(node); }
 
 char32_t Parser::escape() const { return state_->d.escape; }
 

@@ -242,6 +242,63 @@ TEST(ParserTest, HeredocsOfPlainLinesAgreeWithTheLexer) {
             "ERROR: Dockerfile:2: unterminated heredoc `EOF`");
 }
 
+// Everything Parse returns, field by field.
+std::string DescribeAll(absl::string_view text) {
+  absl::StatusOr<Ast> ast = Parse(text);
+  if (!ast.ok()) return "ERROR: " + std::string(ast.status().message());
+  std::string out = Dump(*ast) + HeredocsOf(text) + "\n";
+  for (const Node& node : ast->children) {
+    out += std::string(node.keyword) + "|" + std::string(node.lower) + "|" +
+           std::string(node.original) + "|" + std::to_string(node.start_line) + "-" +
+           std::to_string(node.end_line) + "|" + (node.json ? "json" : "") + "|";
+    for (absl::string_view c : node.comments) out += std::string(c) + ";";
+    out += "\n";
+  }
+  for (const std::string& w : ast->warnings) out += w + "\n";
+  return out + std::to_string(ast->start_line) + "-" + std::to_string(ast->end_line);
+}
+
+// A physical line that starts with a letter and ends in '\n' after a byte that is no white space
+// or escape character is taken as the logical line without the general path's trimming and
+// continuation checks. Indenting it, ending it in "\r\n" or at the end of the file sends it down
+// the general path, and must change nothing.
+TEST(ParserTest, WholeInstructionLinesAgreeWithTheGeneralPath) {
+  const std::string lines[] = {
+      "RUN echo filler line 14",
+      "run\techo\t\"a b\"",
+      "ENV A=1 B=\"x y\" C=caf\xC3\xA9",
+      "LABEL a=b c d",  // an error
+      "COPY --from=build --chmod=0644 src/ /dst/",
+      "FROM ${BASE} AS s0",
+      "CMD [\"a\", \"b\"]",
+      "RUN echo a`",     // '`' is no escape character here
+      "RUN echo a\\\\",  // an escaped escape character continues nothing
+      "ONBUILD RUN echo x",
+      "EXPOSE 80/tcp 443",
+      "WORKDIR /caf\xC3\xA9",
+      "ARG V0=value-0",
+      "HEALTHCHECK CMD [\"x\"]",
+      "X",
+  };
+  for (const std::string& line : lines) {
+    const std::string want = DescribeAll("FROM x\n# c\n" + line + "\nRUN y\n");
+    EXPECT_EQ(DescribeAll("FROM x\n# c\n \t" + line + "\nRUN y\n"), want) << line;
+    EXPECT_EQ(DescribeAll("FROM x\r\n# c\r\n" + line + "\r\nRUN y\r\n"), want) << line;
+    EXPECT_EQ(DescribeAll("FROM x\n# c\n" + line + "\n RUN y"), want) << line;
+    // As the first line, before the directives are known to be done.
+    EXPECT_EQ(DescribeAll(line + "\n"), DescribeAll(" " + line + "\n")) << line;
+  }
+  // With escape=`, a final '`' continues the line, and a final '\' does not.
+  EXPECT_EQ(DescribeAll("# escape=`\nFROM x\nRUN a\\\nRUN b `\nc\n"),
+            "(from \"x\")\n(run \"a\\\\\")\n(run \"b c\")\n|||\n"
+            "FROM|from|FROM x|2-2||escape=`;\n"
+            "RUN|run|RUN a\\|3-3||\n"
+            "RUN|run|RUN b c|4-5||\n"
+            "2-5");
+  EXPECT_EQ(DescribeAll("FROM x\nRUN <<EOF\necho\nEOF\n"),
+            DescribeAll("FROM x\n RUN <<EOF\necho\nEOF\n"));
+}
+
 TEST(ParserTest, UnknownInstructionKeptWithEmptyArg) {
   EXPECT_EQ(DumpOf("FROM x\nCOPPY a b\n"), "(from \"x\")\n(coppy \"\")\n");
 }
