@@ -481,7 +481,7 @@ inline int ParseJson(absl::string_view rest, LineResult* out) {
   return DecodeJson(t, out);
 }
 
-int DecodeJson(absl::string_view t, LineResult* out) {
+ABSL_ATTRIBUTE_NOINLINE int DecodeJson(absl::string_view t, LineResult* out) {
   std::vector<std::string> items;
   switch (DecodeJsonStringArray(t, &items)) {
     case JsonArrayResult::kStrings:
@@ -496,7 +496,10 @@ int DecodeJson(absl::string_view t, LineResult* out) {
   return 0;
 }
 
-absl::Status ParseMaybeJson(absl::string_view rest, LineResult* out) {
+// ParseMaybeJson and ParseMaybeJsonToList are inline (into Dispatch): every RUN, CMD, COPY, ADD
+// and VOLUME comes here, and a call with a Status to return cost more than the shell-form test.
+// The decoding stays out of line.
+inline absl::Status ParseMaybeJson(absl::string_view rest, LineResult* out) {
   if (rest.empty()) return absl::OkStatus();
   int r = ParseJson(rest, out);
   if (r == 1) return absl::OkStatus();
@@ -505,7 +508,7 @@ absl::Status ParseMaybeJson(absl::string_view rest, LineResult* out) {
   return absl::OkStatus();
 }
 
-absl::Status ParseMaybeJsonToList(absl::string_view rest, LineResult* out) {
+inline absl::Status ParseMaybeJsonToList(absl::string_view rest, LineResult* out) {
   int r = ParseJson(rest, out);
   if (r == 1) return absl::OkStatus();
   if (r < 0) return absl::InvalidArgumentError(kNotStringArray);
