@@ -5,7 +5,6 @@
 #include <iterator>
 #include <limits>
 
-#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -425,33 +424,47 @@ struct LineResult {
   bool json = false;
 };
 
+// The position of the first '=' in `word`, or npos (string_view::find, without its call).
+inline size_t FindEquals(absl::string_view word) {
+  if (word.empty()) return absl::string_view::npos;
+  const void* eq = std::memchr(word.data(), '=', word.size());
+  return eq == nullptr ? absl::string_view::npos : static_cast<const char*>(eq) - word.data();
+}
+
 absl::Status ParseNameVal(absl::string_view rest, const char* key, char32_t escape,
                           LineResult* out) {
-  const size_t first = out->args.size();
-  ParseWords(rest, escape, out->arena, &out->args);
-  if (out->args.size() == first) return absl::OkStatus();
-  // The words are rewritten as name, value, "=" triples; they are views, so copy them out first.
-  absl::InlinedVector<absl::string_view, 8> words(out->args.begin() + first, out->args.end());
-  out->args.resize(first);
-  if (!absl::StrContains(words[0], '=')) {
-    SplitWhitespace(rest, 2, &out->args);
-    if (out->args.size() - first < 2) {
+  std::vector<absl::string_view>& args = out->args;
+  const size_t first = args.size();
+  ParseWords(rest, escape, out->arena, &args);
+  const size_t n = args.size() - first;  // the words, args[first, first + n)
+  if (n == 0) return absl::OkStatus();
+  if (FindEquals(args[first]) == absl::string_view::npos) {
+    args.resize(first);
+    SplitWhitespace(rest, 2, &args);
+    if (args.size() - first < 2) {
       return absl::InvalidArgumentError(absl::StrCat(key, " must have two arguments"));
     }
-    out->args.push_back("");
+    args.push_back("");
     return absl::OkStatus();
   }
-  for (absl::string_view w : words) {
-    size_t eq = w.find('=');
+  // Each word becomes a name, value, "=" triple, written after the words, which are then dropped
+  // (no copy of the words elsewhere first).
+  args.resize(first + 4 * n);
+  absl::string_view* words = &args[first];
+  absl::string_view* triple = words + n;
+  for (size_t i = 0; i < n; ++i, triple += 3) {
+    const absl::string_view w = words[i];
+    const size_t eq = FindEquals(w);
     if (eq == absl::string_view::npos) {
       return absl::InvalidArgumentError(absl::StrCat("Syntax error - can't find = in ",
                                                      shell::GoQuote(w),
                                                      ". Must be of the form: name=value"));
     }
-    out->args.push_back(w.substr(0, eq));
-    out->args.push_back(w.substr(eq + 1));
-    out->args.push_back("=");
+    triple[0] = absl::string_view(w.data(), eq);
+    triple[1] = absl::string_view(w.data() + eq + 1, w.size() - eq - 1);
+    triple[2] = "=";
   }
+  args.erase(args.begin() + first, args.begin() + first + n);
   return absl::OkStatus();
 }
 
@@ -468,7 +481,7 @@ inline int ParseJson(absl::string_view rest, LineResult* out) {
   return DecodeJson(t, out);
 }
 
-int DecodeJson(absl::string_view t, LineResult* out) {
+ABSL_ATTRIBUTE_NOINLINE int DecodeJson(absl::string_view t, LineResult* out) {
   std::vector<std::string> items;
   switch (DecodeJsonStringArray(t, &items)) {
     case JsonArrayResult::kStrings:
@@ -483,7 +496,10 @@ int DecodeJson(absl::string_view t, LineResult* out) {
   return 0;
 }
 
-absl::Status ParseMaybeJson(absl::string_view rest, LineResult* out) {
+// ParseMaybeJson and ParseMaybeJsonToList are inline (into Dispatch): every RUN, CMD, COPY, ADD
+// and VOLUME comes here, and a call with a Status to return cost more than the shell-form test.
+// The decoding stays out of line.
+inline absl::Status ParseMaybeJson(absl::string_view rest, LineResult* out) {
   if (rest.empty()) return absl::OkStatus();
   int r = ParseJson(rest, out);
   if (r == 1) return absl::OkStatus();
@@ -492,7 +508,7 @@ absl::Status ParseMaybeJson(absl::string_view rest, LineResult* out) {
   return absl::OkStatus();
 }
 
-absl::Status ParseMaybeJsonToList(absl::string_view rest, LineResult* out) {
+inline absl::Status ParseMaybeJsonToList(absl::string_view rest, LineResult* out) {
   int r = ParseJson(rest, out);
   if (r == 1) return absl::OkStatus();
   if (r < 0) return absl::InvalidArgumentError(kNotStringArray);
@@ -732,9 +748,9 @@ bool CanContainHeredoc(const Node& node) {
   return !n->json;
 }
 
-// `^(\d*)<<(-?)([^<]*)$` on one word, then BuildKit's quote detection.
-// The name is copied to `arena`.
-absl::StatusOr<bool> ParseHeredocWord(absl::string_view word, base::Arena* arena, Heredoc* out) {
+// BuildKit's `^(\d*)<<(-?)([^<]*)$` on one word: on a match, sets the file descriptor and chomp of
+// `out` and returns true, with the name as written (non-empty, maybe quoted) in `*name`.
+bool MatchHeredocWord(absl::string_view word, absl::string_view* name, Heredoc* out) {
   size_t i = 0;
   while (i < word.size() && absl::ascii_isdigit(static_cast<unsigned char>(word[i]))) ++i;
   if (word.substr(i, 2) != "<<") return false;
@@ -758,6 +774,24 @@ absl::StatusOr<bool> ParseHeredocWord(absl::string_view word, base::Arena* arena
   }
   out->chomp = chomp;
   out->file_descriptor = fd;
+  *name = rest;
+  return true;
+}
+
+// The lexer BuildKit reads heredoc lines with: the default escape character whatever the file's,
+// quotes and escapes kept (a quoted name disables expansion), unset variables left as written.
+shell::Lexer HeredocLexer() {
+  shell::LexOptions opts;
+  opts.raw_quotes = true;
+  opts.raw_escapes = true;
+  opts.skip_unset_env = true;
+  return shell::Lexer(opts);
+}
+
+// MatchHeredocWord, then BuildKit's quote detection on the name. The name is copied to `arena`.
+absl::StatusOr<bool> ParseHeredocWord(absl::string_view word, base::Arena* arena, Heredoc* out) {
+  absl::string_view rest;
+  if (!MatchHeredocWord(word, &rest, out)) return false;
   shell::LexOptions opts;
   opts.skip_unset_env = true;
   if (shell::Lexer(opts).IsPlain(rest)) {
@@ -799,40 +833,46 @@ bool HasDoubleLess(absl::string_view line) {
   return false;
 }
 
-absl::Status HeredocsFromWords(absl::string_view line, base::Arena* arena,
-                               std::vector<Heredoc>* docs);
-
-// The heredocs a line starts (their names copied to `arena`), appended to `docs`. The check for
-// "<<" is inline, the lexing out of line.
-inline absl::Status HeredocsFromLine(absl::string_view line, base::Arena* arena,
-                                     std::vector<Heredoc>* docs) {
-  if (!HasDoubleLess(line)) return absl::OkStatus();
-  return HeredocsFromWords(line, arena, docs);
-}
-
-absl::Status HeredocsFromWords(absl::string_view line, base::Arena* arena,
-                               std::vector<Heredoc>* docs) {
-  shell::LexOptions opts;
-  opts.raw_quotes = true;
-  opts.raw_escapes = true;
-  opts.skip_unset_env = true;
-  const shell::Lexer lexer(opts);
-  std::vector<absl::string_view> words;
-  std::vector<std::string> lexed;  // the words when the line has anything to expand or unquote
-  if (lexer.IsPlain(line)) {
-    shell::Lexer::SplitPlain(line, &words);
-  } else {
-    shell::MapEnv empty;
-    absl::StatusOr<std::vector<std::string>> r = lexer.ProcessWords(line, empty);
-    if (!r.ok()) return absl::OkStatus();
-    lexed = *std::move(r);
-    words.assign(lexed.begin(), lexed.end());
-  }
-  for (absl::string_view w : words) {
+// HeredocsFromLine (below) for a line with something to expand or unquote: the line is lexed into
+// words, and each name too (ParseHeredocWord).
+ABSL_ATTRIBUTE_NOINLINE absl::Status HeredocsFromLexedWords(absl::string_view line,
+                                                            base::Arena* arena,
+                                                            std::vector<Heredoc>* docs) {
+  shell::MapEnv empty;
+  absl::StatusOr<std::vector<std::string>> words = HeredocLexer().ProcessWords(line, empty);
+  if (!words.ok()) return absl::OkStatus();
+  for (const std::string& w : *words) {
     Heredoc h;
     absl::StatusOr<bool> is = ParseHeredocWord(w, arena, &h);
     if (!is.ok()) return is.status();
     if (*is) docs->push_back(h);
+  }
+  return absl::OkStatus();
+}
+
+// The heredocs `line` starts, appended to `docs` (their names views of `line`, which outlives the
+// Ast, or copies in `arena`).
+// Fast path: most heredoc lines (`RUN <<EOF`) are plain (Lexer::IsPlain: ASCII, no `$`, quote or
+// escape character). The lexer would return such a line's runs of non-space bytes unchanged, and
+// a name in one of them is plain too: so each word is matched as written, and its name is used as
+// written (expanded, since unquoted), with no lexing and no copy. Other lines take
+// HeredocsFromLexedWords.
+absl::Status HeredocsFromLine(absl::string_view line, base::Arena* arena,
+                              std::vector<Heredoc>* docs) {
+  if (!HeredocLexer().IsPlain(line)) return HeredocsFromLexedWords(line, arena, docs);
+  auto space = [](char c) { return IsSpace(static_cast<unsigned char>(c)); };
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && space(line[i])) ++i;
+    const size_t begin = i;
+    while (i < line.size() && !space(line[i])) ++i;
+    Heredoc h;
+    absl::string_view name;
+    if (i > begin && MatchHeredocWord(line.substr(begin, i - begin), &name, &h)) {
+      h.name = name;
+      h.expand = true;
+      docs->push_back(h);
+    }
   }
   return absl::OkStatus();
 }
@@ -940,15 +980,20 @@ struct Parser::State {
         file, line,
         absl::StrCat("dockerfile line greater than max allowed size of ", kMaxLine - 1));
   }
-  absl::Status ReadHeredocs(absl::string_view line, int start_line);
-  // Reads the next instruction into `node`; false at the end of the file.
-  absl::StatusOr<bool> Next();
+  absl::Status ReadHeredocs(absl::string_view line, int start_line, Node* node);
+  // Reads the next instruction into `node`; false at the end of the file or on an error (Fail).
+  bool Next(Node* node);
+  // Keeps what stopped Next (Finish returns it); false.
+  bool Fail(absl::Status status) {
+    error = std::move(status);
+    return false;
+  }
 
   const std::string file;
   std::shared_ptr<base::Arena> storage;
   const absl::string_view content;  // the source, in the arena
   PhysicalLines lines;
-  Node node;  // the last instruction read
+  absl::Status error;  // what stopped Next, if anything
   int current_line = 0;
   int start_line = -1;  // of the first instruction
   int end_line = 0;     // of the last one
@@ -962,7 +1007,7 @@ struct Parser::State {
 };
 
 // The contents of the heredocs `line` starts: the physical lines after it, up to each delimiter.
-absl::Status Parser::State::ReadHeredocs(absl::string_view line, int start_line) {
+absl::Status Parser::State::ReadHeredocs(absl::string_view line, int start_line, Node* node) {
   heredocs.clear();
   absl::Status hs = HeredocsFromLine(line, storage.get(), &heredocs);
   if (!hs.ok()) return LocatedError(file, start_line, hs.message());
@@ -990,66 +1035,88 @@ absl::Status Parser::State::ReadHeredocs(absl::string_view line, int start_line)
     }
     h.content = absl::string_view(content_begin, content_end - content_begin);
   }
-  node.heredocs = storage->CopyArray(absl::Span<const Heredoc>(heredocs));
+  node->heredocs = storage->CopyArray(absl::Span<const Heredoc>(heredocs));
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> Parser::State::Next() {
+// True for a physical line that is a whole instruction as written, as most are: directives are
+// done, it starts with an ASCII letter (no indentation, comment, BOM or blank line) and it ends in
+// '\n' after a byte that is neither white space, '\r' nor the escape character (so there is no
+// continuation and nothing to trim). The general path in State::Next makes such a line, without
+// its '\n', the logical line too.
+inline bool IsWholeInstruction(absl::string_view raw, const Directives& d) {
+  const size_t n = raw.size();
+  if (!d.done || n < 2 || raw[n - 1] != '\n') return false;
+  if (!absl::ascii_isalpha(static_cast<unsigned char>(raw[0]))) return false;
+  const unsigned char last = static_cast<unsigned char>(raw[n - 2]);
+  return last > ' ' && static_cast<char32_t>(last) != d.escape;
+}
+
+bool Parser::State::Next(Node* node) {
   base::Arena* arena = storage.get();
   absl::string_view raw;
   while (lines.Next(&raw)) {
-    if (raw.size() > kMaxLine) return LineTooLong(current_line + 1);
-    if (current_line == 0 && absl::StartsWith(raw, "\xEF\xBB\xBF")) raw.remove_prefix(3);
-    absl::string_view token = shell::TrimLeftSpace(TrimNewline(raw));
-    if (IsCommentToken(token)) comments.push_back(shell::TrimSpace(raw.substr(1)));
-    absl::Status ds = PossibleDirective(&d, token, current_line + 1);
-    if (!ds.ok()) return LocatedError(file, current_line + 1, ds.message());
-    absl::string_view first = (!token.empty() && token[0] == '#') ? absl::string_view() : token;
-    ++current_line;
-    int first_line = current_line;
-    bool eol = TrimContinuation(&first, d.escape);
-    if (eol && first.empty()) continue;
+    if (raw.size() > kMaxLine) return Fail(LineTooLong(current_line + 1));
+    absl::string_view line;  // the logical line
+    int first_line;
+    if (IsWholeInstruction(raw, d)) {
+      line = raw.substr(0, raw.size() - 1);
+      first_line = ++current_line;
+    } else {
+      if (current_line == 0 && absl::StartsWith(raw, "\xEF\xBB\xBF")) raw.remove_prefix(3);
+      absl::string_view token = shell::TrimLeftSpace(TrimNewline(raw));
+      if (IsCommentToken(token)) comments.push_back(shell::TrimSpace(raw.substr(1)));
+      absl::Status ds = PossibleDirective(&d, token, current_line + 1);
+      if (!ds.ok()) return Fail(LocatedError(file, current_line + 1, ds.message()));
+      absl::string_view first = (!token.empty() && token[0] == '#') ? absl::string_view() : token;
+      first_line = ++current_line;
+      bool eol = TrimContinuation(&first, d.escape);
+      if (eol && first.empty()) continue;
 
-    // The logical line: a view of the physical one unless continuations are joined (then a copy
-    // in the arena).
-    absl::string_view line = first;
-    bool has_empty_continuation = false;
-    if (!eol) {
-      joined.assign(first.data(), first.size());
-      absl::string_view craw;
-      while (!eol && lines.Next(&craw)) {
-        if (craw.size() > kMaxLine) return LineTooLong(current_line + 1);
-        absl::string_view ctoken = TrimNewline(craw);
-        ds = PossibleDirective(&d, ctoken, current_line + 1);
-        if (!ds.ok()) return LocatedError(file, current_line + 1, ds.message());
-        absl::string_view cprocessed =
-            (!ctoken.empty() && ctoken[0] == '#') ? absl::string_view() : ctoken;
-        ++current_line;
-        if (IsComment(craw)) continue;
-        if (shell::TrimLeftSpace(cprocessed).empty()) {
-          has_empty_continuation = true;
-          continue;
+      // A view of the physical line unless continuations are joined (then a copy in the arena).
+      line = first;
+      bool has_empty_continuation = false;
+      if (!eol) {
+        joined.assign(first.data(), first.size());
+        absl::string_view craw;
+        while (!eol && lines.Next(&craw)) {
+          if (craw.size() > kMaxLine) return Fail(LineTooLong(current_line + 1));
+          absl::string_view ctoken = TrimNewline(craw);
+          ds = PossibleDirective(&d, ctoken, current_line + 1);
+          if (!ds.ok()) return Fail(LocatedError(file, current_line + 1, ds.message()));
+          absl::string_view cprocessed =
+              (!ctoken.empty() && ctoken[0] == '#') ? absl::string_view() : ctoken;
+          ++current_line;
+          if (IsComment(craw)) continue;
+          if (shell::TrimLeftSpace(cprocessed).empty()) {
+            has_empty_continuation = true;
+            continue;
+          }
+          eol = TrimContinuation(&cprocessed, d.escape);
+          joined.append(cprocessed.data(), cprocessed.size());
         }
-        eol = TrimContinuation(&cprocessed, d.escape);
-        joined.append(cprocessed.data(), cprocessed.size());
+        line = arena->Copy(joined);
       }
-      line = arena->Copy(joined);
-    }
-    if (has_empty_continuation) {
-      warnings.push_back(
-          absl::StrCat(file, ":", first_line, ": empty continuation line found in: ", line));
+      if (has_empty_continuation) {
+        warnings.push_back(
+            absl::StrCat(file, ":", first_line, ": empty continuation line found in: ", line));
+      }
     }
 
     // NodeFromLine sets every field of `node` but heredocs (below), lines and comments. (Not
-    // `node = Node()`: building a temporary and copying it stalls on store forwarding, ~15% of
+    // `*node = Node()`: building a temporary and copying it stalls on store forwarding, ~15% of
     // parsing.)
-    node.heredocs = {};
-    absl::Status ns = NodeFromLine(line, d, 0, arena, &scratch, &node);
-    if (!ns.ok()) return LocatedError(file, first_line, ns.message());
-    if (CanContainHeredoc(node)) RETURN_IF_ERROR(ReadHeredocs(line, first_line));
-    node.start_line = first_line;
-    node.end_line = current_line;
-    node.comments = arena->CopyArray(Words(comments));
+    node->heredocs = {};
+    absl::Status ns = NodeFromLine(line, d, 0, arena, &scratch, node);
+    if (!ns.ok()) return Fail(LocatedError(file, first_line, ns.message()));
+    // Few lines have a "<<": the test is inline, the reading out of line.
+    if (CanContainHeredoc(*node) && HasDoubleLess(line)) {
+      absl::Status hs = ReadHeredocs(line, first_line, node);
+      if (!hs.ok()) return Fail(std::move(hs));
+    }
+    node->start_line = first_line;
+    node->end_line = current_line;
+    node->comments = arena->CopyArray(Words(comments));
     comments.clear();
     if (start_line < 0) start_line = first_line;
     end_line = current_line;
@@ -1066,10 +1133,7 @@ Parser::Parser(std::string&& source, const ParseOptions& options)
 
 Parser::~Parser() = default;
 
-absl::StatusOr<const Node*> Parser::Next() {
-  ASSIGN_OR_RETURN(bool more, state_->Next());
-  return more ? &state_->node : nullptr;
-}
+bool Parser::Next(Node* node) { return state_->error.ok() && state_->Next(node); }
 
 char32_t Parser::escape() const { return state_->d.escape; }
 
@@ -1079,6 +1143,7 @@ size_t Parser::source_size() const { return state_->content.size(); }
 
 absl::StatusOr<Ast> Parser::Finish() {
   State& st = *state_;
+  if (!st.error.ok()) return st.error;
   if (st.start_line < 0) {
     return LocatedError(st.file, std::max(st.current_line, 1), "file with no instructions");
   }
@@ -1101,11 +1166,10 @@ absl::StatusOr<Ast> Parse(absl::string_view source, const ParseOptions& options)
   // space (pages are touched as nodes are written), where outgrowing the vector would touch the
   // old and the new one.
   children.reserve(source.size() / 4 + 8);
-  while (true) {
-    ASSIGN_OR_RETURN(const Node* node, parser.Next());
-    if (node == nullptr) break;
-    children.push_back(*node);
-  }
+  // One node is read into, then copied in: reading into an element appended empty would cost its
+  // value-initialisation, a `rep stos` slower than the copy.
+  Node node;
+  while (parser.Next(&node)) children.push_back(node);
   ASSIGN_OR_RETURN(Ast ast, parser.Finish());
   ast.children = std::move(children);
   return ast;

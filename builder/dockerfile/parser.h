@@ -123,11 +123,14 @@ class Parser {
   Parser(const Parser&) = delete;
   Parser& operator=(const Parser&) = delete;
 
-  // The next instruction, valid until the next call (what it views stays valid as long as the
-  // storage of the Ast that Finish returns); nullptr after the last one. Errors as Parse's.
-  absl::StatusOr<const Node*> Next();
-  // Once Next returned nullptr: the Ast, without children (its storage, lines, directives and
-  // warnings). The error Parse gives for a file with no instructions.
+  // Reads the next instruction into `*node`, setting every field (what it views stays valid as
+  // long as the storage of the Ast that Finish returns). False after the last one, and on an
+  // error, which Finish then returns. (The caller's node is filled in place: a batch of nodes
+  // costs no copy per instruction.)
+  bool Next(Node* node);
+  // Once Next returned false: the Ast, without children (its storage, lines, directives and
+  // warnings). Else the error that stopped Next (errors as Parse's), or the error Parse gives for
+  // a file with no instructions.
   absl::StatusOr<Ast> Finish();
 
   // The escape character: final once the first instruction was read (directives come first).

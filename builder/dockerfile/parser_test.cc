@@ -182,6 +182,123 @@ TEST(ParserTest, HeredocMarkerSearch) {
   }
 }
 
+// Every heredoc of every node, as "name fd expand chomp content;" (or the error).
+std::string HeredocsOf(absl::string_view text) {
+  absl::StatusOr<Ast> ast = Parse(text);
+  if (!ast.ok()) return "ERROR: " + std::string(ast.status().message());
+  std::string out;
+  for (const Node& node : ast->children) {
+    for (const Heredoc& h : node.heredocs) {
+      out += std::string(h.name) + " " + std::to_string(h.file_descriptor) + " " +
+             (h.expand ? "1" : "0") + " " + (h.chomp ? "1" : "0") + " " + std::string(h.content) +
+             ";";
+    }
+    out += "|";
+  }
+  return out;
+}
+
+// A heredoc line with nothing to expand or unquote (ASCII, no `$`, quotes or backslash) is split
+// and matched as written; any other line is lexed. The heredocs must not depend on the path: each
+// line is read as it is (plain) and with a word added that only the lexer can read (general).
+TEST(ParserTest, HeredocsOfPlainLinesAgreeWithTheLexer) {
+  struct Case {
+    std::string head;  // the text before the heredoc line
+    std::string line;  // the heredoc line, plain, without its newline
+    std::string eol;
+    std::string tail;  // the heredoc bodies and what follows
+    std::string want;  // HeredocsOf for the plain line
+  };
+  const Case cases[] = {
+      {"FROM x\n", "RUN <<EOF", "\n", "echo\nEOF\n", "|EOF 0 1 0 echo\n;|"},
+      {"FROM x\n", "RUN <<-EOF cat", "\n", "\techo\n\tEOF\n", "|EOF 0 1 1 \techo\n;|"},
+      {"FROM x\n", "RUN 3<<EOF cat", "\n", "x\nEOF\n", "|EOF 3 1 0 x\n;|"},
+      {"FROM x\n", "COPY <<A 4<<-B <<C /dst/", "\n", "a\nA\n\tb\n\tB\nC\n",
+       "|A 0 1 0 a\n;B 4 1 1 \tb\n;C 0 1 0 ;|"},
+      {"FROM x\n", "RUN\t<<EOF\vcat\f<<E2", "\n", "x\nEOF\ny\nE2\n",
+       "|EOF 0 1 0 x\n;E2 0 1 0 y\n;|"},
+      {"FROM x\r\n", "RUN <<EOF", "\r\n", "x\r\nEOF\r\nRUN y\r\n", "|EOF 0 1 0 x\r\n;||"},
+      {"FROM x\n", "RUN 99999999999999999999999<<EOF", "\n", "EOF\n",
+       "|EOF 18446744073709551615 1 0 ;|"},
+      // Words that are no heredoc: a '<' in the name, no name, a prefix that is not digits.
+      {"FROM x\n", "RUN <<EOF< <<< << x<<EOF <<-", "\n", "", "||"},
+      {"FROM x\n", "RUN a<b <<EOF", "\n", "EOF\n", "|EOF 0 1 0 ;|"},
+      // The escape character of the file does not matter: heredoc lines are read with `\`.
+      {"# escape=`\nFROM x\nRUN echo `\n", "  <<EOF `x` y", "\n", "x\nEOF\n", "|EOF 0 1 0 x\n;|"},
+      {"FROM x\n", "ONBUILD RUN <<EOF", "\n", "x\nEOF\n", "|EOF 0 1 0 x\n;|"},
+  };
+  const std::string general[] = {" $X", " caf\xC3\xA9", " 'q'", " \"q\"", " a\\ b", " ${X}"};
+  for (const Case& c : cases) {
+    const std::string plain = HeredocsOf(c.head + c.line + c.eol + c.tail);
+    EXPECT_EQ(plain, c.want) << c.line;
+    for (const std::string& word : general) {
+      EXPECT_EQ(HeredocsOf(c.head + c.line + word + c.eol + c.tail), plain) << c.line << word;
+    }
+  }
+  // Quoted names (general path only) are not expanded; an unterminated heredoc is an error.
+  EXPECT_EQ(HeredocsOf("FROM x\nRUN <<'A' <<\"B\" 3<<-C\"D\"\na\nA\nb\nB\n\tc\n\tCD\n"),
+            "|A 0 0 0 a\n;B 0 0 0 b\n;CD 3 0 1 \tc\n;|");
+  EXPECT_EQ(HeredocsOf("FROM x\nRUN <<EOF\nx\n"),
+            "ERROR: Dockerfile:2: unterminated heredoc `EOF`");
+}
+
+// Everything Parse returns, field by field.
+std::string DescribeAll(absl::string_view text) {
+  absl::StatusOr<Ast> ast = Parse(text);
+  if (!ast.ok()) return "ERROR: " + std::string(ast.status().message());
+  std::string out = Dump(*ast) + HeredocsOf(text) + "\n";
+  for (const Node& node : ast->children) {
+    out += std::string(node.keyword) + "|" + std::string(node.lower) + "|" +
+           std::string(node.original) + "|" + std::to_string(node.start_line) + "-" +
+           std::to_string(node.end_line) + "|" + (node.json ? "json" : "") + "|";
+    for (absl::string_view c : node.comments) out += std::string(c) + ";";
+    out += "\n";
+  }
+  for (const std::string& w : ast->warnings) out += w + "\n";
+  return out + std::to_string(ast->start_line) + "-" + std::to_string(ast->end_line);
+}
+
+// A physical line that starts with a letter and ends in '\n' after a byte that is no white space
+// or escape character is taken as the logical line without the general path's trimming and
+// continuation checks. Indenting it, ending it in "\r\n" or at the end of the file sends it down
+// the general path, and must change nothing.
+TEST(ParserTest, WholeInstructionLinesAgreeWithTheGeneralPath) {
+  const std::string lines[] = {
+      "RUN echo filler line 14",
+      "run\techo\t\"a b\"",
+      "ENV A=1 B=\"x y\" C=caf\xC3\xA9",
+      "LABEL a=b c d",  // an error
+      "COPY --from=build --chmod=0644 src/ /dst/",
+      "FROM ${BASE} AS s0",
+      "CMD [\"a\", \"b\"]",
+      "RUN echo a`",     // '`' is no escape character here
+      "RUN echo a\\\\",  // an escaped escape character continues nothing
+      "ONBUILD RUN echo x",
+      "EXPOSE 80/tcp 443",
+      "WORKDIR /caf\xC3\xA9",
+      "ARG V0=value-0",
+      "HEALTHCHECK CMD [\"x\"]",
+      "X",
+  };
+  for (const std::string& line : lines) {
+    const std::string want = DescribeAll("FROM x\n# c\n" + line + "\nRUN y\n");
+    EXPECT_EQ(DescribeAll("FROM x\n# c\n \t" + line + "\nRUN y\n"), want) << line;
+    EXPECT_EQ(DescribeAll("FROM x\r\n# c\r\n" + line + "\r\nRUN y\r\n"), want) << line;
+    EXPECT_EQ(DescribeAll("FROM x\n# c\n" + line + "\n RUN y"), want) << line;
+    // As the first line, before the directives are known to be done.
+    EXPECT_EQ(DescribeAll(line + "\n"), DescribeAll(" " + line + "\n")) << line;
+  }
+  // With escape=`, a final '`' continues the line, and a final '\' does not.
+  EXPECT_EQ(DescribeAll("# escape=`\nFROM x\nRUN a\\\nRUN b `\nc\n"),
+            "(from \"x\")\n(run \"a\\\\\")\n(run \"b c\")\n|||\n"
+            "FROM|from|FROM x|2-2||escape=`;\n"
+            "RUN|run|RUN a\\|3-3||\n"
+            "RUN|run|RUN b c|4-5||\n"
+            "2-5");
+  EXPECT_EQ(DescribeAll("FROM x\nRUN <<EOF\necho\nEOF\n"),
+            DescribeAll("FROM x\n RUN <<EOF\necho\nEOF\n"));
+}
+
 TEST(ParserTest, UnknownInstructionKeptWithEmptyArg) {
   EXPECT_EQ(DumpOf("FROM x\nCOPPY a b\n"), "(from \"x\")\n(coppy \"\")\n");
 }
@@ -194,6 +311,14 @@ TEST(ParserTest, Errors) {
                        HasSubstr("Dockerfile:3: ENV must have two arguments")));
   EXPECT_THAT(Parse("FROM x\nLABEL a=b c\n"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("can't find = in \"c\"")));
+  // The first word without '=' is named, whatever follows.
+  EXPECT_THAT(Parse("FROM x\nENV a=1 b c=2 d\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("can't find = in \"b\"")));
+  EXPECT_EQ(
+      DumpOf("FROM x\nENV a=1 b=\"c d\" e= =f\nENV g h i\n"),
+      "(from \"x\")\n"
+      "(env \"a\" \"1\" \"=\" \"b\" \"\\\"c d\\\"\" \"=\" \"e\" \"\" \"=\" \"\" \"f\" \"=\")\n"
+      "(env \"g\" \"h i\" \"\")\n");
   ParseOptions opts;
   opts.file_name = "build/Dockerfile.dev";
   EXPECT_THAT(Parse("FROM x\nCMD [1]\n", opts),

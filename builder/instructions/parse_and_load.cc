@@ -23,35 +23,32 @@ using dockerfile::Node;
 // stay hot for a batch (alternating them per instruction cost ~8%).
 constexpr size_t kBatch = 64;
 
-// Parses up to kBatch instructions into `batch` (emptied first); false once the file is done.
-absl::StatusOr<bool> ParseBatch(dockerfile::Parser& parser, std::vector<Node>* batch) {
-  batch->clear();
-  while (batch->size() < kBatch) {
-    ASSIGN_OR_RETURN(const Node* node, parser.Next());
-    if (node == nullptr) return false;
-    batch->push_back(*node);
-  }
-  return true;
+// Parses up to kBatch instructions into batch[0, n) (the parser fills them in place) and returns
+// n: less than kBatch once the file is done or a parse error stopped the parser.
+size_t ParseBatch(dockerfile::Parser& parser, std::vector<Node>& batch) {
+  size_t n = 0;
+  while (n < kBatch && parser.Next(&batch[n])) ++n;
+  return n;
 }
 
 // After a load error the rest is still parsed: a parse error anywhere in the file wins, as with
 // Parse and then Load (BuildKit parses the whole file first). Hence Add's errors are ignored here:
-// the Loader keeps the first one and Finish returns it.
-void LoadBatch(const std::vector<Node>& batch, Loader* loader) {
-  for (const Node& n : batch) loader->Add(n).IgnoreError();
+// the Loader keeps the first one and Finish returns it. (The instructions read before a parse
+// error are loaded too; the parser's Finish then returns the error.)
+void LoadBatch(const std::vector<Node>& batch, size_t n, Loader* loader) {
+  for (size_t i = 0; i < n; ++i) loader->Add(batch[i]).IgnoreError();
 }
 
 absl::StatusOr<Dockerfile> ParseAndLoadWith(dockerfile::Parser& parser, const LoadOptions& options,
                                             std::vector<std::string>* warnings) {
-  std::vector<Node> batch;
-  batch.reserve(kBatch);
-  ASSIGN_OR_RETURN(bool more, ParseBatch(parser, &batch));
+  std::vector<Node> batch(kBatch);
+  size_t n = ParseBatch(parser, batch);
   // Directives come before the first instruction: the escape character is final now.
   Loader loader(options, parser.file_name(), parser.escape(), parser.source_size());
-  LoadBatch(batch, &loader);
-  while (more) {
-    ASSIGN_OR_RETURN(more, ParseBatch(parser, &batch));
-    LoadBatch(batch, &loader);
+  LoadBatch(batch, n, &loader);
+  while (n == kBatch) {
+    n = ParseBatch(parser, batch);
+    LoadBatch(batch, n, &loader);
   }
   ASSIGN_OR_RETURN(dockerfile::Ast ast, parser.Finish());
   if (warnings != nullptr) {
