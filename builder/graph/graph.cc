@@ -4,6 +4,7 @@
 #include <utility>
 #include <variant>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -69,8 +70,10 @@ class GraphBuilder {
   // Appends stage `s` and its nodes to g_.
   void AddStage(const ins::Stage& s);
   // Appends node `c` of stage `s` to g_ as node `id`; `parent` is the previous node in the stage
-  // or -1.
-  void AddNode(const ins::Stage& s, const ins::Command& c, int id, int parent);
+  // or -1. Inlined into AddStage's loop: as a call, saving and restoring its registers was ~15% of
+  // the graph's instructions.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void AddNode(const ins::Stage& s, const ins::Command& c, int id,
+                                            int parent);
   // What node `c` (the one being added) reads: its stage keys (appended to its deps), the stages
   // its stage depends on (stage_deps_) and its context paths.
   void AddReads(const ins::Stage& s, const ins::Command& c);
@@ -98,7 +101,7 @@ class GraphBuilder {
   std::vector<MadePath> made_paths_;
 };
 
-void GraphBuilder::AddNode(const ins::Stage& s, const ins::Command& c, int id, int parent) {
+inline void GraphBuilder::AddNode(const ins::Stage& s, const ins::Command& c, int id, int parent) {
   Node& node = g_.nodes.emplace_back();
   node.id = id;
   node.stage = s.index;
