@@ -121,20 +121,22 @@ inline void GraphBuilder::AddNode(const ins::Stage& s, const ins::Command& c, in
   std::vector<int>& ints = g_.ints_;
   const size_t deps_begin = ints.size();
   if (parent >= 0) ints.push_back(parent);  // node.parent(), which is not stored
-  const uint32_t paths_begin = static_cast<uint32_t>(g_.paths_.size());
   // Only these read other stages or the context; most nodes (a RUN without mounts, ENV, ...)
-  // have no reads at all.
+  // have no reads at all, and then an empty context range and just the parent as deps (their
+  // pools' sizes are not even looked at).
   const dockerfile::Instruction k = c.instruction;
   const ins::RunCmd* run =
       k == dockerfile::Instruction::kRun ? c.payload.If<ins::RunCmd>() : nullptr;
   if (k == dockerfile::Instruction::kCopy || k == dockerfile::Instruction::kAdd ||
       (run != nullptr && !run->mounts.empty()) ||
       (k == dockerfile::Instruction::kFrom && s.base_stage >= 0)) {
+    const size_t paths_begin = g_.paths_.size();
     AddReads(s, c);
+    node.cache.context_paths = RangeFrom<absl::string_view>(paths_begin, g_.paths_.size());
+    node.deps = RangeFrom<int>(deps_begin, ints.size());
+  } else {
+    node.deps = Range<int>{static_cast<uint32_t>(deps_begin), parent >= 0 ? 1u : 0u};
   }
-  node.cache.context_paths =
-      Range<absl::string_view>{paths_begin, static_cast<uint32_t>(g_.paths_.size()) - paths_begin};
-  node.deps = RangeFrom<int>(deps_begin, ints.size());
 }
 
 void GraphBuilder::AddReads(const ins::Stage& s, const ins::Command& c) {
