@@ -460,7 +460,8 @@ absl::Status ParseNameVal(absl::string_view rest, const char* key, char32_t esca
   ParseWords(rest, escape, out->arena, &args);
   const size_t n = args.size() - first;  // the words, args[first, first + n)
   if (n == 0) return absl::OkStatus();
-  if (FindEquals(args[first]) == absl::string_view::npos) {
+  const size_t first_eq = FindEquals(args[first]);  // reused for the first triple below
+  if (first_eq == absl::string_view::npos) {
     args.resize(first);
     SplitWhitespace(rest, 2, &args);
     if (args.size() - first < 2) {
@@ -476,7 +477,7 @@ absl::Status ParseNameVal(absl::string_view rest, const char* key, char32_t esca
   absl::string_view* triple = words + n;
   for (size_t i = 0; i < n; ++i, triple += 3) {
     const absl::string_view w = words[i];
-    const size_t eq = FindEquals(w);
+    const size_t eq = i == 0 ? first_eq : FindEquals(w);
     if (eq == absl::string_view::npos) {
       return absl::InvalidArgumentError(absl::StrCat("Syntax error - can't find = in ",
                                                      shell::GoQuote(w),
