@@ -271,7 +271,10 @@ ABSL_ATTRIBUTE_NOINLINE absl::string_view ExtractFlagsGeneral(
 // on, ExtractFlagsGeneral does the rest.
 absl::string_view ExtractFlags(absl::string_view line, base::Arena* arena,
                                std::vector<absl::string_view>* flags) {
-  auto space = [](char c) { return IsSpace(static_cast<unsigned char>(c)); };
+  // IsAsciiNonSpace first: one compare settles the usual printable byte.
+  auto space = [](char c) {
+    return !shell::IsAsciiNonSpace(c) && IsSpace(static_cast<unsigned char>(c));
+  };
   size_t pos = 0;
   while (true) {
     while (pos < line.size() && space(line[pos])) ++pos;

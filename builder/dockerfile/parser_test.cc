@@ -143,6 +143,19 @@ TEST(ParserTest, FlagsFastPathAgreesWithTheStateMachine) {
   for (const auto& [line, want] : cases) {
     EXPECT_EQ(DumpOf("FROM x\n" + line), "(from \"x\")\n" + want) << line;
   }
+  // The fast path tests for a separating space with IsAsciiNonSpace first, then IsSpace on the
+  // byte: every byte between two flags, and before the first, must be read as the state machine
+  // (from a quoted flag on) reads it.
+  for (int b = 0; b < 256; ++b) {
+    if (b == '\n') continue;
+    const std::string sep(1, static_cast<char>(b));
+    EXPECT_EQ(DumpOf("FROM x\nCOPY --a=1" + sep + "--b=2 x\n"),
+              DumpOf("FROM x\nCOPY --a=\"1\"" + sep + "--b=2 x\n"))
+        << b;
+    EXPECT_EQ(DumpOf("FROM x\nCOPY --q=1 " + sep + "--a=1 x\n"),
+              DumpOf("FROM x\nCOPY --q=\"1\" " + sep + "--a=1 x\n"))
+        << b;
+  }
 }
 
 // Runs of plain bytes are skipped four at a time (SkipPlainRun) by ParseWords' ASCII path, the
