@@ -44,22 +44,44 @@ bool IsReSpace(char c) {  // RE2's \s: [\t\n\f\r ]
   return c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' ';
 }
 
+// The end of the run of bytes from s[pos] on (pos <= n) whose class in `table` is 0, at most n.
+// Words are mostly such runs: four bytes a step (one test of their OR-ed classes) while four
+// remain, then one at a time.
+inline size_t SkipPlainRun(const char* s, size_t pos, size_t n, const uint8_t* table) {
+  auto class_of = [s, table](size_t i) { return table[static_cast<unsigned char>(s[i])]; };
+  while (n - pos >= 4 &&
+         (class_of(pos) | class_of(pos + 1) | class_of(pos + 2) | class_of(pos + 3)) == 0) {
+    pos += 4;
+  }
+  while (pos < n && class_of(pos) == 0) ++pos;
+  return pos;
+}
+
+// IsReWhitespace as a SkipPlainRun table: 1 for [\t\v\f\r ], else 0.
+struct ReWhitespaceBytes {
+  uint8_t of[256] = {};
+  constexpr ReWhitespaceBytes() {
+    of[static_cast<unsigned char>('\t')] = of[static_cast<unsigned char>('\v')] = 1;
+    of[static_cast<unsigned char>('\f')] = of[static_cast<unsigned char>('\r')] = 1;
+    of[static_cast<unsigned char>(' ')] = 1;
+  }
+};
+constexpr ReWhitespaceBytes kReWhitespaceBytes;
+
 // Splits on runs of [\t\v\f\r ], at most `n` parts (n <= 0: all), like Go's Regexp.Split; the
 // parts (views of `s`) are appended to `out`.
 void SplitWhitespace(absl::string_view s, int n, std::vector<absl::string_view>* out) {
   if (n == 0) return;
   const size_t first = out->size();
-  size_t begin = 0, i = 0;
-  while (i < s.size()) {
-    if (IsReWhitespace(s[i])) {
-      if (n > 0 && static_cast<int>(out->size() - first) == n - 1) break;
-      size_t j = i;
-      while (j < s.size() && IsReWhitespace(s[j])) ++j;
-      out->push_back(s.substr(begin, i - begin));
-      begin = i = j;
-    } else {
-      ++i;
-    }
+  size_t begin = 0;
+  size_t i = SkipPlainRun(s.data(), 0, s.size(), kReWhitespaceBytes.of);
+  while (i < s.size()) {  // s[i] is white space
+    if (n > 0 && static_cast<int>(out->size() - first) == n - 1) break;
+    size_t j = i + 1;
+    while (j < s.size() && IsReWhitespace(s[j])) ++j;
+    out->push_back(s.substr(begin, i - begin));
+    begin = j;
+    i = SkipPlainRun(s.data(), j, s.size(), kReWhitespaceBytes.of);
   }
   out->push_back(s.substr(begin));
 }
@@ -158,18 +180,20 @@ inline bool TrimContinuation(absl::string_view* line, char32_t escape) {
   return false;
 }
 
-// A byte that a flag can hold as written: ASCII, not white space, quote or escape. One table load
-// per byte: flags such as `--mount=type=cache,target=...` are long.
-struct PlainFlagBytes {
-  bool plain[256] = {};
-  constexpr PlainFlagBytes() {
-    for (int b = 0; b < 0x80; ++b) {
-      plain[b] = !(b == ' ' || (b >= '\t' && b <= '\r')) && b != '\'' && b != '"' && b != '\\';
+// A byte that a flag can hold as written: ASCII, not white space, quote or escape. As a
+// SkipPlainRun table: 0 for those bytes, 1 for the others. Flags such as
+// `--mount=type=cache,target=...` are long.
+struct FlagStopBytes {
+  uint8_t of[256] = {};
+  constexpr FlagStopBytes() {
+    for (int b = 0; b < 256; ++b) {
+      const bool plain =
+          b < 0x80 && !(b == ' ' || (b >= '\t' && b <= '\r')) && b != '\'' && b != '"' && b != '\\';
+      of[b] = plain ? 0 : 1;
     }
   }
 };
-constexpr PlainFlagBytes kPlainFlagBytes;
-bool IsPlainFlagByte(char c) { return kPlainFlagBytes.plain[static_cast<unsigned char>(c)]; }
+constexpr FlagStopBytes kFlagStopBytes;
 
 // The general case of ExtractFlags (below): BuildKit's byte-by-byte state machine (unquoting,
 // escapes, bytes >= 0x80 widened as Latin-1); every flag is a copy in `arena`. Out of line: it is
@@ -247,14 +271,16 @@ ABSL_ATTRIBUTE_NOINLINE absl::string_view ExtractFlagsGeneral(
 // on, ExtractFlagsGeneral does the rest.
 absl::string_view ExtractFlags(absl::string_view line, base::Arena* arena,
                                std::vector<absl::string_view>* flags) {
-  auto space = [](char c) { return IsSpace(static_cast<unsigned char>(c)); };
+  // IsAsciiNonSpace first: one compare settles the usual printable byte.
+  auto space = [](char c) {
+    return !shell::IsAsciiNonSpace(c) && IsSpace(static_cast<unsigned char>(c));
+  };
   size_t pos = 0;
   while (true) {
     while (pos < line.size() && space(line[pos])) ++pos;
     if (pos == line.size()) return "";
     if (line[pos] != '-' || pos + 1 == line.size() || line[pos + 1] != '-') return line.substr(pos);
-    size_t end = pos;
-    while (end < line.size() && IsPlainFlagByte(line[end])) ++end;
+    const size_t end = SkipPlainRun(line.data(), pos, line.size(), kFlagStopBytes.of);
     if (end != line.size() && !space(line[end])) {
       return ExtractFlagsGeneral(line.substr(pos), arena, flags);
     }
@@ -309,8 +335,7 @@ bool ParseWordsAscii(absl::string_view rest, char32_t escape,
       }
       if (quote == 0) {
         if (c == kPlain) {
-          ++pos;
-          while (pos < n && class_of(s[pos]) == kPlain) ++pos;
+          pos = SkipPlainRun(s, pos + 1, n, cls);
           end = pos;
           continue;
         }
@@ -438,7 +463,8 @@ absl::Status ParseNameVal(absl::string_view rest, const char* key, char32_t esca
   ParseWords(rest, escape, out->arena, &args);
   const size_t n = args.size() - first;  // the words, args[first, first + n)
   if (n == 0) return absl::OkStatus();
-  if (FindEquals(args[first]) == absl::string_view::npos) {
+  const size_t first_eq = FindEquals(args[first]);  // reused for the first triple below
+  if (first_eq == absl::string_view::npos) {
     args.resize(first);
     SplitWhitespace(rest, 2, &args);
     if (args.size() - first < 2) {
@@ -454,7 +480,7 @@ absl::Status ParseNameVal(absl::string_view rest, const char* key, char32_t esca
   absl::string_view* triple = words + n;
   for (size_t i = 0; i < n; ++i, triple += 3) {
     const absl::string_view w = words[i];
-    const size_t eq = FindEquals(w);
+    const size_t eq = i == 0 ? first_eq : FindEquals(w);
     if (eq == absl::string_view::npos) {
       return absl::InvalidArgumentError(absl::StrCat("Syntax error - can't find = in ",
                                                      shell::GoQuote(w),

@@ -143,6 +143,75 @@ TEST(ParserTest, FlagsFastPathAgreesWithTheStateMachine) {
   for (const auto& [line, want] : cases) {
     EXPECT_EQ(DumpOf("FROM x\n" + line), "(from \"x\")\n" + want) << line;
   }
+  // The fast path tests for a separating space with IsAsciiNonSpace first, then IsSpace on the
+  // byte: every byte between two flags, and before the first, must be read as the state machine
+  // (from a quoted flag on) reads it.
+  for (int b = 0; b < 256; ++b) {
+    if (b == '\n') continue;
+    const std::string sep(1, static_cast<char>(b));
+    EXPECT_EQ(DumpOf("FROM x\nCOPY --a=1" + sep + "--b=2 x\n"),
+              DumpOf("FROM x\nCOPY --a=\"1\"" + sep + "--b=2 x\n"))
+        << b;
+    EXPECT_EQ(DumpOf("FROM x\nCOPY --q=1 " + sep + "--a=1 x\n"),
+              DumpOf("FROM x\nCOPY --q=\"1\" " + sep + "--a=1 x\n"))
+        << b;
+  }
+}
+
+// Runs of plain bytes are skipped four at a time (SkipPlainRun) by ParseWords' ASCII path, the
+// flag fast path and SplitWhitespace; the tail is one byte at a time. Every run length from 0 to 9
+// puts each special byte at each offset of a four-byte step and in the tail. ParseWords' and
+// ExtractFlags' results must match their general paths (forced by a later non-ASCII word or a
+// leading quoted flag), and SplitWhitespace's a plain split on [\t\v\f\r ].
+TEST(ParserTest, PlainRunsAgreeWithTheGeneralPaths) {
+  const std::string specials[] = {" ",   "\t", "\v",   "\f", "\r", "\"q r\"", "'q r'", "\\x",
+                                  "\\ ", "=",  "\"\"", "`",  "#",  "é",       "\\\"",  "'\\'"};
+  std::vector<std::string> words;
+  for (int before = 0; before <= 9; ++before) {
+    for (int after = 0; after <= 9; ++after) {
+      for (const std::string& sp : specials) {
+        words.push_back(std::string(before, 'a') + sp + std::string(after, 'b'));
+      }
+    }
+  }
+  auto args_of = [](const std::string& text) {
+    absl::StatusOr<Ast> ast = Parse(text);
+    std::vector<std::string> out;
+    if (!ast.ok()) return std::vector<std::string>{"ERROR " + ast.status().ToString()};
+    for (absl::string_view a : ast->children.back().args) out.emplace_back(a);
+    for (absl::string_view f : ast->children.back().flags)
+      out.emplace_back("flag " + std::string(f));
+    return out;
+  };
+  for (const std::string& w : words) {
+    for (const std::string& escape : {std::string(), std::string("# escape=`\n")}) {
+      // ParseWords: the ASCII path, then the general one with a non-ASCII word after.
+      std::vector<std::string> fast = args_of(escape + "FROM x\nARG " + w + " z=1\n");
+      std::vector<std::string> general = args_of(escape + "FROM x\nARG " + w + " z=1 \xC3\xA9\n");
+      // (Unless a quote left open takes the added word in.)
+      if (!general.empty() && general.back() == "\xC3\xA9") {
+        general.pop_back();
+        EXPECT_EQ(fast, general) << escape << w;
+      }
+      // Flags: the fast path, then the state machine from a quoted first flag on.
+      fast = args_of(escape + "FROM x\nCOPY --q=1 --" + w + " --z=2 a b\n");
+      general = args_of(escape + "FROM x\nCOPY --q=\"1\" --" + w + " --z=2 a b\n");
+      EXPECT_EQ(fast, general) << escape << w;
+    }
+    // SplitWhitespace (FROM, EXPOSE, COPY's shell form) against a byte-by-byte split.
+    const std::string line = "a " + w + "\t b\v" + w + " c";
+    std::vector<std::string> want;
+    std::string part;
+    bool in_space = false;
+    for (char c : line) {
+      const bool space = c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r';
+      if (space && !in_space) want.push_back(part), part.clear();
+      if (!space) part += c;
+      in_space = space;
+    }
+    want.push_back(part);
+    EXPECT_EQ(args_of("FROM x\nEXPOSE " + line + "\n"), want) << w;
+  }
 }
 
 // ParseJson tests for a leading '[' (after Unicode white space) inline before decoding.

@@ -35,5 +35,23 @@ TEST(UnicodeTest, Classes) {
   EXPECT_TRUE(IsDigit(0x0663));
 }
 
+// IsAsciiNonSpace tests printable ASCII with one range compare, then the control bytes: it must
+// hold exactly for the ASCII bytes that are not white space, and for no byte >= 0x80 (0x85 and
+// 0xA0 may start or end a space; other high bytes are left to TrimSpaceSlow), for all 256 bytes.
+TEST(UnicodeTest, AsciiNonSpaceAgreesWithIsSpace) {
+  for (int b = 0; b < 256; ++b) {
+    const bool expected = b < 0x80 && !IsSpace(static_cast<char32_t>(b));
+    EXPECT_EQ(IsAsciiNonSpace(static_cast<char>(b)), expected) << b;
+  }
+  EXPECT_EQ(TrimSpace("\x7f a \x01"), "\x7f a \x01");
+  EXPECT_EQ(TrimSpace(" \ta\r\n"), "a");
+  EXPECT_EQ(TrimSpace("\xc2\xa0"
+                      "a"
+                      "\xc2\x85"),
+            "a");
+  EXPECT_EQ(TrimLeftSpace("!x "), "!x ");
+  EXPECT_EQ(TrimLeftSpace("\va"), "a");
+}
+
 }  // namespace
 }  // namespace builder::shell
