@@ -685,6 +685,22 @@ TEST(FlagsTest, LookupsSeeExactlyTheFlagsGiven) {
   EXPECT_THAT(LoadText("FROM x\nWORKDIR --x=1 /a\n"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("unknown flag: --x (WORKDIR accepts no flags)")));
+  // Instructions that accept no flags build a Flags only when given one: the same errors, with
+  // the line, for each of them.
+  for (absl::string_view line :
+       {"ARG --x=1 A", "ENV --x=1 A=b", "LABEL --x=1 a=b", "EXPOSE --x=1 80", "VOLUME --x=1 /v",
+        "USER --x=1 u", "STOPSIGNAL --x=1 9", "CMD --x=1 c", "ENTRYPOINT --x=1 e",
+        "SHELL --x=1 [\"sh\"]", "ONBUILD --x=1 RUN a"}) {
+    const absl::string_view name = line.substr(0, line.find(' '));
+    EXPECT_THAT(LoadText(absl::StrCat("FROM x\n", line, "\n")),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr(absl::StrCat("Dockerfile:2: unknown flag: --x (", name,
+                                                " accepts no flags)"))))
+        << line;
+    std::string without = std::string(line);
+    without.erase(without.find("--x=1 "), 6);
+    EXPECT_OK(LoadText(absl::StrCat("FROM x\n", without, "\n"))) << without;
+  }
 }
 
 // Only a FROM whose base could be a stage name (lower-cased) is looked up among the stages; the

@@ -114,8 +114,11 @@ Loader::Loader(const LoadOptions& options, absl::string_view file_name, char32_t
 Loader::~Loader() = default;
 
 absl::Status Loader::Add(const Node& n) {
-  if (state_->error.ok()) state_->error = state_->Add(n);
-  return state_->error;
+  if (!state_->error.ok()) return state_->error;
+  // Kept only when it is an error: no Status assignment for the usual line.
+  absl::Status s = state_->Add(n);
+  if (!s.ok()) state_->error = s;
+  return s;
 }
 
 absl::Status Loader::State::AddFrom(const Node& n) {
