@@ -385,6 +385,50 @@ TEST(InstructionsTest, Expose) {
   }
 }
 
+// `8080/tcp` (digits, a slash, a protocol in lower case) is taken as it is, without the general
+// parse: every spec near that shape must give what the general path gives, port or error.
+TEST(InstructionsTest, ExposeNormalPortsAsTheGeneralPath) {
+  const std::pair<const char*, const char*> cases[] = {{"8080/tcp", "8080/tcp"},
+                                                       {"80/udp", "80/udp"},
+                                                       {"53/sctp", "53/sctp"},
+                                                       {"0/tcp", "0/tcp"},
+                                                       {"080/tcp", "080/tcp"},
+                                                       {"65535/udp", "65535/udp"},
+                                                       {"00080/tcp", "00080/tcp"},
+                                                       {"80", "80/tcp"},
+                                                       {"$P/tcp", "8080/tcp"},
+                                                       {"${P}/tcp", "8080/tcp"},
+                                                       {"8000-8010/tcp", "8000-8010/tcp"},
+                                                       {"8080/TCP", "8080/tcp"},
+                                                       {"8080/Udp", "8080/udp"},
+                                                       {"1:80/tcp", "80/tcp"},
+                                                       {"65536/tcp", "invalid port"},
+                                                       {"99999/tcp", "invalid port"},
+                                                       {"000080/tcp", "000080/tcp"},
+                                                       {"/tcp", "invalid port"},
+                                                       {"8080/", "invalid proto"},
+                                                       {"8080/tc", "invalid proto"},
+                                                       {"8080/tcpx", "invalid proto"},
+                                                       {"80a/tcp", "invalid port"},
+                                                       {"8\xc3\xa9/tcp", "invalid port"},
+                                                       {"8080/tcp/tcp", "invalid port"},
+                                                       {"+80/tcp", "invalid port"},
+                                                       {"-1/tcp", "invalid port"}};
+  for (const auto& [spec, want] : cases) {
+    absl::StatusOr<Dockerfile> df =
+        LoadText(absl::StrCat("FROM x\nARG P=8080\nEXPOSE ", spec, "\n"));
+    if (absl::string_view(want).find('/') == absl::string_view::npos) {
+      EXPECT_THAT(df, StatusIs(absl::StatusCode::kInvalidArgument,
+                               HasSubstr(absl::StrCat(want, " in EXPOSE"))))
+          << spec;
+      continue;
+    }
+    ASSERT_TRUE(df.ok()) << spec << ": " << df.status();
+    EXPECT_THAT(df->stages[0].commands[2].payload.As<ExposeCmd>().ports, ElementsAre(want)) << spec;
+    EXPECT_EQ(df->stages[0].commands[2].expanded, absl::StrCat("EXPOSE ", want)) << spec;
+  }
+}
+
 TEST(InstructionsTest, Healthcheck) {
   ASSERT_OK_AND_ASSIGN(Dockerfile df,
                        LoadText("FROM x\nHEALTHCHECK --interval=1m30s --timeout=5s --retries=3 "
