@@ -381,13 +381,14 @@ ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertEnvOrLabel(Ctx& ctx, const Node& n, 
   text.assign(out->name().data(), out->name().size());  // keeps the buffer
   for (size_t i = 0; i + 2 < n.args.size(); i += 3) {
     KeyValue& kv = kvs[i / 3];
-    ASSIGN_OR_RETURN(kv.key, Expand(ctx, *scope, n.args[i]));
-    ASSIGN_OR_RETURN(kv.value, Expand(ctx, *scope, n.args[i + 1]));
+    bool quote_key, quote_value;
+    ASSIGN_OR_RETURN(kv.key, Expand(ctx, *scope, n.args[i], &quote_key));
+    ASSIGN_OR_RETURN(kv.value, Expand(ctx, *scope, n.args[i + 1], &quote_value));
     if (kv.key.empty()) return Err(absl::StrCat(out->name(), " names can not be blank"));
     text.push_back(' ');
-    AppendWord(kv.key, &text);
+    AppendWordKnown(kv.key, quote_key, &text);
     text.push_back('=');
-    AppendWord(kv.value, &text);
+    AppendWordKnown(kv.value, quote_value, &text);
   }
   if (k == Instruction::kEnv) {
     for (const KeyValue& kv : kvs) scope->SetEnv(kv.key, kv.value);

@@ -1,9 +1,11 @@
 #include "builder/instructions/expand.h"
 
 #include <array>
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "builder/instructions/canonical_text.h"
 
 namespace builder::instructions {
 
@@ -12,27 +14,39 @@ using dockerfile::Node;
 
 namespace {
 
-// The bytes for which Lexer::IsPlain says a word needs the lexer, with the escape character `e`:
-// `$`, both quotes, `e` and every non-ASCII byte.
-constexpr std::array<bool, 256> LexerSpecialBytes(unsigned char e) {
-  std::array<bool, 256> special{};
-  for (int b = 0x80; b < 256; ++b) special[b] = true;
-  for (unsigned char c : {'$', '\'', '"'}) special[c] = true;
-  special[e] = true;
-  return special;
+// What a byte means to a word: kLexer if Lexer::IsPlain says a word with it needs the lexer (`$`,
+// both quotes, the escape character, every non-ASCII byte), kQuoted if the canonical text must
+// quote a word with it (NeedsQuotes: white space, both quotes, backslash).
+constexpr uint8_t kLexer = 1;
+constexpr uint8_t kQuoted = 2;
+using ByteClasses = std::array<uint8_t, 256>;
+constexpr ByteClasses ClassesWithEscape(unsigned char e) {
+  ByteClasses classes{};
+  for (int b = 0x80; b < 256; ++b) classes[b] |= kLexer;
+  for (unsigned char c : {'$', '\'', '"'}) classes[c] |= kLexer;
+  classes[e] |= kLexer;
+  for (unsigned char c : {' ', '\t', '\n', '"', '\'', '\\'}) classes[c] |= kQuoted;
+  return classes;
 }
-constexpr std::array<bool, 256> kSpecialBackslash = LexerSpecialBytes('\\');
-constexpr std::array<bool, 256> kSpecialBacktick = LexerSpecialBytes('`');
+constexpr ByteClasses kBackslashClasses = ClassesWithEscape('\\');
+constexpr ByteClasses kBacktickClasses = ClassesWithEscape('`');
 
-// ctx.lexer.IsPlain(word), inline, with tables made at compile time for the two escape characters
-// a Dockerfile can choose: the lexer's call and its static table's guard cost ~20 instructions a
-// word.
-bool IsPlain(const Ctx& ctx, absl::string_view word) {
+// The classes for ctx's escape character: made at compile time for the two a Dockerfile can
+// choose; null for any other (the lexer is asked then).
+const ByteClasses* ClassesFor(const Ctx& ctx) {
   const char32_t escape = ctx.lexer.options().escape;
-  if (escape != '\\' && escape != '`') return ctx.lexer.IsPlain(word);
-  const std::array<bool, 256>& special = escape == '\\' ? kSpecialBackslash : kSpecialBacktick;
+  if (escape == '\\') return &kBackslashClasses;
+  if (escape == '`') return &kBacktickClasses;
+  return nullptr;
+}
+
+// ctx.lexer.IsPlain(word), inline: the lexer's call and its static table's guard cost ~20
+// instructions a word.
+bool IsPlain(const Ctx& ctx, absl::string_view word) {
+  const ByteClasses* classes = ClassesFor(ctx);
+  if (classes == nullptr) return ctx.lexer.IsPlain(word);
   for (char c : word) {
-    if (special[static_cast<unsigned char>(c)]) return false;
+    if ((*classes)[static_cast<unsigned char>(c)] & kLexer) return false;
   }
   return true;
 }
@@ -101,6 +115,23 @@ absl::StatusOr<absl::string_view> Expand(Ctx& ctx, const Scope& scope, absl::str
   if (!r.ok()) return r.status();
   ctx.used.Note(scope, r->matched);
   return ctx.arena->Copy(r->word);
+}
+
+absl::StatusOr<absl::string_view> Expand(Ctx& ctx, const Scope& scope, absl::string_view word,
+                                         bool* needs_quotes) {
+  // One pass over a word with nothing to expand answers both questions (the usual ENV or LABEL
+  // word); any other word is expanded, then its expansion scanned.
+  if (const ByteClasses* classes = ClassesFor(ctx)) {
+    uint8_t seen = 0;
+    for (char c : word) seen |= (*classes)[static_cast<unsigned char>(c)];
+    if ((seen & kLexer) == 0) {
+      *needs_quotes = (seen & kQuoted) != 0;
+      return word;
+    }
+  }
+  absl::StatusOr<absl::string_view> v = Expand(ctx, scope, word);
+  if (v.ok()) *needs_quotes = NeedsQuotes(*v);
+  return v;
 }
 
 absl::Status ExpandWords(Ctx& ctx, const Scope& scope, absl::string_view word,
