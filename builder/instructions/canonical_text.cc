@@ -76,8 +76,13 @@ void AppendFlags(absl::Span<const absl::string_view> flags, std::string* out) {
 }
 
 void AppendFlag(absl::string_view name_eq, absl::string_view value, std::string* out) {
+  AppendFlagKnown(name_eq, value, NeedsQuotes(value), out);
+}
+
+void AppendFlagKnown(absl::string_view name_eq, absl::string_view value, bool value_needs_quotes,
+                     std::string* out) {
   out->push_back(' ');
-  if (!NeedsQuotes(name_eq) && !NeedsQuotes(value)) {
+  if (!value_needs_quotes && !NeedsQuotes(name_eq)) {
     out->append(name_eq.data(), name_eq.size());
     out->append(value.data(), value.size());
   } else {

@@ -29,6 +29,9 @@ void AppendFlags(absl::Span<const absl::string_view> flags, std::string* out);
 // Appends ` <name_eq><value>` as one word of the canonical text (quoted when needed), like
 // AppendWord on the concatenation.
 void AppendFlag(absl::string_view name_eq, absl::string_view value, std::string* out);
+// AppendFlag when NeedsQuotes(value) is known already (see Expand).
+void AppendFlagKnown(absl::string_view name_eq, absl::string_view value, bool value_needs_quotes,
+                     std::string* out);
 // `"\n" + content + name` for each heredoc, as the canonical text ends.
 void AppendHeredocs(absl::Span<const dockerfile::Heredoc> docs, std::string* out);
 

@@ -34,6 +34,13 @@ void NewPayload(Ctx& ctx, Command* out, const T& value) {
   out->payload.Set(ctx.arena->New<T>(value));
 }
 
+// Sets the canonical text being built to `s`. clear() and append() rather than assignment, which
+// goes through std::string::_M_replace (~70 instructions against ~30), and keeps the buffer.
+void SetText(absl::string_view s, std::string* text) {
+  text->clear();
+  text->append(s.data(), s.size());
+}
+
 // For an instruction that accepts no flags: the error Flags gives for the flags given, if any. Most
 // lines have none, and build no Flags.
 absl::Status NoFlags(absl::string_view instruction, Words given) {
@@ -66,11 +73,12 @@ absl::Status ApplyRunFlags(Ctx& ctx, const Flags& flags, const Scope& scope, Run
   Words raw_mounts = flags.List("mount");
   absl::Span<Mount> mounts = ctx.arena->NewArray<Mount>(raw_mounts.size());
   for (size_t i = 0; i < raw_mounts.size(); ++i) {
-    ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, scope, raw_mounts[i]));
+    bool quote;
+    ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, scope, raw_mounts[i], &quote));
     absl::StatusOr<Mount> m = ParseMount(v, ctx.arena);
     if (!m.ok()) return Err(absl::StrCat("--mount=", v, ": ", m.status().message()));
     mounts[i] = *m;
-    AppendFlag("--mount=", v, &text);
+    AppendFlagKnown("--mount=", v, quote, &text);
   }
   run->mounts = mounts;
   if (absl::string_view network = flags.String("network"); !network.empty()) {
@@ -111,7 +119,7 @@ absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
   // written (most RUN lines have no flags, and are).
   std::string& text = ctx.text;
   if (!n.flags.empty()) {
-    text = "RUN";
+    SetText("RUN", &text);
     RETURN_IF_ERROR(ApplyRunFlags(ctx, flags, *scope, &run));
   }
   // The command sees every ARG in scope as an environment variable, so all of them are inputs
@@ -121,7 +129,7 @@ absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
     ctx.text_is_original = true;
     return absl::OkStatus();
   }
-  if (text.empty()) text = "RUN";
+  if (text.empty()) SetText("RUN", &text);
   text.push_back(' ');
   if (n.json) {
     AppendJsonArray(run.command, &text);
@@ -155,7 +163,7 @@ ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertCopy(Ctx& ctx, const Node& n, Scope*
   CopyCmd& copy = NewPayload<CopyCmd>(ctx, out);
   copy.is_add = add;
   std::string& text = ctx.text;
-  text.assign(out->name().data(), out->name().size());  // keeps the buffer
+  SetText(out->name(), &text);
   struct StringFlag {
     const char* name_eq;
     absl::string_view CopyCmd::*field;
@@ -255,7 +263,7 @@ ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertArg(Ctx& ctx, const Node& n, Scope* 
   if (n.args.empty()) return Err("ARG requires at least one argument");
   absl::Span<ArgCmd::Arg> args = ctx.arena->NewArray<ArgCmd::Arg>(n.args.size());
   std::string& text = ctx.text;
-  text = "ARG";
+  SetText("ARG", &text);
   for (size_t i = 0; i < n.args.size(); ++i) {
     absl::string_view word = n.args[i];
     ArgCmd::Arg& a = args[i];
@@ -378,7 +386,7 @@ ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertEnvOrLabel(Ctx& ctx, const Node& n, 
   RETURN_IF_ERROR(NoFlags(out->name(), n.flags));
   if (n.args.empty()) return Err(absl::StrCat(out->name(), " requires at least one argument"));
   absl::Span<KeyValue> kvs = ctx.arena->NewArray<KeyValue>(n.args.size() / 3);
-  text.assign(out->name().data(), out->name().size());  // keeps the buffer
+  SetText(out->name(), &text);
   for (size_t i = 0; i + 2 < n.args.size(); i += 3) {
     KeyValue& kv = kvs[i / 3];
     bool quote_key, quote_value;
@@ -414,7 +422,7 @@ ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertExpose(Ctx& ctx, const Node& n, Scop
   if (n.args.empty()) return Err("EXPOSE requires at least one argument");
   std::vector<absl::string_view>& ports = ctx.words;
   ports.clear();
-  text = "EXPOSE";
+  SetText("EXPOSE", &text);
   for (absl::string_view a : n.args) {
     const size_t first = ports.size();
     RETURN_IF_ERROR(ExpandWords(ctx, *scope, a, &ports));
@@ -579,7 +587,7 @@ absl::Status ConvertFrom(Ctx& ctx, const Node& n, const Scope& global, FromExpan
   }
   // Predefined args used by FROM are inputs too, but are not user build args.
   std::string& text = ctx.text;
-  text = "FROM";
+  SetText("FROM", &text);
   absl::StrAppend(&text, from.platform.empty() ? "" : " --platform=", from.platform, " ",
                   from.base_name, from.stage_name.empty() ? "" : " AS ", from.stage_name);
   cmd.expanded = ctx.arena->Copy(text);

@@ -667,6 +667,13 @@ TEST(CanonicalTextTest, TheLineAsWrittenOnlyWhenCanonical) {
   EXPECT_EQ(LastExpanded("FROM x\nWORKDIR \"/a b\"\n"), "WORKDIR /a b");
   EXPECT_EQ(LastExpanded("FROM x\nUSER \u00e9\n"), "USER \u00e9");
   EXPECT_EQ(LastExpanded("# escape=`\nFROM x\nWORKDIR c:\\w\n"), "WORKDIR c:\\w");
+  // A mount is quoted as a whole flag when its expansion needs it (Expand answers for RUN).
+  EXPECT_EQ(LastExpanded("FROM x\nRUN --mount=type=cache,target=/c echo\n"),
+            "RUN --mount=type=cache,target=/c echo");
+  EXPECT_EQ(LastExpanded("FROM x\nRUN --mount=type=cache,target=\"/a b\" echo\n"),
+            "RUN \"--mount=type=cache,target=/a b\" echo");
+  EXPECT_EQ(LastExpanded("FROM x\nARG T=\"/a\\\\b\"\nRUN --mount=type=cache,target=$T echo\n"),
+            "RUN \"--mount=type=cache,target=/a\\\\b\" echo");
 }
 
 // Flags keep values only for the flags given; lookups must still see every given flag, in any
