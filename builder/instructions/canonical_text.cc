@@ -16,16 +16,14 @@ constexpr std::array<bool, 256> QuotedBytes() {
 }
 constexpr std::array<bool, 256> kQuoted = QuotedBytes();
 
-// True if `s` has a character that the canonical text must quote (an empty word is quoted too,
-// but as a whole word, not as part of one).
+}  // namespace
+
 bool NeedsQuotes(absl::string_view s) {
   for (char c : s) {
     if (kQuoted[static_cast<unsigned char>(c)]) return true;
   }
   return false;
 }
-
-}  // namespace
 
 void AppendJsonQuoted(absl::string_view s, std::string* out) {
   out->push_back('"');
@@ -56,12 +54,14 @@ void AppendJsonArray(Words v, std::string* out) {
   out->push_back(']');
 }
 
-void AppendWord(absl::string_view s, std::string* out) {
+void AppendWord(absl::string_view s, std::string* out) { AppendWordKnown(s, NeedsQuotes(s), out); }
+
+void AppendWordKnown(absl::string_view s, bool needs_quotes, std::string* out) {
   if (s.empty()) {
     out->append("\"\"");
     return;
   }
-  if (NeedsQuotes(s)) {
+  if (needs_quotes) {
     AppendJsonQuoted(s, out);
   } else {
     out->append(s.data(), s.size());
@@ -76,8 +76,13 @@ void AppendFlags(absl::Span<const absl::string_view> flags, std::string* out) {
 }
 
 void AppendFlag(absl::string_view name_eq, absl::string_view value, std::string* out) {
+  AppendFlagKnown(name_eq, value, NeedsQuotes(value), out);
+}
+
+void AppendFlagKnown(absl::string_view name_eq, absl::string_view value, bool value_needs_quotes,
+                     std::string* out) {
   out->push_back(' ');
-  if (!NeedsQuotes(name_eq) && !NeedsQuotes(value)) {
+  if (!value_needs_quotes && !NeedsQuotes(name_eq)) {
     out->append(name_eq.data(), name_eq.size());
     out->append(value.data(), value.size());
   } else {

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -33,6 +34,19 @@ void NewPayload(Ctx& ctx, Command* out, const T& value) {
   out->payload.Set(ctx.arena->New<T>(value));
 }
 
+// Sets the canonical text being built to `s`. clear() and append() rather than assignment, which
+// goes through std::string::_M_replace (~70 instructions against ~30), and keeps the buffer.
+void SetText(absl::string_view s, std::string* text) {
+  text->clear();
+  text->append(s.data(), s.size());
+}
+
+// For an instruction that accepts no flags: the error Flags gives for the flags given, if any. Most
+// lines have none, and build no Flags.
+absl::Status NoFlags(absl::string_view instruction, Words given) {
+  return given.empty() ? absl::OkStatus() : Flags(instruction, {}).Parse(given);
+}
+
 // True if the canonical text `<name> <words[0]>` is `n`'s line exactly as written: the keyword is
 // `name` (as cased here), no flags, and the one word is the view of the rest of that same line.
 // Then it need not be built (most RUN, CMD, WORKDIR... lines).
@@ -59,11 +73,12 @@ absl::Status ApplyRunFlags(Ctx& ctx, const Flags& flags, const Scope& scope, Run
   Words raw_mounts = flags.List("mount");
   absl::Span<Mount> mounts = ctx.arena->NewArray<Mount>(raw_mounts.size());
   for (size_t i = 0; i < raw_mounts.size(); ++i) {
-    ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, scope, raw_mounts[i]));
+    bool quote;
+    ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, scope, raw_mounts[i], &quote));
     absl::StatusOr<Mount> m = ParseMount(v, ctx.arena);
     if (!m.ok()) return Err(absl::StrCat("--mount=", v, ": ", m.status().message()));
     mounts[i] = *m;
-    AppendFlag("--mount=", v, &text);
+    AppendFlagKnown("--mount=", v, quote, &text);
   }
   run->mounts = mounts;
   if (absl::string_view network = flags.String("network"); !network.empty()) {
@@ -104,7 +119,7 @@ absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
   // written (most RUN lines have no flags, and are).
   std::string& text = ctx.text;
   if (!n.flags.empty()) {
-    text = "RUN";
+    SetText("RUN", &text);
     RETURN_IF_ERROR(ApplyRunFlags(ctx, flags, *scope, &run));
   }
   // The command sees every ARG in scope as an environment variable, so all of them are inputs
@@ -114,7 +129,7 @@ absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
     ctx.text_is_original = true;
     return absl::OkStatus();
   }
-  if (text.empty()) text = "RUN";
+  if (text.empty()) SetText("RUN", &text);
   text.push_back(' ');
   if (n.json) {
     AppendJsonArray(run.command, &text);
@@ -126,7 +141,8 @@ absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
 }
 
 // COPY and ADD.
-absl::Status ConvertCopy(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
+ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertCopy(Ctx& ctx, const Node& n, Scope* scope,
+                                                 Command* out) {
   bool add = n.instruction == Instruction::kAdd;
   static constexpr FlagSpec kCopy[] = {
       {"chown", FlagKind::kString}, {"chmod", FlagKind::kString}, {"link", FlagKind::kBool},
@@ -147,7 +163,7 @@ absl::Status ConvertCopy(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
   CopyCmd& copy = NewPayload<CopyCmd>(ctx, out);
   copy.is_add = add;
   std::string& text = ctx.text;
-  text = std::string(out->name());
+  SetText(out->name(), &text);
   struct StringFlag {
     const char* name_eq;
     absl::string_view CopyCmd::*field;
@@ -241,13 +257,13 @@ absl::Status ConvertCopy(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
   return absl::OkStatus();
 }
 
-absl::Status ConvertArg(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
-  Flags flags("ARG", {});
-  RETURN_IF_ERROR(flags.Parse(n.flags));
+ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertArg(Ctx& ctx, const Node& n, Scope* scope,
+                                                Command* out) {
+  RETURN_IF_ERROR(NoFlags("ARG", n.flags));
   if (n.args.empty()) return Err("ARG requires at least one argument");
   absl::Span<ArgCmd::Arg> args = ctx.arena->NewArray<ArgCmd::Arg>(n.args.size());
   std::string& text = ctx.text;
-  text = "ARG";
+  SetText("ARG", &text);
   for (size_t i = 0; i < n.args.size(); ++i) {
     absl::string_view word = n.args[i];
     ArgCmd::Arg& a = args[i];
@@ -279,7 +295,7 @@ absl::Status ConvertArg(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
   return absl::OkStatus();
 }
 
-absl::Status ConvertHealthcheck(Ctx& ctx, const Node& n, Command* out) {
+ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertHealthcheck(Ctx& ctx, const Node& n, Command* out) {
   static constexpr FlagSpec kHealthcheckFlags[] = {{"interval", FlagKind::kString},
                                                    {"timeout", FlagKind::kString},
                                                    {"start-period", FlagKind::kString},
@@ -328,149 +344,197 @@ absl::Status ConvertHealthcheck(Ctx& ctx, const Node& n, Command* out) {
   return absl::OkStatus();
 }
 
-// The payload and canonical text (in ctx.text) of one instruction inside a stage, or of an ARG
-// before the first FROM; expands with `scope` and updates it.
-absl::Status ConvertPayload(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
+// CMD and ENTRYPOINT.
+ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertCmdOrEntrypoint(Ctx& ctx, const Node& n, Command* out) {
   const Instruction k = n.instruction;
   std::string& text = ctx.text;
-  if (k == Instruction::kRun) return ConvertRun(ctx, n, scope, out);
-  if (k == Instruction::kCopy || k == Instruction::kAdd) return ConvertCopy(ctx, n, scope, out);
-  if (k == Instruction::kArg) return ConvertArg(ctx, n, scope, out);
-  if (k == Instruction::kHealthcheck) return ConvertHealthcheck(ctx, n, out);
-  if (k == Instruction::kCmd || k == Instruction::kEntrypoint) {
-    Flags flags(out->name(), {});
-    RETURN_IF_ERROR(flags.Parse(n.flags));
-    if (!n.json && NameThenWord(n, out->name(), n.args)) {
-      ctx.text_is_original = true;
-    } else {
-      text = absl::StrCat(out->name(), " ");
-      if (n.json) {
-        AppendJsonArray(n.args, &text);
-      } else if (!n.args.empty()) {
-        text.append(n.args[0].data(), n.args[0].size());
-      }
+  RETURN_IF_ERROR(NoFlags(out->name(), n.flags));
+  if (!n.json && NameThenWord(n, out->name(), n.args)) {
+    ctx.text_is_original = true;
+  } else {
+    text = absl::StrCat(out->name(), " ");
+    if (n.json) {
+      AppendJsonArray(n.args, &text);
+    } else if (!n.args.empty()) {
+      text.append(n.args[0].data(), n.args[0].size());
     }
-    if (k == Instruction::kCmd) {
-      NewPayload(ctx, out, CmdCmd{n.args, !n.json});
-    } else {
-      NewPayload(ctx, out, EntrypointCmd{n.args, !n.json});
-    }
-    return absl::OkStatus();
   }
-  if (k == Instruction::kShell) {
-    Flags flags("SHELL", {});
-    RETURN_IF_ERROR(flags.Parse(n.flags));
-    if (!n.json) return Err("SHELL requires the arguments to be in JSON form");
-    if (n.args.empty()) return Err("SHELL requires at least one argument");
-    text = "SHELL ";
-    AppendJsonArray(n.args, &text);
-    NewPayload(ctx, out, ShellCmd{n.args});
-    return absl::OkStatus();
+  if (k == Instruction::kCmd) {
+    NewPayload(ctx, out, CmdCmd{n.args, !n.json});
+  } else {
+    NewPayload(ctx, out, EntrypointCmd{n.args, !n.json});
   }
-  if (k == Instruction::kEnv || k == Instruction::kLabel) {
-    Flags flags(out->name(), {});
-    RETURN_IF_ERROR(flags.Parse(n.flags));
-    if (n.args.empty()) return Err(absl::StrCat(out->name(), " requires at least one argument"));
-    absl::Span<KeyValue> kvs = ctx.arena->NewArray<KeyValue>(n.args.size() / 3);
-    // `NAME k=v k2=v2`
-    text = std::string(out->name());
-    for (size_t i = 0; i + 2 < n.args.size(); i += 3) {
-      KeyValue& kv = kvs[i / 3];
-      ASSIGN_OR_RETURN(kv.key, Expand(ctx, *scope, n.args[i]));
-      ASSIGN_OR_RETURN(kv.value, Expand(ctx, *scope, n.args[i + 1]));
-      if (kv.key.empty()) return Err(absl::StrCat(out->name(), " names can not be blank"));
+  return absl::OkStatus();
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertShell(Ctx& ctx, const Node& n, Command* out) {
+  std::string& text = ctx.text;
+  RETURN_IF_ERROR(NoFlags("SHELL", n.flags));
+  if (!n.json) return Err("SHELL requires the arguments to be in JSON form");
+  if (n.args.empty()) return Err("SHELL requires at least one argument");
+  text = "SHELL ";
+  AppendJsonArray(n.args, &text);
+  NewPayload(ctx, out, ShellCmd{n.args});
+  return absl::OkStatus();
+}
+
+// ENV and LABEL: `NAME k=v k2=v2`; ENV sets its pairs in `scope`.
+ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertEnvOrLabel(Ctx& ctx, const Node& n, Scope* scope,
+                                                       Command* out) {
+  const Instruction k = n.instruction;
+  std::string& text = ctx.text;
+  RETURN_IF_ERROR(NoFlags(out->name(), n.flags));
+  if (n.args.empty()) return Err(absl::StrCat(out->name(), " requires at least one argument"));
+  absl::Span<KeyValue> kvs = ctx.arena->NewArray<KeyValue>(n.args.size() / 3);
+  SetText(out->name(), &text);
+  for (size_t i = 0; i + 2 < n.args.size(); i += 3) {
+    KeyValue& kv = kvs[i / 3];
+    bool quote_key, quote_value;
+    ASSIGN_OR_RETURN(kv.key, Expand(ctx, *scope, n.args[i], &quote_key));
+    ASSIGN_OR_RETURN(kv.value, Expand(ctx, *scope, n.args[i + 1], &quote_value));
+    if (kv.key.empty()) return Err(absl::StrCat(out->name(), " names can not be blank"));
+    text.push_back(' ');
+    AppendWordKnown(kv.key, quote_key, &text);
+    text.push_back('=');
+    AppendWordKnown(kv.value, quote_value, &text);
+  }
+  if (k == Instruction::kEnv) {
+    for (const KeyValue& kv : kvs) scope->SetEnv(kv.key, kv.value);
+    NewPayload(ctx, out, EnvCmd{kvs});
+  } else {
+    NewPayload(ctx, out, LabelCmd{kvs});
+  }
+  return absl::OkStatus();
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertMaintainer(Ctx& ctx, const Node& n, Command* out) {
+  std::string& text = ctx.text;
+  RETURN_IF_ERROR(ExactlyOne(n, "MAINTAINER"));
+  text = absl::StrCat("MAINTAINER ", n.args[0]);
+  NewPayload(ctx, out, MaintainerCmd{n.args[0]});
+  return absl::OkStatus();
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertExpose(Ctx& ctx, const Node& n, Scope* scope,
+                                                   Command* out) {
+  std::string& text = ctx.text;
+  RETURN_IF_ERROR(NoFlags("EXPOSE", n.flags));
+  if (n.args.empty()) return Err("EXPOSE requires at least one argument");
+  std::vector<absl::string_view>& ports = ctx.words;
+  ports.clear();
+  SetText("EXPOSE", &text);
+  for (absl::string_view a : n.args) {
+    const size_t first = ports.size();
+    RETURN_IF_ERROR(ExpandWords(ctx, *scope, a, &ports));
+    for (size_t i = first; i < ports.size(); ++i) {
+      ASSIGN_OR_RETURN(ports[i], NormalisePort(ports[i], ctx.arena));
       text.push_back(' ');
-      AppendWord(kv.key, &text);
-      text.push_back('=');
-      AppendWord(kv.value, &text);
+      text.append(ports[i].data(), ports[i].size());
     }
-    if (k == Instruction::kEnv) {
-      for (const KeyValue& kv : kvs) scope->SetEnv(kv.key, kv.value);
-      NewPayload(ctx, out, EnvCmd{kvs});
-    } else {
-      NewPayload(ctx, out, LabelCmd{kvs});
+  }
+  if (ports.empty()) text.push_back(' ');
+  NewPayload(ctx, out, ExposeCmd{ctx.arena->CopyArray(Words(ports))});
+  return absl::OkStatus();
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertVolume(Ctx& ctx, const Node& n, Scope* scope,
+                                                   Command* out) {
+  std::string& text = ctx.text;
+  RETURN_IF_ERROR(NoFlags("VOLUME", n.flags));
+  if (n.args.empty()) return Err("VOLUME requires at least one argument");
+  absl::Span<absl::string_view> volumes = ctx.arena->NewArray<absl::string_view>(n.args.size());
+  for (size_t i = 0; i < n.args.size(); ++i) {
+    ASSIGN_OR_RETURN(volumes[i], Expand(ctx, *scope, n.args[i]));
+    if (volumes[i].empty()) return Err("VOLUME specified can not be an empty string");
+  }
+  text = "VOLUME ";
+  AppendJsonArray(volumes, &text);
+  NewPayload(ctx, out, VolumeCmd{volumes});
+  return absl::OkStatus();
+}
+
+// USER, WORKDIR and STOPSIGNAL: one word, expanded.
+ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertOneWord(Ctx& ctx, const Node& n, Scope* scope,
+                                                    Command* out) {
+  const Instruction k = n.instruction;
+  std::string& text = ctx.text;
+  RETURN_IF_ERROR(NoFlags(out->name(), n.flags));
+  RETURN_IF_ERROR(ExactlyOne(n, out->name()));
+  ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, *scope, n.args[0]));
+  if (NameThenWord(n, out->name(), Words(&v, 1))) {
+    ctx.text_is_original = true;
+  } else {
+    text = absl::StrCat(out->name(), " ", v);
+  }
+  if (k == Instruction::kUser) {
+    if (v.empty()) return Err("USER requires a non-empty user");
+    NewPayload(ctx, out, UserCmd{v});
+  } else if (k == Instruction::kWorkdir) {
+    if (v.empty()) return Err("WORKDIR requires a non-empty path");
+    NewPayload(ctx, out, WorkdirCmd{v});
+  } else {
+    if (!ValidSignal(v)) {
+      return Err(absl::StrCat("invalid signal ", shell::GoQuote(v),
+                              ": want a name like SIGTERM or a number 1-64"));
     }
-    return absl::OkStatus();
+    NewPayload(ctx, out, StopSignalCmd{v});
   }
-  if (k == Instruction::kMaintainer) {
-    RETURN_IF_ERROR(ExactlyOne(n, "MAINTAINER"));
-    text = absl::StrCat("MAINTAINER ", n.args[0]);
-    NewPayload(ctx, out, MaintainerCmd{n.args[0]});
-    return absl::OkStatus();
+  return absl::OkStatus();
+}
+
+ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertOnbuild(Ctx& ctx, const Node& n, Command* out) {
+  std::string& text = ctx.text;
+  RETURN_IF_ERROR(NoFlags("ONBUILD", n.flags));
+  RETURN_IF_ERROR(CheckOnbuild(n));
+  // The trigger text after the keyword, as BuildKit stores it.
+  absl::string_view expr = shell::TrimSpace(out->original);
+  size_t sp = 0;
+  while (sp < expr.size() && !shell::IsSpace(static_cast<unsigned char>(expr[sp]))) ++sp;
+  expr = shell::TrimSpace(expr.substr(sp));
+  text = absl::StrCat("ONBUILD ", expr);
+  NewPayload(ctx, out, OnbuildCmd{expr});
+  return absl::OkStatus();
+}
+
+// The payload and canonical text (in ctx.text) of one instruction inside a stage, or of an ARG
+// before the first FROM; expands with `scope` and updates it. A switch of calls: one function with
+// every instruction's code inline saved and restored a dozen registers for every line.
+absl::Status ConvertPayload(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
+  switch (n.instruction) {
+    case Instruction::kRun:
+      return ConvertRun(ctx, n, scope, out);
+    case Instruction::kCopy:
+    case Instruction::kAdd:
+      return ConvertCopy(ctx, n, scope, out);
+    case Instruction::kArg:
+      return ConvertArg(ctx, n, scope, out);
+    case Instruction::kHealthcheck:
+      return ConvertHealthcheck(ctx, n, out);
+    case Instruction::kCmd:
+    case Instruction::kEntrypoint:
+      return ConvertCmdOrEntrypoint(ctx, n, out);
+    case Instruction::kShell:
+      return ConvertShell(ctx, n, out);
+    case Instruction::kEnv:
+    case Instruction::kLabel:
+      return ConvertEnvOrLabel(ctx, n, scope, out);
+    case Instruction::kMaintainer:
+      return ConvertMaintainer(ctx, n, out);
+    case Instruction::kExpose:
+      return ConvertExpose(ctx, n, scope, out);
+    case Instruction::kVolume:
+      return ConvertVolume(ctx, n, scope, out);
+    case Instruction::kUser:
+    case Instruction::kWorkdir:
+    case Instruction::kStopsignal:
+      return ConvertOneWord(ctx, n, scope, out);
+    case Instruction::kOnbuild:
+      return ConvertOnbuild(ctx, n, out);
+    case Instruction::kFrom:
+      return Err("internal: FROM handled by Load");
+    default:
+      return UnknownInstruction(n.keyword);
   }
-  if (k == Instruction::kExpose) {
-    Flags flags("EXPOSE", {});
-    RETURN_IF_ERROR(flags.Parse(n.flags));
-    if (n.args.empty()) return Err("EXPOSE requires at least one argument");
-    std::vector<absl::string_view>& ports = ctx.words;
-    ports.clear();
-    text = "EXPOSE";
-    for (absl::string_view a : n.args) {
-      const size_t first = ports.size();
-      RETURN_IF_ERROR(ExpandWords(ctx, *scope, a, &ports));
-      for (size_t i = first; i < ports.size(); ++i) {
-        ASSIGN_OR_RETURN(ports[i], NormalisePort(ports[i], ctx.arena));
-        absl::StrAppend(&text, " ", ports[i]);
-      }
-    }
-    if (ports.empty()) text.push_back(' ');
-    NewPayload(ctx, out, ExposeCmd{ctx.arena->CopyArray(Words(ports))});
-    return absl::OkStatus();
-  }
-  if (k == Instruction::kVolume) {
-    Flags flags("VOLUME", {});
-    RETURN_IF_ERROR(flags.Parse(n.flags));
-    if (n.args.empty()) return Err("VOLUME requires at least one argument");
-    absl::Span<absl::string_view> volumes = ctx.arena->NewArray<absl::string_view>(n.args.size());
-    for (size_t i = 0; i < n.args.size(); ++i) {
-      ASSIGN_OR_RETURN(volumes[i], Expand(ctx, *scope, n.args[i]));
-      if (volumes[i].empty()) return Err("VOLUME specified can not be an empty string");
-    }
-    text = "VOLUME ";
-    AppendJsonArray(volumes, &text);
-    NewPayload(ctx, out, VolumeCmd{volumes});
-    return absl::OkStatus();
-  }
-  if (k == Instruction::kUser || k == Instruction::kWorkdir || k == Instruction::kStopsignal) {
-    Flags flags(out->name(), {});
-    RETURN_IF_ERROR(flags.Parse(n.flags));
-    RETURN_IF_ERROR(ExactlyOne(n, out->name()));
-    ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, *scope, n.args[0]));
-    if (NameThenWord(n, out->name(), Words(&v, 1))) {
-      ctx.text_is_original = true;
-    } else {
-      text = absl::StrCat(out->name(), " ", v);
-    }
-    if (k == Instruction::kUser) {
-      if (v.empty()) return Err("USER requires a non-empty user");
-      NewPayload(ctx, out, UserCmd{v});
-    } else if (k == Instruction::kWorkdir) {
-      if (v.empty()) return Err("WORKDIR requires a non-empty path");
-      NewPayload(ctx, out, WorkdirCmd{v});
-    } else {
-      if (!ValidSignal(v)) {
-        return Err(absl::StrCat("invalid signal ", shell::GoQuote(v),
-                                ": want a name like SIGTERM or a number 1-64"));
-      }
-      NewPayload(ctx, out, StopSignalCmd{v});
-    }
-    return absl::OkStatus();
-  }
-  if (k == Instruction::kOnbuild) {
-    Flags flags("ONBUILD", {});
-    RETURN_IF_ERROR(flags.Parse(n.flags));
-    RETURN_IF_ERROR(CheckOnbuild(n));
-    // The trigger text after the keyword, as BuildKit stores it.
-    absl::string_view expr = shell::TrimSpace(out->original);
-    size_t sp = 0;
-    while (sp < expr.size() && !shell::IsSpace(static_cast<unsigned char>(expr[sp]))) ++sp;
-    expr = shell::TrimSpace(expr.substr(sp));
-    text = absl::StrCat("ONBUILD ", expr);
-    NewPayload(ctx, out, OnbuildCmd{expr});
-    return absl::OkStatus();
-  }
-  if (k == Instruction::kFrom) return Err("internal: FROM handled by Load");
-  return UnknownInstruction(n.keyword);
 }
 
 }  // namespace
@@ -523,7 +587,7 @@ absl::Status ConvertFrom(Ctx& ctx, const Node& n, const Scope& global, FromExpan
   }
   // Predefined args used by FROM are inputs too, but are not user build args.
   std::string& text = ctx.text;
-  text = "FROM";
+  SetText("FROM", &text);
   absl::StrAppend(&text, from.platform.empty() ? "" : " --platform=", from.platform, " ",
                   from.base_name, from.stage_name.empty() ? "" : " AS ", from.stage_name);
   cmd.expanded = ctx.arena->Copy(text);

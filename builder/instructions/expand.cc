@@ -1,8 +1,11 @@
 #include "builder/instructions/expand.h"
 
+#include <array>
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "builder/instructions/canonical_text.h"
 
 namespace builder::instructions {
 
@@ -10,6 +13,43 @@ using dockerfile::Instruction;
 using dockerfile::Node;
 
 namespace {
+
+// What a byte means to a word: kLexer if Lexer::IsPlain says a word with it needs the lexer (`$`,
+// both quotes, the escape character, every non-ASCII byte), kQuoted if the canonical text must
+// quote a word with it (NeedsQuotes: white space, both quotes, backslash).
+constexpr uint8_t kLexer = 1;
+constexpr uint8_t kQuoted = 2;
+using ByteClasses = std::array<uint8_t, 256>;
+constexpr ByteClasses ClassesWithEscape(unsigned char e) {
+  ByteClasses classes{};
+  for (int b = 0x80; b < 256; ++b) classes[b] |= kLexer;
+  for (unsigned char c : {'$', '\'', '"'}) classes[c] |= kLexer;
+  classes[e] |= kLexer;
+  for (unsigned char c : {' ', '\t', '\n', '"', '\'', '\\'}) classes[c] |= kQuoted;
+  return classes;
+}
+constexpr ByteClasses kBackslashClasses = ClassesWithEscape('\\');
+constexpr ByteClasses kBacktickClasses = ClassesWithEscape('`');
+
+// The classes for ctx's escape character: made at compile time for the two a Dockerfile can
+// choose; null for any other (the lexer is asked then).
+const ByteClasses* ClassesFor(const Ctx& ctx) {
+  const char32_t escape = ctx.lexer.options().escape;
+  if (escape == '\\') return &kBackslashClasses;
+  if (escape == '`') return &kBacktickClasses;
+  return nullptr;
+}
+
+// ctx.lexer.IsPlain(word), inline: the lexer's call and its static table's guard cost ~20
+// instructions a word.
+bool IsPlain(const Ctx& ctx, absl::string_view word) {
+  const ByteClasses* classes = ClassesFor(ctx);
+  if (classes == nullptr) return ctx.lexer.IsPlain(word);
+  for (char c : word) {
+    if ((*classes)[static_cast<unsigned char>(c)] & kLexer) return false;
+  }
+  return true;
+}
 
 // The NAME of a word that is `$NAME` or `${NAME}` and nothing else, NAME being
 // [A-Za-z_][A-Za-z0-9_]*; "" for any other word. Such a word expands to the variable's value, or
@@ -51,7 +91,7 @@ bool UnquoteOnly(absl::string_view word, char32_t escape, std::string* buf) {
 
 absl::StatusOr<absl::string_view> Expand(Ctx& ctx, const Scope& scope, absl::string_view word) {
   // Most words have nothing to expand: no lookup, no word splitting, nothing to record.
-  if (ctx.lexer.IsPlain(word)) return word;
+  if (IsPlain(ctx, word)) return word;
   // `$NAME`, `${NAME}`: the value as the lexer would look it up (ENV, then a set ARG), recording
   // the ARG it read. Values are views into the Dockerfile's storage already: no copy.
   if (absl::string_view name = LoneVariable(word); !name.empty()) {
@@ -77,9 +117,26 @@ absl::StatusOr<absl::string_view> Expand(Ctx& ctx, const Scope& scope, absl::str
   return ctx.arena->Copy(r->word);
 }
 
+absl::StatusOr<absl::string_view> Expand(Ctx& ctx, const Scope& scope, absl::string_view word,
+                                         bool* needs_quotes) {
+  // One pass over a word with nothing to expand answers both questions (the usual ENV or LABEL
+  // word); any other word is expanded, then its expansion scanned.
+  if (const ByteClasses* classes = ClassesFor(ctx)) {
+    uint8_t seen = 0;
+    for (char c : word) seen |= (*classes)[static_cast<unsigned char>(c)];
+    if ((seen & kLexer) == 0) {
+      *needs_quotes = (seen & kQuoted) != 0;
+      return word;
+    }
+  }
+  absl::StatusOr<absl::string_view> v = Expand(ctx, scope, word);
+  if (v.ok()) *needs_quotes = NeedsQuotes(*v);
+  return v;
+}
+
 absl::Status ExpandWords(Ctx& ctx, const Scope& scope, absl::string_view word,
                          std::vector<absl::string_view>* out) {
-  if (ctx.lexer.IsPlain(word)) {  // nothing to expand: views of the word itself
+  if (IsPlain(ctx, word)) {  // nothing to expand: views of the word itself
     shell::Lexer::SplitPlain(word, out);
     return absl::OkStatus();
   }

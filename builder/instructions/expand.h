@@ -42,6 +42,11 @@ struct Ctx {
 // the Ast's storage), else the expansion, copied into the arena. The ARGs read go to ctx.used.
 absl::StatusOr<absl::string_view> Expand(Ctx& ctx, const Scope& scope, absl::string_view word);
 
+// Expand, also setting `*needs_quotes` to NeedsQuotes of the result (canonical_text.h): for a
+// word with nothing to expand, one scan of its bytes answers both.
+absl::StatusOr<absl::string_view> Expand(Ctx& ctx, const Scope& scope, absl::string_view word,
+                                         bool* needs_quotes);
+
 // `word` expanded and split into words (views of it, or copies in the arena), appended to `out`.
 absl::Status ExpandWords(Ctx& ctx, const Scope& scope, absl::string_view word,
                          std::vector<absl::string_view>* out);

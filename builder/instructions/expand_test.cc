@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "builder/instructions/canonical_text.h"
 #include "gtest/gtest.h"
 
 namespace builder::instructions {
@@ -91,6 +92,50 @@ TEST(ExpandTest, QuotedWordsAsTheLexer) {
     }
     EXPECT_EQ(Outcome(ctx, scope, "\"stage 1\""), "=stage 1");
     EXPECT_EQ(Outcome(ctx, scope, "'a'\"b\"c"), "=abc");
+  }
+}
+
+// Expand decides itself that a word has nothing to expand: on random words of 0-40 bytes over
+// every byte the lexer treats specially or the canonical text quotes (and their neighbours in
+// value), with either escape directive, Expand must return the word itself exactly when the lexer
+// calls it plain, and agree with the lexer on every other word; the Expand that also answers
+// NeedsQuotes must agree with both.
+TEST(ExpandTest, PlainWordsAsTheLexer) {
+  LoadOptions options;
+  const std::string file = "Dockerfile";
+  for (char32_t escape : {U'\\', U'`'}) {
+    base::Arena arena;
+    Ctx ctx{options, file, shell::Lexer(shell::LexOptions{escape}), &arena};
+    Scope scope;
+    scope.SetEnv("a", "env a");
+    std::vector<std::string> words = {
+        "", "a", "/usr/local/bin:/usr/bin", "/usr/bin$", "value-0\xc3\xa9", "a\\b", "a`b"};
+    std::mt19937 rng(12);
+    const std::string alphabet = "\"#$%&'()!\\`[]_a0/: \t\n\x7f\x80\xc3\xff\r\x0b";
+    for (int i = 0; i < 20000; ++i) {
+      std::string w;
+      // Mostly plain bytes, so that the special one lands anywhere in a long word.
+      for (int n = rng() % 41; n > 0; --n) {
+        w.push_back(rng() % 8 == 0 ? alphabet[rng() % alphabet.size()] : 'a' + rng() % 26);
+      }
+      words.push_back(w);
+    }
+    for (const std::string& w : words) {
+      absl::StatusOr<absl::string_view> r = Expand(ctx, scope, w);
+      const bool same_view = r.ok() && r->data() == w.data() && r->size() == w.size();
+      EXPECT_EQ(same_view, ctx.lexer.IsPlain(w)) << w;
+      ctx.used.Finish(ctx.arena);
+      EXPECT_EQ(Outcome(ctx, scope, w), LexerOutcome(ctx, scope, w)) << w;
+      // With the quoting question: the same expansion, and NeedsQuotes of it.
+      bool needs_quotes = false;
+      absl::StatusOr<absl::string_view> q = Expand(ctx, scope, w, &needs_quotes);
+      ctx.used.Finish(ctx.arena);
+      EXPECT_EQ(q.status(), r.status()) << w;
+      if (q.ok() && r.ok()) {
+        EXPECT_EQ(*q, *r) << w;
+        EXPECT_EQ(needs_quotes, NeedsQuotes(*q)) << w;
+      }
+    }
   }
 }
 

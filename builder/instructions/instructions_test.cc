@@ -385,6 +385,50 @@ TEST(InstructionsTest, Expose) {
   }
 }
 
+// `8080/tcp` (digits, a slash, a protocol in lower case) is taken as it is, without the general
+// parse: every spec near that shape must give what the general path gives, port or error.
+TEST(InstructionsTest, ExposeNormalPortsAsTheGeneralPath) {
+  const std::pair<const char*, const char*> cases[] = {{"8080/tcp", "8080/tcp"},
+                                                       {"80/udp", "80/udp"},
+                                                       {"53/sctp", "53/sctp"},
+                                                       {"0/tcp", "0/tcp"},
+                                                       {"080/tcp", "080/tcp"},
+                                                       {"65535/udp", "65535/udp"},
+                                                       {"00080/tcp", "00080/tcp"},
+                                                       {"80", "80/tcp"},
+                                                       {"$P/tcp", "8080/tcp"},
+                                                       {"${P}/tcp", "8080/tcp"},
+                                                       {"8000-8010/tcp", "8000-8010/tcp"},
+                                                       {"8080/TCP", "8080/tcp"},
+                                                       {"8080/Udp", "8080/udp"},
+                                                       {"1:80/tcp", "80/tcp"},
+                                                       {"65536/tcp", "invalid port"},
+                                                       {"99999/tcp", "invalid port"},
+                                                       {"000080/tcp", "000080/tcp"},
+                                                       {"/tcp", "invalid port"},
+                                                       {"8080/", "invalid proto"},
+                                                       {"8080/tc", "invalid proto"},
+                                                       {"8080/tcpx", "invalid proto"},
+                                                       {"80a/tcp", "invalid port"},
+                                                       {"8\xc3\xa9/tcp", "invalid port"},
+                                                       {"8080/tcp/tcp", "invalid port"},
+                                                       {"+80/tcp", "invalid port"},
+                                                       {"-1/tcp", "invalid port"}};
+  for (const auto& [spec, want] : cases) {
+    absl::StatusOr<Dockerfile> df =
+        LoadText(absl::StrCat("FROM x\nARG P=8080\nEXPOSE ", spec, "\n"));
+    if (absl::string_view(want).find('/') == absl::string_view::npos) {
+      EXPECT_THAT(df, StatusIs(absl::StatusCode::kInvalidArgument,
+                               HasSubstr(absl::StrCat(want, " in EXPOSE"))))
+          << spec;
+      continue;
+    }
+    ASSERT_TRUE(df.ok()) << spec << ": " << df.status();
+    EXPECT_THAT(df->stages[0].commands[2].payload.As<ExposeCmd>().ports, ElementsAre(want)) << spec;
+    EXPECT_EQ(df->stages[0].commands[2].expanded, absl::StrCat("EXPOSE ", want)) << spec;
+  }
+}
+
 TEST(InstructionsTest, Healthcheck) {
   ASSERT_OK_AND_ASSIGN(Dockerfile df,
                        LoadText("FROM x\nHEALTHCHECK --interval=1m30s --timeout=5s --retries=3 "
@@ -623,6 +667,13 @@ TEST(CanonicalTextTest, TheLineAsWrittenOnlyWhenCanonical) {
   EXPECT_EQ(LastExpanded("FROM x\nWORKDIR \"/a b\"\n"), "WORKDIR /a b");
   EXPECT_EQ(LastExpanded("FROM x\nUSER \u00e9\n"), "USER \u00e9");
   EXPECT_EQ(LastExpanded("# escape=`\nFROM x\nWORKDIR c:\\w\n"), "WORKDIR c:\\w");
+  // A mount is quoted as a whole flag when its expansion needs it (Expand answers for RUN).
+  EXPECT_EQ(LastExpanded("FROM x\nRUN --mount=type=cache,target=/c echo\n"),
+            "RUN --mount=type=cache,target=/c echo");
+  EXPECT_EQ(LastExpanded("FROM x\nRUN --mount=type=cache,target=\"/a b\" echo\n"),
+            "RUN \"--mount=type=cache,target=/a b\" echo");
+  EXPECT_EQ(LastExpanded("FROM x\nARG T=\"/a\\\\b\"\nRUN --mount=type=cache,target=$T echo\n"),
+            "RUN \"--mount=type=cache,target=/a\\\\b\" echo");
 }
 
 // Flags keep values only for the flags given; lookups must still see every given flag, in any
@@ -685,6 +736,22 @@ TEST(FlagsTest, LookupsSeeExactlyTheFlagsGiven) {
   EXPECT_THAT(LoadText("FROM x\nWORKDIR --x=1 /a\n"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("unknown flag: --x (WORKDIR accepts no flags)")));
+  // Instructions that accept no flags build a Flags only when given one: the same errors, with
+  // the line, for each of them.
+  for (absl::string_view line :
+       {"ARG --x=1 A", "ENV --x=1 A=b", "LABEL --x=1 a=b", "EXPOSE --x=1 80", "VOLUME --x=1 /v",
+        "USER --x=1 u", "STOPSIGNAL --x=1 9", "CMD --x=1 c", "ENTRYPOINT --x=1 e",
+        "SHELL --x=1 [\"sh\"]", "ONBUILD --x=1 RUN a"}) {
+    const absl::string_view name = line.substr(0, line.find(' '));
+    EXPECT_THAT(LoadText(absl::StrCat("FROM x\n", line, "\n")),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr(absl::StrCat("Dockerfile:2: unknown flag: --x (", name,
+                                                " accepts no flags)"))))
+        << line;
+    std::string without = std::string(line);
+    without.erase(without.find("--x=1 "), 6);
+    EXPECT_OK(LoadText(absl::StrCat("FROM x\n", without, "\n"))) << without;
+  }
 }
 
 // Only a FROM whose base could be a stage name (lower-cased) is looked up among the stages; the

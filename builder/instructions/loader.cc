@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -90,6 +91,9 @@ struct Loader::State {
     commands.clear();
   }
   absl::Status AddFrom(const Node& n);
+  // A FROM, or a line before the first FROM: out of line, so that Add (a line inside a stage, the
+  // usual case) saves and restores fewer registers.
+  ABSL_ATTRIBUTE_NOINLINE absl::Status AddOutsideStage(const Node& n);
   absl::Status Add(const Node& n);
 };
 
@@ -114,8 +118,11 @@ Loader::Loader(const LoadOptions& options, absl::string_view file_name, char32_t
 Loader::~Loader() = default;
 
 absl::Status Loader::Add(const Node& n) {
-  if (state_->error.ok()) state_->error = state_->Add(n);
-  return state_->error;
+  if (!state_->error.ok()) return state_->error;
+  // Kept only when it is an error: no Status assignment for the usual line.
+  absl::Status s = state_->Add(n);
+  if (!s.ok()) state_->error = s;
+  return s;
 }
 
 absl::Status Loader::State::AddFrom(const Node& n) {
@@ -146,25 +153,28 @@ absl::Status Loader::State::AddFrom(const Node& n) {
   return absl::OkStatus();
 }
 
-absl::Status Loader::State::Add(const Node& n) {
+absl::Status Loader::State::AddOutsideStage(const Node& n) {
   const Instruction k = n.instruction;
   if (k == Instruction::kFrom) {
     absl::Status s = AddFrom(n);
     return s.ok() ? s : Located(n, s);
   }
-  if (stage < 0) {
-    if (k != Instruction::kArg) {
-      if (k == Instruction::kUnknown) return Located(n, UnknownInstruction(n.keyword));
-      return Located(n, Err(absl::StrCat(dockerfile::InstructionName(k),
-                                         ": no build stage in current context (only ARG may "
-                                         "come before the first FROM)")));
-    }
-    Command cmd;
-    absl::Status s = ConvertCommand(ctx, n, &global, &cmd);
-    if (!s.ok()) return Located(n, s);
-    for (const auto& a : cmd.payload.As<ArgCmd>().args) df.global_args.push_back(a);
-    return absl::OkStatus();
+  if (k != Instruction::kArg) {
+    if (k == Instruction::kUnknown) return Located(n, UnknownInstruction(n.keyword));
+    return Located(n, Err(absl::StrCat(dockerfile::InstructionName(k),
+                                       ": no build stage in current context (only ARG may "
+                                       "come before the first FROM)")));
   }
+  Command cmd;
+  absl::Status s = ConvertCommand(ctx, n, &global, &cmd);
+  if (!s.ok()) return Located(n, s);
+  for (const auto& a : cmd.payload.As<ArgCmd>().args) df.global_args.push_back(a);
+  return absl::OkStatus();
+}
+
+absl::Status Loader::State::Add(const Node& n) {
+  const Instruction k = n.instruction;
+  if (k == Instruction::kFrom || stage < 0) return AddOutsideStage(n);
   // A stage-level ARG without a value takes the global default: carry it in just for this line.
   if (k == Instruction::kArg) {
     for (absl::string_view word : n.args) {

@@ -22,6 +22,21 @@ namespace {
 // a negative char).
 bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 
+// True for the usual EXPOSE word, `8080/tcp`: 1-5 ASCII digits up to 65535, a slash, a protocol
+// in lower case. It is its own normal form (as the general path finds), without that path's
+// searches, number parsing and checks.
+bool IsNormalPort(absl::string_view spec) {
+  const size_t slash = spec.find('/');
+  if (slash == 0 || slash > 5) return false;  // npos too
+  int port = 0;
+  for (size_t i = 0; i < slash; ++i) {
+    if (!IsAsciiDigit(spec[i])) return false;
+    port = port * 10 + (spec[i] - '0');
+  }
+  const absl::string_view proto = spec.substr(slash + 1);
+  return port <= 65535 && (proto == "tcp" || proto == "udp" || proto == "sctp");
+}
+
 }  // namespace
 
 absl::Status Err(absl::string_view msg) { return absl::InvalidArgumentError(msg); }
@@ -72,6 +87,7 @@ bool ValidChmod(absl::string_view s) {
 }
 
 absl::StatusOr<absl::string_view> NormalisePort(absl::string_view spec, base::Arena* arena) {
+  if (IsNormalPort(spec)) return spec;
   absl::string_view port = spec;
   absl::string_view proto = "tcp";
   std::string lowered;
