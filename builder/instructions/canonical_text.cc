@@ -8,10 +8,10 @@ namespace builder::instructions {
 
 namespace {
 
-// The bytes the canonical text must quote: space, tab, newline, both quotes and backslash.
+// IsQuotedByte as a table: one load per byte.
 constexpr std::array<bool, 256> QuotedBytes() {
   std::array<bool, 256> quoted{};
-  for (unsigned char c : {' ', '\t', '\n', '"', '\'', '\\'}) quoted[c] = true;
+  for (int b = 0; b < 256; ++b) quoted[b] = IsQuotedByte(static_cast<unsigned char>(b));
   return quoted;
 }
 constexpr std::array<bool, 256> kQuoted = QuotedBytes();

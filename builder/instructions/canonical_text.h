@@ -17,8 +17,13 @@ namespace builder::instructions {
 void AppendJsonQuoted(absl::string_view s, std::string* out);
 // `["a","b"]`
 void AppendJsonArray(Words v, std::string* out);
-// True if `s` has a character that the canonical text must quote (an empty word is quoted too,
-// but as a whole word, not as part of one).
+// True for a byte that makes the canonical text quote the word it is in: space, tab, newline, both
+// quotes and backslash.
+constexpr bool IsQuotedByte(unsigned char b) {
+  return b == ' ' || b == '\t' || b == '\n' || b == '"' || b == '\'' || b == '\\';
+}
+// True if `s` has a byte that the canonical text must quote (an empty word is quoted too, but as
+// a whole word, not as part of one).
 bool NeedsQuotes(absl::string_view s);
 // Appends `s` to `out`, quoted for the canonical text only when needed.
 void AppendWord(absl::string_view s, std::string* out);

@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "builder/instructions/canonical_text.h"
+#include "builder/shell/lex.h"
 
 namespace builder::instructions {
 
@@ -14,18 +15,17 @@ using dockerfile::Node;
 
 namespace {
 
-// What a byte means to a word: kLexer if Lexer::IsPlain says a word with it needs the lexer (`$`,
-// both quotes, the escape character, every non-ASCII byte), kQuoted if the canonical text must
-// quote a word with it (NeedsQuotes: white space, both quotes, backslash).
+// What a byte means to a word: kLexer if the lexer must see a word with it (not
+// shell::IsPlainByte), kQuoted if the canonical text must quote a word with it (IsQuotedByte).
 constexpr uint8_t kLexer = 1;
 constexpr uint8_t kQuoted = 2;
 using ByteClasses = std::array<uint8_t, 256>;
 constexpr ByteClasses ClassesWithEscape(unsigned char e) {
   ByteClasses classes{};
-  for (int b = 0x80; b < 256; ++b) classes[b] |= kLexer;
-  for (unsigned char c : {'$', '\'', '"'}) classes[c] |= kLexer;
-  classes[e] |= kLexer;
-  for (unsigned char c : {' ', '\t', '\n', '"', '\'', '\\'}) classes[c] |= kQuoted;
+  for (int b = 0; b < 256; ++b) {
+    const auto byte = static_cast<unsigned char>(b);
+    classes[b] = (shell::IsPlainByte(byte, e) ? 0 : kLexer) | (IsQuotedByte(byte) ? kQuoted : 0);
+  }
   return classes;
 }
 constexpr ByteClasses kBackslashClasses = ClassesWithEscape('\\');
@@ -76,8 +76,8 @@ bool UnquoteOnly(absl::string_view word, char32_t escape, std::string* buf) {
   buf->clear();
   char quote = 0;  // the quote open at this point, if any
   for (char c : word) {
-    const unsigned char b = static_cast<unsigned char>(c);
-    if (b >= 0x80 || c == '$' || b == escape) return false;
+    const bool is_quote = c == '"' || c == '\'';
+    if (!is_quote && !shell::IsPlainByte(static_cast<unsigned char>(c), escape)) return false;
     if (quote != 0 ? c == quote : c == '"' || c == '\'') {
       quote = quote != 0 ? 0 : c;  // an opening or closing quote: dropped
     } else {

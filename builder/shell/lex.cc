@@ -615,33 +615,31 @@ void ForEachPlainWord(absl::string_view word, Fn fn) {
   }
 }
 
-// True if expanding `word` cannot change it: ASCII only (so no BOM or invalid UTF-8 to rewrite),
-// no `$`, no quotes and no escape character. Most Dockerfile words are like this.
+// True if expanding `word` cannot change it: every byte IsPlainByte. Most Dockerfile words are
+// like this.
 bool IsPlainWord(absl::string_view word, char32_t escape) {
-  // A byte table per escape character: one load per byte instead of five comparisons.
+  // A byte table per usual escape character, made at compile time: one load per byte instead of
+  // five comparisons.
   struct Table {
-    bool special[256] = {};
-    explicit Table(unsigned char escape) {
-      for (int b = 0x80; b < 256; ++b) special[b] = true;
-      special[static_cast<unsigned char>('$')] = special[static_cast<unsigned char>('\'')] = true;
-      special[static_cast<unsigned char>('"')] = special[escape] = true;
+    bool plain[256] = {};
+    constexpr explicit Table(unsigned char escape) {
+      for (int b = 0; b < 256; ++b) plain[b] = IsPlainByte(static_cast<unsigned char>(b), escape);
     }
   };
-  static const Table kBackslash('\\'), kBacktick('`');
-  const bool* special;
+  static constexpr Table kBackslash('\\'), kBacktick('`');
+  const bool* plain;
   if (escape == '\\') {
-    special = kBackslash.special;
+    plain = kBackslash.plain;
   } else if (escape == '`') {
-    special = kBacktick.special;
+    plain = kBacktick.plain;
   } else {
     for (char c : word) {
-      unsigned char b = static_cast<unsigned char>(c);
-      if (b >= 0x80 || b == '$' || b == '\'' || b == '"' || b == escape) return false;
+      if (!IsPlainByte(static_cast<unsigned char>(c), escape)) return false;
     }
     return true;
   }
   for (char c : word) {
-    if (special[static_cast<unsigned char>(c)]) return false;
+    if (!plain[static_cast<unsigned char>(c)]) return false;
   }
   return true;
 }

@@ -66,6 +66,13 @@ struct ProcessResult {
   std::set<std::string> unmatched;  // names looked up and not set
 };
 
+// True if a byte leaves a word plain for a Lexer with escape character `escape`: ASCII (so no BOM
+// or invalid UTF-8 to rewrite), not `$`, not a quote and not the escape character. Most
+// Dockerfile words are all such bytes.
+constexpr bool IsPlainByte(unsigned char b, char32_t escape) {
+  return b < 0x80 && b != '$' && b != '\'' && b != '"' && b != escape;
+}
+
 class Lexer {
  public:
   explicit Lexer(LexOptions options = {}) : options_(options) {}
@@ -82,8 +89,8 @@ class Lexer {
 
   const LexOptions& options() const { return options_; }
 
-  // True if expanding `word` cannot change it (ASCII only, no `$`, no quotes, no escape
-  // character): then Process returns the word itself, split on white space, and looks nothing up.
+  // True if expanding `word` cannot change it (every byte IsPlainByte): then Process returns the
+  // word itself, split on white space, and looks nothing up.
   bool IsPlain(absl::string_view word) const;
   // What Process makes of a plain word's `words`: the word split on white space (views of it),
   // appended to `out`.
