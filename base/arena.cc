@@ -8,21 +8,28 @@ namespace base {
 
 void* Arena::AllocateSlow(size_t n) {
   used_ += n;
-  // Blocks come from new[], aligned for any fundamental type, and are handed out from their start.
+  // Blocks (from new[] or the region) are aligned for any fundamental type, and are handed out from
+  // their start.
   if (next_ != nullptr && n > next_block_ / 4) {
     // A big request gets a block of its own; the current block stays the one to bump.
-    blocks_.emplace_back(new char[n]);
     reserved_ += n;
-    return blocks_.back().get();
+    return NewBlock(n);
   }
   size_t size = std::max(next_block_, n);
-  blocks_.emplace_back(new char[size]);
   reserved_ += size;
-  char* start = blocks_.back().get();
+  char* start = NewBlock(size);
   next_ = start + n;
   end_ = start + size;
   next_block_ = std::min(kMaxBlock, std::max(next_block_, size) * 2);
   return start;
+}
+
+char* Arena::NewBlock(size_t size) {
+  if (region_ != nullptr) {
+    if (void* p = region_->Take(size)) return static_cast<char*>(p);
+  }
+  blocks_.emplace_back(new char[size]);
+  return blocks_.back().get();
 }
 
 absl::string_view Arena::Adopt(std::string&& s) {

@@ -5,6 +5,9 @@
 //
 // What the arena returns stays valid, and never moves, until the arena is destroyed. Move-only;
 // not thread-safe (one writer at a time; readers of finished data need no lock).
+//
+// Blocks come from the heap, or from a PageRegion (page_region.h) the arena shares with others
+// while it has room.
 #ifndef SLIPWAY_BASE_ARENA_H_
 #define SLIPWAY_BASE_ARENA_H_
 
@@ -20,6 +23,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "base/page_region.h"
 
 namespace base {
 
@@ -28,6 +32,9 @@ class Arena {
   // `first_block` is the size of the first block in bytes; later blocks double, up to 64 KiB
   // (larger requests get a block of their own).
   explicit Arena(size_t first_block = 4096) : next_block_(first_block < 64 ? 64 : first_block) {}
+  // Blocks come from `region` (kept alive by the arena) while it has room; it may be null.
+  Arena(size_t first_block, std::shared_ptr<PageRegion> region)
+      : region_(std::move(region)), next_block_(first_block < 64 ? 64 : first_block) {}
   Arena(Arena&&) noexcept = default;
   Arena& operator=(Arena&&) noexcept = default;
   Arena(const Arena&) = delete;
@@ -90,8 +97,10 @@ class Arena {
  private:
   static constexpr size_t kMaxBlock = 64 << 10;
   void* AllocateSlow(size_t n);
+  char* NewBlock(size_t size);
 
-  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::shared_ptr<PageRegion> region_;           // null: every block from the heap
+  std::vector<std::unique_ptr<char[]>> blocks_;  // the blocks from the heap
   // Adopted strings, each in an allocation of its own that never moves (so a short string's
   // characters, stored inside the object, do not move either).
   std::vector<std::unique_ptr<std::string>> adopted_;

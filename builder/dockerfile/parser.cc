@@ -989,6 +989,19 @@ class PhysicalLines {
   size_t pos_ = 0;
 };
 
+// From this size on, a source's AST and typed commands (~8 times its size: ~130 fresh pages or
+// more) are built in a PageRegion: one huge page costs less than faulting in that many small pages.
+// Measured in fresh processes (parse+load, median of 21): 63 KB of source 557 us in a region
+// against 614 us on the heap, 37 KB 453 against 395 us; the 128 KB benchmark ~830 against ~1,110.
+constexpr size_t kRegionFromSource = 64 << 10;
+
+std::shared_ptr<base::PageRegion> RegionFor(size_t source_size) {
+  if (source_size < kRegionFromSource) return nullptr;
+  // Room for the AST and the commands with some to spare (what is never touched costs only
+  // address space; what does not fit goes to the heap).
+  return base::PageRegion::Map(source_size * 12);
+}
+
 }  // namespace
 
 // Everything a Parser keeps between instructions.
@@ -997,7 +1010,8 @@ struct Parser::State {
   // it), then what the parser makes, about half the source's size.
   State(std::string&& source, const ParseOptions& options)
       : file(options.file_name),
-        storage(std::make_shared<base::Arena>(source.size() / 2 + 4096)),
+        region(RegionFor(source.size())),
+        storage(std::make_shared<base::Arena>(source.size() / 2 + 4096, region)),
         content(storage->Adopt(std::move(source))),
         lines(content) {}
 
@@ -1016,6 +1030,7 @@ struct Parser::State {
   }
 
   const std::string file;
+  const std::shared_ptr<base::PageRegion> region;  // null for a small source
   std::shared_ptr<base::Arena> storage;
   const absl::string_view content;  // the source, in the arena
   PhysicalLines lines;
@@ -1166,6 +1181,8 @@ char32_t Parser::escape() const { return state_->d.escape; }
 const std::string& Parser::file_name() const { return state_->file; }
 
 size_t Parser::source_size() const { return state_->content.size(); }
+
+const std::shared_ptr<base::PageRegion>& Parser::region() const { return state_->region; }
 
 absl::StatusOr<Ast> Parser::Finish() {
   State& st = *state_;

@@ -25,6 +25,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "base/arena.h"
+#include "base/page_region.h"
 
 namespace builder::dockerfile {
 
@@ -137,6 +138,9 @@ class Parser {
   char32_t escape() const;
   const std::string& file_name() const;
   size_t source_size() const;
+  // Where the Ast's storage gets its blocks: for a big source, a PageRegion (base/page_region.h)
+  // with room for the typed commands too, which a Loader can share; else null (the heap).
+  const std::shared_ptr<base::PageRegion>& region() const;
 
  private:
   struct State;

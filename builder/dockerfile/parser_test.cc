@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "base/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -503,6 +504,30 @@ TEST(ParserTest, KeywordLookupAgreesWithTheDefinition) {
     EXPECT_EQ(ClassifyKeyword(mixed), Instruction::kUnknown) << mixed;
     EXPECT_EQ(ClassifyKeyword(name + '\0'), Instruction::kUnknown) << name;
   }
+}
+
+TEST(ParserTest, BigSourcesGetAPageRegionThatTheAstKeepsAlive) {
+  EXPECT_EQ(Parser(absl::string_view("FROM x\n")).region(), nullptr);  // small: the heap
+  std::string big;
+  while (big.size() < (64 << 10)) {
+    absl::StrAppend(&big, "FROM x AS s", big.size(), "\nRUN a \\\n b\n");
+  }
+  std::vector<Node> nodes;
+  absl::StatusOr<Ast> ast;
+  {
+    Parser parser(big);
+    ASSERT_NE(parser.region(), nullptr);
+    Node node;
+    while (parser.Next(&node)) nodes.push_back(node);
+    ast = parser.Finish();
+  }  // the parser, and its reference to the region, are gone; the Ast's storage keeps it
+  ASSERT_TRUE(ast.ok()) << ast.status();
+  ASSERT_GT(nodes.size(), 2u);
+  EXPECT_EQ(DumpNode(nodes.back()), "run \"a  b\"");
+  EXPECT_EQ(nodes.back().original, "RUN a  b");
+  ast->children = nodes;
+  ASSERT_OK_AND_ASSIGN(Ast whole, Parse(big));
+  EXPECT_EQ(Dump(*ast), Dump(whole));
 }
 
 }  // namespace

@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "base/arena.h"
+#include "base/page_region.h"
 #include "builder/dockerfile/parser.h"
 
 namespace builder::instructions {
@@ -283,9 +284,10 @@ inline absl::StatusOr<Dockerfile> ParseAndLoad(const char* source,
 class Loader {
  public:
   // `options` must outlive the Loader. `size_hint`: about how many bytes the commands will make
-  // (the source's size is a good guess).
+  // (the source's size is a good guess). `region`: where the commands' storage gets its blocks
+  // while it has room (Parser::region()); null for the heap.
   Loader(const LoadOptions& options, absl::string_view file_name, char32_t escape,
-         size_t size_hint = 0);
+         size_t size_hint = 0, std::shared_ptr<base::PageRegion> region = nullptr);
   ~Loader();
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;

@@ -58,9 +58,10 @@ bool CouldNameStage(absl::string_view base) {
 
 // Everything a Loader keeps between instructions.
 struct Loader::State {
-  State(const LoadOptions& options, std::string file_name, char32_t escape, size_t size_hint)
+  State(const LoadOptions& options, std::string file_name, char32_t escape, size_t size_hint,
+        std::shared_ptr<base::PageRegion> region)
       : file(std::move(file_name)),
-        storage(std::make_shared<base::Arena>(size_hint)),
+        storage(std::make_shared<base::Arena>(size_hint, std::move(region))),
         ctx{options, file, shell::Lexer(shell::LexOptions{escape}), storage.get()} {}
 
   const std::string file;
@@ -98,10 +99,10 @@ struct Loader::State {
 };
 
 Loader::Loader(const LoadOptions& options, absl::string_view file_name, char32_t escape,
-               size_t size_hint)
-    : state_(std::make_unique<State>(options, file_name.empty() ? "Dockerfile"
-                                                                : std::string(file_name),
-                                     escape, size_hint + 4096)) {
+               size_t size_hint, std::shared_ptr<base::PageRegion> region)
+    : state_(std::make_unique<State>(options,
+                                     file_name.empty() ? "Dockerfile" : std::string(file_name),
+                                     escape, size_hint + 4096, std::move(region))) {
   base::Arena* arena = state_->storage.get();
   for (const auto& [name, value] : options.build_args) {
     state_->ctx.build_args.Set(arena->Copy(name), arena->Copy(value));

@@ -44,7 +44,8 @@ absl::StatusOr<Dockerfile> ParseAndLoadWith(dockerfile::Parser& parser, const Lo
   std::vector<Node> batch(kBatch);
   size_t n = ParseBatch(parser, batch);
   // Directives come before the first instruction: the escape character is final now.
-  Loader loader(options, parser.file_name(), parser.escape(), parser.source_size());
+  Loader loader(options, parser.file_name(), parser.escape(), parser.source_size(),
+                parser.region());
   LoadBatch(batch, n, &loader);
   while (n == kBatch) {
     n = ParseBatch(parser, batch);

@@ -1,0 +1,76 @@
+#include "base/page_region.h"
+
+#include <sys/mman.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+
+namespace base {
+namespace {
+
+// The last released region, kept for the next Map that fits in it.
+std::mutex g_spare_mu;
+PageRegion* g_spare = nullptr;  // guarded by g_spare_mu
+
+size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
+
+}  // namespace
+
+// The deleter of the shared_ptrs Map returns: the region is emptied and kept as the spare (the
+// previous spare is unmapped).
+struct PageRegionReleaser {
+  void operator()(PageRegion* region) const {
+    region->next_ = region->start_;
+    PageRegion* old;
+    {
+      std::lock_guard<std::mutex> lock(g_spare_mu);
+      old = g_spare;
+      g_spare = region;
+    }
+    delete old;
+  }
+};
+
+PageRegion::PageRegion(void* mapping, size_t mapping_size, char* start, size_t capacity,
+                       bool advised)
+    : mapping_(mapping),
+      mapping_size_(mapping_size),
+      start_(start),
+      next_(start),
+      end_(start + capacity),
+      advised_(advised) {}
+
+PageRegion::~PageRegion() { munmap(mapping_, mapping_size_); }
+
+std::shared_ptr<PageRegion> PageRegion::Map(size_t bytes) {
+  const size_t capacity = RoundUp(bytes == 0 ? 1 : bytes, kHugePage);
+  {
+    std::lock_guard<std::mutex> lock(g_spare_mu);
+    if (g_spare != nullptr && g_spare->capacity() >= capacity) {
+      PageRegion* reused = g_spare;
+      g_spare = nullptr;
+      return std::shared_ptr<PageRegion>(reused, PageRegionReleaser());
+    }
+  }
+  // One huge page more than needed, so that an aligned start fits whatever address mmap picks.
+  const size_t mapping_size = capacity + kHugePage;
+  void* mapping =
+      mmap(nullptr, mapping_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapping == MAP_FAILED) return nullptr;
+  char* start = reinterpret_cast<char*>(RoundUp(reinterpret_cast<uintptr_t>(mapping), kHugePage));
+  // Advice only: EINVAL where the kernel has no transparent huge pages, and the memory is good.
+  const bool advised = madvise(start, capacity, MADV_HUGEPAGE) == 0;
+  return std::shared_ptr<PageRegion>(
+      new PageRegion(mapping, mapping_size, start, capacity, advised), PageRegionReleaser());
+}
+
+void* PageRegion::Take(size_t n) {
+  n = RoundUp(n == 0 ? 1 : n, alignof(std::max_align_t));
+  if (n > static_cast<size_t>(end_ - next_)) return nullptr;
+  char* p = next_;
+  next_ += n;
+  return p;
+}
+
+}  // namespace base
