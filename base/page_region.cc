@@ -21,7 +21,7 @@ size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
 // previous spare is unmapped).
 struct PageRegionReleaser {
   void operator()(PageRegion* region) const {
-    region->next_ = region->start_;
+    region->taken_.store(0, std::memory_order_relaxed);
     PageRegion* old;
     {
       std::lock_guard<std::mutex> lock(g_spare_mu);
@@ -37,8 +37,7 @@ PageRegion::PageRegion(void* mapping, size_t mapping_size, char* start, size_t c
     : mapping_(mapping),
       mapping_size_(mapping_size),
       start_(start),
-      next_(start),
-      end_(start + capacity),
+      capacity_(capacity),
       advised_(advised) {}
 
 PageRegion::~PageRegion() { munmap(mapping_, mapping_size_); }
@@ -66,11 +65,13 @@ std::shared_ptr<PageRegion> PageRegion::Map(size_t bytes) {
 }
 
 void* PageRegion::Take(size_t n) {
+  if (n > capacity_) return nullptr;
   n = RoundUp(n == 0 ? 1 : n, alignof(std::max_align_t));
-  if (n > static_cast<size_t>(end_ - next_)) return nullptr;
-  char* p = next_;
-  next_ += n;
-  return p;
+  size_t offset = taken_.load(std::memory_order_relaxed);
+  do {
+    if (n > capacity_ - offset) return nullptr;
+  } while (!taken_.compare_exchange_weak(offset, offset + n, std::memory_order_relaxed));
+  return start_ + offset;
 }
 
 }  // namespace base

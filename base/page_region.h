@@ -12,12 +12,16 @@
 // structures again (a test, a benchmark, a long-lived caller) does not fault its pages in again.
 // Memory from a region is not zeroed.
 //
-// Map and release are thread-safe; Take is not (one writer, like Arena).
+// Thread-safe.
 #ifndef SLIPWAY_BASE_PAGE_REGION_H_
 #define SLIPWAY_BASE_PAGE_REGION_H_
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
 
 namespace base {
 
@@ -37,8 +41,14 @@ class PageRegion {
   // `n` bytes aligned to alignof(std::max_align_t), or nullptr when the region has no room left.
   void* Take(size_t n);
 
-  size_t capacity() const { return static_cast<size_t>(end_ - start_); }
-  size_t used() const { return static_cast<size_t>(next_ - start_); }
+  // True if `p` points into the region.
+  bool Contains(const void* p) const {
+    const char* c = static_cast<const char*>(p);
+    return c >= start_ && c < start_ + capacity_;
+  }
+
+  size_t capacity() const { return capacity_; }
+  size_t used() const { return taken_.load(std::memory_order_relaxed); }
   // True when the range was advised for huge pages (whether the kernel gives them is its choice).
   bool huge_pages_advised() const { return advised_; }
 
@@ -49,9 +59,46 @@ class PageRegion {
   void* mapping_;
   size_t mapping_size_;
   char* start_;  // aligned to kHugePage
-  char* next_;
-  char* end_;
+  size_t capacity_;
+  std::atomic<size_t> taken_{0};  // bytes handed out, from start_
   bool advised_;
+};
+
+// A std::allocator for containers built alongside a region's other contents (a graph built from a
+// big Dockerfile): memory from `region` while it has room, else from the heap; what came from the
+// region is freed with it, not one by one. Containers keep the region alive (through their
+// allocator). A null region means the heap only.
+template <typename T>
+class RegionAllocator {
+ public:
+  using value_type = T;
+  using propagate_on_container_move_assignment = std::true_type;
+  using propagate_on_container_swap = std::true_type;
+
+  RegionAllocator() = default;
+  explicit RegionAllocator(std::shared_ptr<PageRegion> region) : region_(std::move(region)) {}
+  template <typename U>
+  RegionAllocator(const RegionAllocator<U>& other) : region_(other.region()) {}  // NOLINT
+
+  T* allocate(size_t n) {
+    static_assert(alignof(T) <= alignof(std::max_align_t), "over-aligned");
+    if (region_ != nullptr) {
+      if (void* p = region_->Take(n * sizeof(T))) return static_cast<T*>(p);
+    }
+    return static_cast<T*>(::operator new(n * sizeof(T)));
+  }
+  void deallocate(T* p, size_t) {
+    if (region_ == nullptr || !region_->Contains(p)) ::operator delete(p);
+  }
+
+  const std::shared_ptr<PageRegion>& region() const { return region_; }
+  friend bool operator==(const RegionAllocator& a, const RegionAllocator& b) {
+    return a.region_ == b.region_;
+  }
+  friend bool operator!=(const RegionAllocator& a, const RegionAllocator& b) { return !(a == b); }
+
+ private:
+  std::shared_ptr<PageRegion> region_;
 };
 
 }  // namespace base

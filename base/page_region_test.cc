@@ -4,6 +4,8 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/arena.h"
 #include "gtest/gtest.h"
@@ -75,6 +77,29 @@ TEST(PageRegionTest, ArenasShareARegionThenFallBackToTheHeap) {
   region.reset();
   EXPECT_EQ(a.Copy("still"), "still");
   EXPECT_EQ(x, "from a");
+}
+
+TEST(PageRegionTest, VectorsWithARegionAllocatorKeepItAliveAndFallBackToTheHeap) {
+  std::vector<int, RegionAllocator<int>> on_heap;  // no region
+  on_heap.assign(1000, 7);
+  EXPECT_EQ(on_heap.get_allocator().region(), nullptr);
+  std::shared_ptr<PageRegion> region = PageRegion::Map(PageRegion::kHugePage);
+  ASSERT_NE(region, nullptr);
+  std::vector<int, RegionAllocator<int>> v{RegionAllocator<int>(region)};
+  for (int i = 0; i < 1000; ++i) v.push_back(i);  // grows inside the region
+  EXPECT_TRUE(region->Contains(v.data()));
+  const PageRegion* address = region.get();
+  region.reset();  // the vector keeps it
+  EXPECT_EQ(v.get_allocator().region().get(), address);
+  EXPECT_EQ(v[999], 999);
+  // Too big for what is left: the heap.
+  v.resize(v.get_allocator().region()->capacity());
+  EXPECT_FALSE(v.get_allocator().region()->Contains(v.data()));
+  EXPECT_EQ(v[999], 999);
+  // Moving a vector moves its allocator and its buffer.
+  std::vector<int, RegionAllocator<int>> moved = std::move(v);
+  EXPECT_EQ(moved.get_allocator().region().get(), address);
+  EXPECT_EQ(moved[999], 999);
 }
 
 }  // namespace

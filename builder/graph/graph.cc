@@ -55,6 +55,14 @@ Range<T> RangeFrom(size_t offset, size_t end) {
 
 }  // namespace
 
+Graph::Graph(std::shared_ptr<base::PageRegion> region)
+    : stages(base::RegionAllocator<Stage>(region)),
+      nodes(base::RegionAllocator<Node>(region)),
+      ints_(base::RegionAllocator<int>(region)),
+      build_args_(base::RegionAllocator<BuildArg>(region)),
+      paths_(base::RegionAllocator<absl::string_view>(region)),
+      chars_(base::RegionAllocator<char>(std::move(region))) {}
+
 // Fills a Graph and its pools (a friend of Graph) in one pass over the instructions: the nodes of
 // every stage up to the target are built, and those of the stages the target turns out not to need
 // are dropped afterwards (a second pass over the instructions, only to find which stages are
@@ -62,7 +70,7 @@ Range<T> RangeFrom(size_t offset, size_t end) {
 class GraphBuilder {
  public:
   GraphBuilder(const ins::Dockerfile& df, const GraphOptions& options)
-      : df_(df), options_(options), refs_(df) {}
+      : df_(df), options_(options), refs_(df), g_(df.region) {}
 
   absl::StatusOr<Graph> Build();
 
@@ -118,7 +126,7 @@ inline void GraphBuilder::AddNode(const ins::Stage& s, const ins::Command& c, in
   }
   node.cache.build_args = last_args_range_;
 
-  std::vector<int>& ints = g_.ints_;
+  Pool<int>& ints = g_.ints_;
   const size_t deps_begin = ints.size();
   if (parent >= 0) ints.push_back(parent);  // node.parent(), which is not stored
   // Only these read other stages or the context; most nodes (a RUN without mounts, ENV, ...)
@@ -140,7 +148,7 @@ inline void GraphBuilder::AddNode(const ins::Stage& s, const ins::Command& c, in
 }
 
 void GraphBuilder::AddReads(const ins::Stage& s, const ins::Command& c) {
-  std::vector<absl::string_view>& paths = g_.paths_;
+  Pool<absl::string_view>& paths = g_.paths_;
   node_stage_deps_.clear();
   if (const auto* copy = c.payload.If<ins::CopyCmd>()) {
     absl::string_view from = copy->from;
@@ -205,7 +213,7 @@ void GraphBuilder::AddStage(const ins::Stage& s) {
     parent = id;
   }
   last_node_[s.index] = parent;
-  std::vector<int>& ints = g_.ints_;
+  Pool<int>& ints = g_.ints_;
   size_t begin = ints.size();
   for (int id = first_id; id <= parent; ++id) ints.push_back(id);
   st.nodes = RangeFrom<int>(begin, ints.size());

@@ -13,7 +13,9 @@
 // build args, context paths, stage lists) lives in a few pools owned by the Graph, and nodes and
 // stages hold ranges into them (Graph::Get turns a range into a span). Strings the graph makes
 // (`!pattern` context paths for COPY --exclude) live in one owned buffer. A Graph can be moved (its
-// pools move with it) but not copied.
+// pools move with it) but not copied. For a big Dockerfile the nodes, stages and pools live in the
+// Dockerfile's PageRegion (base/page_region.h; their allocators keep it alive): pages that are
+// already there, where fresh heap pages would each cost a page fault.
 //
 // BuildGraph is a pure function and thread-safe. Nothing here modifies a built Graph, so any
 // number of threads may read one (and its Dockerfile) at once.
@@ -27,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "base/page_region.h"
 #include "builder/instructions/instructions.h"
 
 namespace builder::graph {
@@ -107,6 +110,10 @@ struct Stage {
   int level = 0;
 };
 
+// A vector in a PageRegion while it has room, else on the heap (the Graph's, see above).
+template <typename T>
+using Pool = std::vector<T, base::RegionAllocator<T>>;
+
 // The fields of graph.proto's Graph; the pools behind the ranges are private, read through Get.
 class Graph {
  public:
@@ -119,8 +126,8 @@ class Graph {
   std::string dockerfile;  // the Dockerfile's name (GraphOptions::dockerfile_name)
   int target_stage = 0;
   int total_stages = 0;       // stages in the Dockerfile before pruning
-  std::vector<Stage> stages;  // only the stages the target needs, in Dockerfile order
-  std::vector<Node> nodes;    // by id; a stage's nodes are consecutive
+  Pool<Stage> stages;         // only the stages the target needs, in Dockerfile order
+  Pool<Node> nodes;           // by id; a stage's nodes are consecutive
   std::vector<absl::string_view> unused_build_args;  // views into the Dockerfile
   std::vector<std::string> warnings;
 
@@ -132,16 +139,18 @@ class Graph {
 
  private:
   friend class GraphBuilder;  // graph.cc
+  // An empty graph whose vectors take their memory from `region` (if not null).
+  explicit Graph(std::shared_ptr<base::PageRegion> region);
 
   template <typename T>
-  static absl::Span<const T> Slice(const std::vector<T>& pool, Range<T> r) {
+  static absl::Span<const T> Slice(const Pool<T>& pool, Range<T> r) {
     return absl::Span<const T>(pool.data() + r.offset, r.count);
   }
 
-  std::vector<int> ints_;  // node ids and stage indexes
-  std::vector<BuildArg> build_args_;
-  std::vector<absl::string_view> paths_;  // into the Dockerfile, chars_ or static text
-  std::vector<char> chars_;               // strings made for the graph
+  Pool<int> ints_;  // node ids and stage indexes
+  Pool<BuildArg> build_args_;
+  Pool<absl::string_view> paths_;  // into the Dockerfile, chars_ or static text
+  Pool<char> chars_;               // strings made for the graph
 };
 
 struct GraphOptions {

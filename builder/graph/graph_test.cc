@@ -8,7 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/testing/status_matchers.h"
+#include "builder/graph/format.h"
 #include "builder/graph/graph_testing.h"
+#include "builder/graph/keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -211,6 +213,34 @@ TEST(GraphTest, StageWithOnlyFromPassesItsBaseStageEnvOn) {
   ASSERT_EQ(g.stages.size(), 3u);
   const Node& workdir = g.nodes[g.Get(g.stages[2].nodes)[1]];
   EXPECT_EQ(workdir.expanded(), "WORKDIR /from-a");
+}
+
+TEST(GraphTest, BigDockerfileGraphLivesInItsRegionAndIsTheSame) {
+  std::string big = "ARG BASE=alpine\n";
+  for (int s = 0; big.size() < (80 << 10); ++s) {
+    absl::StrAppend(&big, "FROM ${BASE} AS s", s, "\nARG V=", s,
+                    "\nRUN --mount=type=cache,target=/c", s, " echo $V\n",
+                    s > 0 ? absl::StrCat("COPY --from=s", s - 1, " /a /b\n") : "",
+                    "COPY --exclude=*.tmp src/ /dst/\n");
+  }
+  // ParseAndLoad builds a big Dockerfile in a region, and its graph goes there too; Parse then
+  // Load (GraphOf) keeps the commands, and so the graph, on the heap.
+  ASSERT_OK_AND_ASSIGN(instructions::Dockerfile df, instructions::ParseAndLoad(big));
+  ASSERT_NE(df.region, nullptr);
+  GraphOptions opts;
+  opts.target = "s3";  // pruned: most stages dropped after they were built
+  ASSERT_OK_AND_ASSIGN(Graph in_region, BuildGraph(df, opts));
+  EXPECT_EQ(in_region.nodes.get_allocator().region(), df.region);
+  EXPECT_TRUE(df.region->Contains(in_region.nodes.data()));
+  ASSERT_OK_AND_ASSIGN(auto on_heap, GraphOf(big, opts));
+  EXPECT_EQ(on_heap->df.region, nullptr);
+  EXPECT_EQ(FormatJson(in_region, ComputeKeys(in_region).value()),
+            FormatJson(on_heap->graph, ComputeKeys(on_heap->graph).value()));
+  ASSERT_OK_AND_ASSIGN(Graph whole, BuildGraph(df));
+  ASSERT_OK_AND_ASSIGN(auto whole_on_heap, GraphOf(big));
+  EXPECT_GT(whole.nodes.size(), 1000u);
+  EXPECT_EQ(FormatText(whole, ComputeKeys(whole).value()),
+            FormatText(whole_on_heap->graph, ComputeKeys(whole_on_heap->graph).value()));
 }
 
 }  // namespace

@@ -61,10 +61,12 @@ struct Loader::State {
   State(const LoadOptions& options, std::string file_name, char32_t escape, size_t size_hint,
         std::shared_ptr<base::PageRegion> region)
       : file(std::move(file_name)),
-        storage(std::make_shared<base::Arena>(size_hint, std::move(region))),
+        region(std::move(region)),
+        storage(std::make_shared<base::Arena>(size_hint, this->region)),
         ctx{options, file, shell::Lexer(shell::LexOptions{escape}), storage.get()} {}
 
   const std::string file;
+  std::shared_ptr<base::PageRegion> region;  // may be null
   std::shared_ptr<base::Arena> storage;  // what the commands make: expansions, texts, spans
   Ctx ctx;
   Dockerfile df;
@@ -203,6 +205,7 @@ absl::StatusOr<Dockerfile> Loader::Finish(const dockerfile::Ast& ast) {
   }
   st.df.ast_storage = ast.storage;
   st.df.storage = std::move(st.storage);
+  st.df.region = std::move(st.region);
   return std::move(st.df);
 }
 
