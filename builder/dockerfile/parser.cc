@@ -1198,6 +1198,7 @@ absl::StatusOr<Ast> Parser::Finish() {
   ast.directives = std::move(st.d.parsed);
   ast.warnings = std::move(st.warnings);
   ast.storage = std::move(st.storage);
+  ast.region = st.region;
   return ast;
 }
 

@@ -96,6 +96,9 @@ struct Ast {
   // (joined continuation lines, unquoted flags, decoded JSON). Shared, and never changed after
   // Parse, so copies of an Ast are cheap and what is loaded from it can keep it alive.
   std::shared_ptr<const base::Arena> storage;
+  // For a big source, the PageRegion `storage` takes its blocks from (see Parser::region()), which
+  // what is loaded from the Ast can share; else null.
+  std::shared_ptr<base::PageRegion> region;
   std::vector<Node> children;
   int start_line = 0;
   int end_line = 0;

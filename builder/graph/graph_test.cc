@@ -223,8 +223,7 @@ TEST(GraphTest, BigDockerfileGraphLivesInItsRegionAndIsTheSame) {
                     s > 0 ? absl::StrCat("COPY --from=s", s - 1, " /a /b\n") : "",
                     "COPY --exclude=*.tmp src/ /dst/\n");
   }
-  // ParseAndLoad builds a big Dockerfile in a region, and its graph goes there too; Parse then
-  // Load (GraphOf) keeps the commands, and so the graph, on the heap.
+  // A big Dockerfile is built in a region, and its graph goes there too.
   ASSERT_OK_AND_ASSIGN(instructions::Dockerfile df, instructions::ParseAndLoad(big));
   ASSERT_NE(df.region, nullptr);
   GraphOptions opts;
@@ -232,15 +231,26 @@ TEST(GraphTest, BigDockerfileGraphLivesInItsRegionAndIsTheSame) {
   ASSERT_OK_AND_ASSIGN(Graph in_region, BuildGraph(df, opts));
   EXPECT_EQ(in_region.nodes.get_allocator().region(), df.region);
   EXPECT_TRUE(df.region->Contains(in_region.nodes.data()));
-  ASSERT_OK_AND_ASSIGN(auto on_heap, GraphOf(big, opts));
-  EXPECT_EQ(on_heap->df.region, nullptr);
+  // Parse then Load share the Ast's region too.
+  ASSERT_OK_AND_ASSIGN(dockerfile::Ast ast, dockerfile::Parse(big));
+  ASSERT_NE(ast.region, nullptr);
+  ASSERT_OK_AND_ASSIGN(instructions::Dockerfile loaded, instructions::Load(ast));
+  EXPECT_EQ(loaded.region, ast.region);
+  // The same Dockerfile loaded without a region: commands and graph on the heap, same output.
+  instructions::LoadOptions load_options;
+  instructions::Loader loader(load_options, ast.file_name, ast.escape);
+  for (const dockerfile::Node& n : ast.children) ASSERT_OK(loader.Add(n));
+  ASSERT_OK_AND_ASSIGN(instructions::Dockerfile heap_df, loader.Finish(ast));
+  ASSERT_EQ(heap_df.region, nullptr);
+  ASSERT_OK_AND_ASSIGN(Graph on_heap, BuildGraph(heap_df, opts));
+  EXPECT_EQ(on_heap.nodes.get_allocator().region(), nullptr);
   EXPECT_EQ(FormatJson(in_region, ComputeKeys(in_region).value()),
-            FormatJson(on_heap->graph, ComputeKeys(on_heap->graph).value()));
+            FormatJson(on_heap, ComputeKeys(on_heap).value()));
   ASSERT_OK_AND_ASSIGN(Graph whole, BuildGraph(df));
-  ASSERT_OK_AND_ASSIGN(auto whole_on_heap, GraphOf(big));
+  ASSERT_OK_AND_ASSIGN(Graph whole_on_heap, BuildGraph(heap_df));
   EXPECT_GT(whole.nodes.size(), 1000u);
   EXPECT_EQ(FormatText(whole, ComputeKeys(whole).value()),
-            FormatText(whole_on_heap->graph, ComputeKeys(whole_on_heap->graph).value()));
+            FormatText(whole_on_heap, ComputeKeys(whole_on_heap).value()));
 }
 
 }  // namespace

@@ -254,7 +254,7 @@ struct Dockerfile {
   std::vector<std::string> unused_build_args;
   std::shared_ptr<const base::Arena> ast_storage;
   std::shared_ptr<const base::Arena> storage;  // expanded words, canonical texts, spans
-  // For a big Dockerfile (ParseAndLoad), the PageRegion `storage` takes its blocks from
+  // For a big Dockerfile, the PageRegion `storage` takes its blocks from
   // (base/page_region.h); what is built from the Dockerfile, its graph, may take memory from it
   // too. Null otherwise.
   std::shared_ptr<base::PageRegion> region;

@@ -212,7 +212,7 @@ absl::StatusOr<Dockerfile> Loader::Finish(const dockerfile::Ast& ast) {
 absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& options) {
   // What the commands make is about as much as the source.
   Loader loader(options, ast.file_name, ast.escape,
-                ast.storage == nullptr ? 0 : ast.storage->used());
+                ast.storage == nullptr ? 0 : ast.storage->used(), ast.region);
   for (const Node& n : ast.children) RETURN_IF_ERROR(loader.Add(n));
   return loader.Finish(ast);
 }
