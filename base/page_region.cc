@@ -32,13 +32,8 @@ struct PageRegionReleaser {
   }
 };
 
-PageRegion::PageRegion(void* mapping, size_t mapping_size, char* start, size_t capacity,
-                       bool advised)
-    : mapping_(mapping),
-      mapping_size_(mapping_size),
-      start_(start),
-      capacity_(capacity),
-      advised_(advised) {}
+PageRegion::PageRegion(void* mapping, size_t mapping_size, char* start, size_t capacity)
+    : mapping_(mapping), mapping_size_(mapping_size), start_(start), capacity_(capacity) {}
 
 PageRegion::~PageRegion() { munmap(mapping_, mapping_size_); }
 
@@ -58,10 +53,11 @@ std::shared_ptr<PageRegion> PageRegion::Map(size_t bytes) {
       mmap(nullptr, mapping_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mapping == MAP_FAILED) return nullptr;
   char* start = reinterpret_cast<char*>(RoundUp(reinterpret_cast<uintptr_t>(mapping), kHugePage));
-  // Advice only: EINVAL where the kernel has no transparent huge pages, and the memory is good.
-  const bool advised = madvise(start, capacity, MADV_HUGEPAGE) == 0;
-  return std::shared_ptr<PageRegion>(
-      new PageRegion(mapping, mapping_size, start, capacity, advised), PageRegionReleaser());
+  // Advice only: where the kernel has no transparent huge pages it fails (EINVAL) and the memory
+  // is ordinary memory.
+  madvise(start, capacity, MADV_HUGEPAGE);
+  return std::shared_ptr<PageRegion>(new PageRegion(mapping, mapping_size, start, capacity),
+                                     PageRegionReleaser());
 }
 
 void* PageRegion::Take(size_t n) {

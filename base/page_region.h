@@ -49,11 +49,9 @@ class PageRegion {
 
   size_t capacity() const { return capacity_; }
   size_t used() const { return taken_.load(std::memory_order_relaxed); }
-  // True when the range was advised for huge pages (whether the kernel gives them is its choice).
-  bool huge_pages_advised() const { return advised_; }
 
  private:
-  PageRegion(void* mapping, size_t mapping_size, char* start, size_t capacity, bool advised);
+  PageRegion(void* mapping, size_t mapping_size, char* start, size_t capacity);
   friend struct PageRegionReleaser;  // page_region.cc: unmaps, or keeps for reuse
 
   void* mapping_;
@@ -61,7 +59,6 @@ class PageRegion {
   char* start_;  // aligned to kHugePage
   size_t capacity_;
   std::atomic<size_t> taken_{0};  // bytes handed out, from start_
-  bool advised_;
 };
 
 // A std::allocator for containers built alongside a region's other contents (a graph built from a
