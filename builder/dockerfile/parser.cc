@@ -737,22 +737,28 @@ absl::Status Dispatch(Instruction cmd, absl::string_view rest, const Directives&
   return absl::OkStatus();
 }
 
-absl::Status NodeFromLine(absl::string_view line, const Directives& d, int depth,
-                          base::Arena* arena, Scratch* scratch, Node* node) {
-  // SplitWhitespace(TrimSpace(line), 2) without the copies: the keyword, then the rest after the
-  // first run of white space.
-  absl::string_view t = shell::TrimSpace(line);
+// The end of the keyword of a trimmed line `t` (its first [\t\v\f\r ] byte, or its end), and where
+// the rest starts after the white space that follows: SplitWhitespace(t, 2) without the copies.
+inline size_t KeywordEnd(absl::string_view t) {
   size_t ws = 0;
   while (ws < t.size() && !IsReWhitespace(t[ws])) ++ws;
+  return ws;
+}
+inline size_t RestStart(absl::string_view t, size_t keyword_end) {
+  size_t after = keyword_end;
+  while (after < t.size() && IsReWhitespace(t[after])) ++after;
+  return after;
+}
+
+absl::Status NodeFromLine(absl::string_view line, const Directives& d, int depth,
+                          base::Arena* arena, Scratch* scratch, Node* node) {
+  absl::string_view t = shell::TrimSpace(line);
+  const size_t ws = KeywordEnd(t);
   node->keyword = t.substr(0, ws);
   ClassifyNode(arena, t.size(), node);
   absl::string_view rest;
   scratch->flags.clear();
-  if (ws < t.size()) {
-    size_t after = ws;
-    while (after < t.size() && IsReWhitespace(t[after])) ++after;
-    rest = ExtractFlags(t.substr(after), arena, &scratch->flags);
-  }
+  if (ws < t.size()) rest = ExtractFlags(t.substr(RestStart(t, ws)), arena, &scratch->flags);
   node->flags = arena->CopyArray(Words(scratch->flags));
   scratch->args.clear();
   LineResult r{arena, scratch->args};
@@ -762,6 +768,54 @@ absl::Status NodeFromLine(absl::string_view line, const Directives& d, int depth
   node->json = r.json;
   node->original = line;
   return absl::OkStatus();
+}
+
+// True for the instructions whose Dispatch makes a rest that is not empty, trimmed and not a JSON
+// array (no leading '[') the one argument: the shell form of RUN, CMD, ENTRYPOINT and SHELL, and
+// MAINTAINER, STOPSIGNAL, USER and WORKDIR.
+constexpr bool TakesRestAsOneArg(Instruction i) {
+  switch (i) {
+    case Instruction::kCmd:
+    case Instruction::kEntrypoint:
+    case Instruction::kRun:
+    case Instruction::kShell:
+    case Instruction::kMaintainer:
+    case Instruction::kStopsignal:
+    case Instruction::kUser:
+    case Instruction::kWorkdir:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// NodeFromLine for the commonest line, `RUN echo hi` or `WORKDIR /x`: a known keyword in ASCII
+// and a rest with no flags that TakesRestAsOneArg. Fills `node` (every field NodeFromLine sets)
+// and returns true; returns false, with `node` untouched, for any other line. `line` is trimmed
+// on the left and not empty (IsWholeInstruction). NodeFromLine does the same through TrimSpace,
+// ExtractFlags and Dispatch, which change nothing here: the rest starts with a byte that is no
+// white space to any of them, nor '[' (JSON), nor "--" (a flag), and the line ends in one that
+// TrimSpace keeps.
+bool NodeFromSimpleLine(absl::string_view line, base::Arena* arena, Node* node) {
+  if (!shell::IsAsciiNonSpace(line.back())) return false;
+  const size_t ws = KeywordEnd(line);
+  if (ws == line.size()) return false;
+  const absl::string_view keyword = line.substr(0, ws);
+  const Instruction instruction = LookupKeyword(keyword, 0x20, line.size());
+  if (!TakesRestAsOneArg(instruction)) return false;
+  const absl::string_view rest = line.substr(RestStart(line, ws));  // not empty: line.back()
+  if (!shell::IsAsciiNonSpace(rest[0]) || rest[0] == '[' || absl::StartsWith(rest, "--")) {
+    return false;
+  }
+  node->keyword = keyword;
+  node->lower = kInstructionNames[static_cast<int>(instruction)].lower;
+  node->instruction = instruction;
+  node->flags = {};
+  node->args = arena->CopyArray(Words(&rest, 1));
+  node->sub = {};
+  node->json = false;
+  node->original = line;
+  return true;
 }
 
 bool CanContainHeredoc(const Node& node) {
@@ -1100,9 +1154,11 @@ bool Parser::State::Next(Node* node) {
     if (raw.size() > kMaxLine) return Fail(LineTooLong(current_line + 1));
     absl::string_view line;  // the logical line
     int first_line;
+    bool filled = false;  // by NodeFromSimpleLine
     if (IsWholeInstruction(raw, d)) {
       line = raw.substr(0, raw.size() - 1);
       first_line = ++current_line;
+      filled = NodeFromSimpleLine(line, arena, node);
     } else {
       if (current_line == 0 && absl::StartsWith(raw, "\xEF\xBB\xBF")) raw.remove_prefix(3);
       absl::string_view token = shell::TrimLeftSpace(TrimNewline(raw));
@@ -1148,8 +1204,10 @@ bool Parser::State::Next(Node* node) {
     // `*node = Node()`: building a temporary and copying it stalls on store forwarding, ~15% of
     // parsing.)
     node->heredocs = {};
-    absl::Status ns = NodeFromLine(line, d, 0, arena, &scratch, node);
-    if (!ns.ok()) return Fail(LocatedError(file, first_line, ns.message()));
+    if (!filled) {
+      absl::Status ns = NodeFromLine(line, d, 0, arena, &scratch, node);
+      if (!ns.ok()) return Fail(LocatedError(file, first_line, ns.message()));
+    }
     // Few lines have a "<<": the test is inline, the reading out of line.
     if (CanContainHeredoc(*node) && HasDoubleLess(line)) {
       absl::Status hs = ReadHeredocs(line, first_line, node);

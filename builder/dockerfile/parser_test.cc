@@ -369,6 +369,50 @@ TEST(ParserTest, WholeInstructionLinesAgreeWithTheGeneralPath) {
             DescribeAll("FROM x\n RUN <<EOF\necho\nEOF\n"));
 }
 
+// A whole line of a known keyword whose rest is its one argument (`RUN echo hi`, `WORKDIR /x`)
+// skips NodeFromLine (NodeFromSimpleLine). Every keyword, in both cases, with rests that it must
+// take or leave to the general path, parsed as a whole line and indented (the general path).
+TEST(ParserTest, SimpleLinesAgreeWithTheGeneralPath) {
+  std::vector<std::string> keywords;
+  for (const std::string& k : KnownInstructions()) {
+    keywords.push_back(k);
+    keywords.push_back(absl::AsciiStrToUpper(k));
+  }
+  keywords.push_back("Nope");
+  const std::string rests[] = {"echo filler line 14",
+                               "/work",
+                               "<<EOF",
+                               "a<<EOF b",
+                               "[\"a\"]",
+                               "[ not json",
+                               "--flag=x y",
+                               "-x y",
+                               "--",
+                               "a\tb",
+                               "x\x7f",
+                               "\x85x",
+                               "\xC2\xA0x",
+                               "x\xC2\xA0",
+                               "caf\xC3\xA9",
+                               "\x1cx",
+                               "x\x1f",
+                               "$A \"q\" 'r'",
+                               "a\\\\",
+                               "RUN echo x",
+                               "HEALTHCHECK CMD x"};
+  const std::string seps[] = {" ", "\t", " \t\v\f ", "\r"};
+  for (const std::string& k : keywords) {
+    for (const std::string& sep : seps) {
+      for (const std::string& rest : rests) {
+        const std::string line = k + sep + rest;
+        const std::string text = "FROM x\n" + line + "\nEOF\nRUN y\n";
+        EXPECT_EQ(DescribeAll(text), DescribeAll("FROM x\n " + line + "\nEOF\nRUN y\n")) << line;
+      }
+    }
+    EXPECT_EQ(DescribeAll("FROM x\n" + k + "\n"), DescribeAll("FROM x\n " + k + "\n")) << k;
+  }
+}
+
 TEST(ParserTest, UnknownInstructionKeptWithEmptyArg) {
   EXPECT_EQ(DumpOf("FROM x\nCOPPY a b\n"), "(from \"x\")\n(coppy \"\")\n");
 }
