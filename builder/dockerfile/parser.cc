@@ -96,8 +96,12 @@ inline absl::string_view TrimNewline(absl::string_view s) {
 // `token` is a line without its newline and leading white space.
 bool IsCommentToken(absl::string_view token) { return !token.empty() && token[0] == '#'; }
 
-bool IsComment(absl::string_view line) {
-  return IsCommentToken(shell::TrimLeftSpace(TrimNewline(line)));
+// shell::TrimLeftSpace, with the usual indentation (spaces and tabs, which it strips too) skipped
+// inline first: continuation lines are mostly indented, and TrimLeftSpaceSlow decodes rune by rune.
+inline absl::string_view TrimIndentation(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+  return shell::TrimLeftSpace(s.substr(i));
 }
 
 // Matches BuildKit's `^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`.
@@ -1181,14 +1185,16 @@ bool Parser::State::Next(Node* node) {
           absl::string_view ctoken = TrimNewline(craw);
           ds = PossibleDirective(&d, ctoken, current_line + 1);
           if (!ds.ok()) return Fail(LocatedError(file, current_line + 1, ds.message()));
-          absl::string_view cprocessed =
-              (!ctoken.empty() && ctoken[0] == '#') ? absl::string_view() : ctoken;
           ++current_line;
-          if (IsComment(craw)) continue;
-          if (shell::TrimLeftSpace(cprocessed).empty()) {
+          // One trim for both tests: a comment line is skipped, and any other line that starts
+          // with '#' is a comment, so the line is what remains as it is.
+          const absl::string_view lead = TrimIndentation(ctoken);
+          if (IsCommentToken(lead)) continue;
+          if (lead.empty()) {
             has_empty_continuation = true;
             continue;
           }
+          absl::string_view cprocessed = ctoken;
           eol = TrimContinuation(&cprocessed, d.escape);
           joined.append(cprocessed.data(), cprocessed.size());
         }

@@ -413,6 +413,21 @@ TEST(ParserTest, SimpleLinesAgreeWithTheGeneralPath) {
   }
 }
 
+// Continuation lines are trimmed on the left once (TrimIndentation) for both the comment and the
+// empty-line test: indentation of spaces and tabs, then Unicode white space; the line itself is
+// joined untrimmed.
+TEST(ParserTest, IndentedContinuationLines) {
+  EXPECT_EQ(DescribeAll("FROM x\nRUN a \\\n \t # c\n\t\xC2\xA0 b \\\n \t\n \xC2\xA0\n\xC2\x85\t#d\n"
+                        "\xE3\x80\x80"
+                        "c\n"),
+            "(from \"x\")\n(run \"a \\t\\u00a0 b \\u3000c\")\n||\n"
+            "FROM|from|FROM x|1-1||\n"
+            "RUN|run|RUN a \t\xC2\xA0 b \xE3\x80\x80"
+            "c|2-8||\n"
+            "Dockerfile:2: empty continuation line found in: RUN a \t\xC2\xA0 b \xE3\x80\x80"
+            "c\n1-8");
+}
+
 TEST(ParserTest, UnknownInstructionKeptWithEmptyArg) {
   EXPECT_EQ(DumpOf("FROM x\nCOPPY a b\n"), "(from \"x\")\n(coppy \"\")\n");
 }
