@@ -774,10 +774,13 @@ absl::Status NodeFromLine(absl::string_view line, const Directives& d, int depth
   return absl::OkStatus();
 }
 
-// True for the instructions whose Dispatch makes a rest that is not empty, trimmed and not a JSON
-// array (no leading '[') the one argument: the shell form of RUN, CMD, ENTRYPOINT and SHELL, and
-// MAINTAINER, STOPSIGNAL, USER and WORKDIR.
-constexpr bool TakesRestAsOneArg(Instruction i) {
+// What Dispatch makes of a rest that is not empty, trimmed, not a JSON array (no leading '[') and
+// has no flags: the one argument (the shell form of RUN, CMD, ENTRYPOINT and SHELL; MAINTAINER,
+// STOPSIGNAL, USER, WORKDIR), its words split on white space (FROM, EXPOSE; the shell form of ADD,
+// COPY and VOLUME), BuildKit's parseWords (ARG) or ParseNameVal (ENV, LABEL). kNone: anything
+// else (HEALTHCHECK, ONBUILD, unknown instructions).
+enum class SimpleRest { kNone, kOneArg, kSplit, kParseWords, kNameVal };
+constexpr SimpleRest SimpleRestOf(Instruction i) {
   switch (i) {
     case Instruction::kCmd:
     case Instruction::kEntrypoint:
@@ -787,35 +790,62 @@ constexpr bool TakesRestAsOneArg(Instruction i) {
     case Instruction::kStopsignal:
     case Instruction::kUser:
     case Instruction::kWorkdir:
-      return true;
+      return SimpleRest::kOneArg;
+    case Instruction::kAdd:
+    case Instruction::kCopy:
+    case Instruction::kVolume:
+    case Instruction::kExpose:
+    case Instruction::kFrom:
+      return SimpleRest::kSplit;
+    case Instruction::kArg:
+      return SimpleRest::kParseWords;
+    case Instruction::kEnv:
+    case Instruction::kLabel:
+      return SimpleRest::kNameVal;
     default:
-      return false;
+      return SimpleRest::kNone;
   }
 }
 
-// NodeFromLine for the commonest line, `RUN echo hi` or `WORKDIR /x`: a known keyword in ASCII
-// and a rest with no flags that TakesRestAsOneArg. Fills `node` (every field NodeFromLine sets)
-// and returns true; returns false, with `node` untouched, for any other line. `line` is trimmed
-// on the left and not empty (IsWholeInstruction). NodeFromLine does the same through TrimSpace,
-// ExtractFlags and Dispatch, which change nothing here: the rest starts with a byte that is no
-// white space to any of them, nor '[' (JSON), nor "--" (a flag), and the line ends in one that
-// TrimSpace keeps.
-bool NodeFromSimpleLine(absl::string_view line, base::Arena* arena, Node* node) {
+// NodeFromLine for the commonest lines, `RUN echo hi`, `FROM x AS y`, `ENV A=1`: a known keyword
+// in ASCII and a rest with no flags that SimpleRestOf its instruction takes. Fills `node` (every
+// field NodeFromLine sets) and returns true, with what NodeFromLine would return in `*status`;
+// returns false, with `node` untouched, for any other line. `line` is trimmed on the left and not
+// empty (IsWholeInstruction). NodeFromLine does the same through TrimSpace, ExtractFlags and
+// Dispatch, which change nothing here: the rest starts with a byte that is no white space to any of
+// them, nor '[' (JSON), nor "--" (a flag), and the line ends in one that TrimSpace keeps.
+bool NodeFromSimpleLine(absl::string_view line, char32_t escape, base::Arena* arena,
+                        Scratch* scratch, Node* node, absl::Status* status) {
   if (!shell::IsAsciiNonSpace(line.back())) return false;
   const size_t ws = KeywordEnd(line);
   if (ws == line.size()) return false;
   const absl::string_view keyword = line.substr(0, ws);
   const Instruction instruction = LookupKeyword(keyword, 0x20, line.size());
-  if (!TakesRestAsOneArg(instruction)) return false;
+  const SimpleRest form = SimpleRestOf(instruction);
+  if (form == SimpleRest::kNone) return false;
   const absl::string_view rest = line.substr(RestStart(line, ws));  // not empty: line.back()
   if (!shell::IsAsciiNonSpace(rest[0]) || rest[0] == '[' || absl::StartsWith(rest, "--")) {
     return false;
+  }
+  if (form == SimpleRest::kOneArg) {
+    node->args = arena->CopyArray(Words(&rest, 1));
+  } else {
+    scratch->args.clear();
+    if (form == SimpleRest::kSplit) {
+      SplitWhitespace(rest, -1, &scratch->args);
+    } else if (form == SimpleRest::kParseWords) {
+      ParseWords(rest, escape, arena, &scratch->args);
+    } else {
+      LineResult r{arena, scratch->args};
+      *status = ParseNameVal(rest, instruction == Instruction::kEnv ? "ENV" : "LABEL", escape, &r);
+      if (!status->ok()) return true;
+    }
+    node->args = arena->CopyArray(Words(scratch->args));
   }
   node->keyword = keyword;
   node->lower = kInstructionNames[static_cast<int>(instruction)].lower;
   node->instruction = instruction;
   node->flags = {};
-  node->args = arena->CopyArray(Words(&rest, 1));
   node->sub = {};
   node->json = false;
   node->original = line;
@@ -1158,11 +1188,12 @@ bool Parser::State::Next(Node* node) {
     if (raw.size() > kMaxLine) return Fail(LineTooLong(current_line + 1));
     absl::string_view line;  // the logical line
     int first_line;
-    bool filled = false;  // by NodeFromSimpleLine
+    bool filled = false;  // by NodeFromSimpleLine, which then set `ns`
+    absl::Status ns;
     if (IsWholeInstruction(raw, d)) {
       line = raw.substr(0, raw.size() - 1);
       first_line = ++current_line;
-      filled = NodeFromSimpleLine(line, arena, node);
+      filled = NodeFromSimpleLine(line, d.escape, arena, &scratch, node, &ns);
     } else {
       if (current_line == 0 && absl::StartsWith(raw, "\xEF\xBB\xBF")) raw.remove_prefix(3);
       absl::string_view token = shell::TrimLeftSpace(TrimNewline(raw));
@@ -1210,10 +1241,8 @@ bool Parser::State::Next(Node* node) {
     // `*node = Node()`: building a temporary and copying it stalls on store forwarding, ~15% of
     // parsing.)
     node->heredocs = {};
-    if (!filled) {
-      absl::Status ns = NodeFromLine(line, d, 0, arena, &scratch, node);
-      if (!ns.ok()) return Fail(LocatedError(file, first_line, ns.message()));
-    }
+    if (!filled) ns = NodeFromLine(line, d, 0, arena, &scratch, node);
+    if (!ns.ok()) return Fail(LocatedError(file, first_line, ns.message()));
     // Few lines have a "<<": the test is inline, the reading out of line.
     if (CanContainHeredoc(*node) && HasDoubleLess(line)) {
       absl::Status hs = ReadHeredocs(line, first_line, node);

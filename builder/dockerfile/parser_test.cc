@@ -369,9 +369,10 @@ TEST(ParserTest, WholeInstructionLinesAgreeWithTheGeneralPath) {
             DescribeAll("FROM x\n RUN <<EOF\necho\nEOF\n"));
 }
 
-// A whole line of a known keyword whose rest is its one argument (`RUN echo hi`, `WORKDIR /x`)
-// skips NodeFromLine (NodeFromSimpleLine). Every keyword, in both cases, with rests that it must
-// take or leave to the general path, parsed as a whole line and indented (the general path).
+// A whole line of a known keyword with no flags (`RUN echo hi`, `FROM x AS y`, `ENV A=1`) skips
+// NodeFromLine (NodeFromSimpleLine). Every keyword, in both cases, with rests that it must take or
+// leave to the general path (or that are errors), parsed as a whole line and indented (the
+// general path), with either escape character.
 TEST(ParserTest, SimpleLinesAgreeWithTheGeneralPath) {
   std::vector<std::string> keywords;
   for (const std::string& k : KnownInstructions()) {
@@ -398,18 +399,31 @@ TEST(ParserTest, SimpleLinesAgreeWithTheGeneralPath) {
                                "x\x1f",
                                "$A \"q\" 'r'",
                                "a\\\\",
+                               "a`",
                                "RUN echo x",
-                               "HEALTHCHECK CMD x"};
+                               "HEALTHCHECK CMD x",
+                               "A=1",
+                               "A=1 B=\"x y\" C='d e'",
+                               "A=1 b",
+                               "a b c",
+                               "=x",
+                               "A=\\\" x",
+                               "A=`\" x",
+                               "A=caf\xC3\xA9 B"};
   const std::string seps[] = {" ", "\t", " \t\v\f ", "\r"};
-  for (const std::string& k : keywords) {
-    for (const std::string& sep : seps) {
-      for (const std::string& rest : rests) {
-        const std::string line = k + sep + rest;
-        const std::string text = "FROM x\n" + line + "\nEOF\nRUN y\n";
-        EXPECT_EQ(DescribeAll(text), DescribeAll("FROM x\n " + line + "\nEOF\nRUN y\n")) << line;
+  for (const std::string top : {"", "# escape=`\n"}) {
+    for (const std::string& k : keywords) {
+      for (const std::string& sep : seps) {
+        for (const std::string& rest : rests) {
+          const std::string line = k + sep + rest;
+          EXPECT_EQ(DescribeAll(top + "FROM x\n" + line + "\nEOF\nRUN y\n"),
+                    DescribeAll(top + "FROM x\n " + line + "\nEOF\nRUN y\n"))
+              << top << line;
+        }
       }
+      EXPECT_EQ(DescribeAll(top + "FROM x\n" + k + "\n"), DescribeAll(top + "FROM x\n " + k + "\n"))
+          << k;
     }
-    EXPECT_EQ(DescribeAll("FROM x\n" + k + "\n"), DescribeAll("FROM x\n " + k + "\n")) << k;
   }
 }
 
