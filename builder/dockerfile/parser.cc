@@ -96,8 +96,12 @@ inline absl::string_view TrimNewline(absl::string_view s) {
 // `token` is a line without its newline and leading white space.
 bool IsCommentToken(absl::string_view token) { return !token.empty() && token[0] == '#'; }
 
-bool IsComment(absl::string_view line) {
-  return IsCommentToken(shell::TrimLeftSpace(TrimNewline(line)));
+// shell::TrimLeftSpace, with the usual indentation (spaces and tabs, which it strips too) skipped
+// inline first: continuation lines are mostly indented, and TrimLeftSpaceSlow decodes rune by rune.
+inline absl::string_view TrimIndentation(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+  return shell::TrimLeftSpace(s.substr(i));
 }
 
 // Matches BuildKit's `^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`.
@@ -737,22 +741,28 @@ absl::Status Dispatch(Instruction cmd, absl::string_view rest, const Directives&
   return absl::OkStatus();
 }
 
-absl::Status NodeFromLine(absl::string_view line, const Directives& d, int depth,
-                          base::Arena* arena, Scratch* scratch, Node* node) {
-  // SplitWhitespace(TrimSpace(line), 2) without the copies: the keyword, then the rest after the
-  // first run of white space.
-  absl::string_view t = shell::TrimSpace(line);
+// The end of the keyword of a trimmed line `t` (its first [\t\v\f\r ] byte, or its end), and where
+// the rest starts after the white space that follows: SplitWhitespace(t, 2) without the copies.
+inline size_t KeywordEnd(absl::string_view t) {
   size_t ws = 0;
   while (ws < t.size() && !IsReWhitespace(t[ws])) ++ws;
+  return ws;
+}
+inline size_t RestStart(absl::string_view t, size_t keyword_end) {
+  size_t after = keyword_end;
+  while (after < t.size() && IsReWhitespace(t[after])) ++after;
+  return after;
+}
+
+absl::Status NodeFromLine(absl::string_view line, const Directives& d, int depth,
+                          base::Arena* arena, Scratch* scratch, Node* node) {
+  absl::string_view t = shell::TrimSpace(line);
+  const size_t ws = KeywordEnd(t);
   node->keyword = t.substr(0, ws);
   ClassifyNode(arena, t.size(), node);
   absl::string_view rest;
   scratch->flags.clear();
-  if (ws < t.size()) {
-    size_t after = ws;
-    while (after < t.size() && IsReWhitespace(t[after])) ++after;
-    rest = ExtractFlags(t.substr(after), arena, &scratch->flags);
-  }
+  if (ws < t.size()) rest = ExtractFlags(t.substr(RestStart(t, ws)), arena, &scratch->flags);
   node->flags = arena->CopyArray(Words(scratch->flags));
   scratch->args.clear();
   LineResult r{arena, scratch->args};
@@ -762,6 +772,84 @@ absl::Status NodeFromLine(absl::string_view line, const Directives& d, int depth
   node->json = r.json;
   node->original = line;
   return absl::OkStatus();
+}
+
+// What Dispatch makes of a rest that is not empty, trimmed, not a JSON array (no leading '[') and
+// has no flags: the one argument (the shell form of RUN, CMD, ENTRYPOINT and SHELL; MAINTAINER,
+// STOPSIGNAL, USER, WORKDIR), its words split on white space (FROM, EXPOSE; the shell form of ADD,
+// COPY and VOLUME), BuildKit's parseWords (ARG) or ParseNameVal (ENV, LABEL). kNone: anything
+// else (HEALTHCHECK, ONBUILD, unknown instructions).
+enum class SimpleRest { kNone, kOneArg, kSplit, kParseWords, kNameVal };
+constexpr SimpleRest SimpleRestOf(Instruction i) {
+  switch (i) {
+    case Instruction::kCmd:
+    case Instruction::kEntrypoint:
+    case Instruction::kRun:
+    case Instruction::kShell:
+    case Instruction::kMaintainer:
+    case Instruction::kStopsignal:
+    case Instruction::kUser:
+    case Instruction::kWorkdir:
+      return SimpleRest::kOneArg;
+    case Instruction::kAdd:
+    case Instruction::kCopy:
+    case Instruction::kVolume:
+    case Instruction::kExpose:
+    case Instruction::kFrom:
+      return SimpleRest::kSplit;
+    case Instruction::kArg:
+      return SimpleRest::kParseWords;
+    case Instruction::kEnv:
+    case Instruction::kLabel:
+      return SimpleRest::kNameVal;
+    default:
+      return SimpleRest::kNone;
+  }
+}
+
+// NodeFromLine for the commonest lines, `RUN echo hi`, `FROM x AS y`, `ENV A=1`: a known keyword
+// in ASCII and a rest with no flags that SimpleRestOf its instruction takes. Fills `node` (every
+// field NodeFromLine sets) and returns true, with what NodeFromLine would return in `*status`;
+// returns false, with `node` untouched, for any other line. `line` is trimmed on the left and not
+// empty (IsWholeInstruction). NodeFromLine does the same through TrimSpace, ExtractFlags and
+// Dispatch, which change nothing here: the rest starts with a byte that is no white space to any of
+// them, nor '[' (JSON), nor "--" (a flag), and the line ends in one that TrimSpace keeps.
+bool NodeFromSimpleLine(absl::string_view line, char32_t escape, base::Arena* arena,
+                        Scratch* scratch, Node* node, absl::Status* status) {
+  if (!shell::IsAsciiNonSpace(line.back())) return false;
+  const size_t ws = KeywordEnd(line);
+  if (ws == line.size()) return false;
+  const absl::string_view keyword = line.substr(0, ws);
+  const Instruction instruction = LookupKeyword(keyword, 0x20, line.size());
+  const SimpleRest form = SimpleRestOf(instruction);
+  if (form == SimpleRest::kNone) return false;
+  const absl::string_view rest = line.substr(RestStart(line, ws));  // not empty: line.back()
+  if (!shell::IsAsciiNonSpace(rest[0]) || rest[0] == '[' || absl::StartsWith(rest, "--")) {
+    return false;
+  }
+  if (form == SimpleRest::kOneArg) {
+    node->args = arena->CopyArray(Words(&rest, 1));
+  } else {
+    scratch->args.clear();
+    if (form == SimpleRest::kSplit) {
+      SplitWhitespace(rest, -1, &scratch->args);
+    } else if (form == SimpleRest::kParseWords) {
+      ParseWords(rest, escape, arena, &scratch->args);
+    } else {
+      LineResult r{arena, scratch->args};
+      *status = ParseNameVal(rest, instruction == Instruction::kEnv ? "ENV" : "LABEL", escape, &r);
+      if (!status->ok()) return true;
+    }
+    node->args = arena->CopyArray(Words(scratch->args));
+  }
+  node->keyword = keyword;
+  node->lower = kInstructionNames[static_cast<int>(instruction)].lower;
+  node->instruction = instruction;
+  node->flags = {};
+  node->sub = {};
+  node->json = false;
+  node->original = line;
+  return true;
 }
 
 bool CanContainHeredoc(const Node& node) {
@@ -1100,9 +1188,12 @@ bool Parser::State::Next(Node* node) {
     if (raw.size() > kMaxLine) return Fail(LineTooLong(current_line + 1));
     absl::string_view line;  // the logical line
     int first_line;
+    bool filled = false;  // by NodeFromSimpleLine, which then set `ns`
+    absl::Status ns;
     if (IsWholeInstruction(raw, d)) {
       line = raw.substr(0, raw.size() - 1);
       first_line = ++current_line;
+      filled = NodeFromSimpleLine(line, d.escape, arena, &scratch, node, &ns);
     } else {
       if (current_line == 0 && absl::StartsWith(raw, "\xEF\xBB\xBF")) raw.remove_prefix(3);
       absl::string_view token = shell::TrimLeftSpace(TrimNewline(raw));
@@ -1125,14 +1216,16 @@ bool Parser::State::Next(Node* node) {
           absl::string_view ctoken = TrimNewline(craw);
           ds = PossibleDirective(&d, ctoken, current_line + 1);
           if (!ds.ok()) return Fail(LocatedError(file, current_line + 1, ds.message()));
-          absl::string_view cprocessed =
-              (!ctoken.empty() && ctoken[0] == '#') ? absl::string_view() : ctoken;
           ++current_line;
-          if (IsComment(craw)) continue;
-          if (shell::TrimLeftSpace(cprocessed).empty()) {
+          // One trim for both tests: a comment line is skipped, and any other line that starts
+          // with '#' is a comment, so the line is what remains as it is.
+          const absl::string_view lead = TrimIndentation(ctoken);
+          if (IsCommentToken(lead)) continue;
+          if (lead.empty()) {
             has_empty_continuation = true;
             continue;
           }
+          absl::string_view cprocessed = ctoken;
           eol = TrimContinuation(&cprocessed, d.escape);
           joined.append(cprocessed.data(), cprocessed.size());
         }
@@ -1148,7 +1241,7 @@ bool Parser::State::Next(Node* node) {
     // `*node = Node()`: building a temporary and copying it stalls on store forwarding, ~15% of
     // parsing.)
     node->heredocs = {};
-    absl::Status ns = NodeFromLine(line, d, 0, arena, &scratch, node);
+    if (!filled) ns = NodeFromLine(line, d, 0, arena, &scratch, node);
     if (!ns.ok()) return Fail(LocatedError(file, first_line, ns.message()));
     // Few lines have a "<<": the test is inline, the reading out of line.
     if (CanContainHeredoc(*node) && HasDoubleLess(line)) {

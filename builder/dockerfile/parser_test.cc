@@ -369,6 +369,79 @@ TEST(ParserTest, WholeInstructionLinesAgreeWithTheGeneralPath) {
             DescribeAll("FROM x\n RUN <<EOF\necho\nEOF\n"));
 }
 
+// A whole line of a known keyword with no flags (`RUN echo hi`, `FROM x AS y`, `ENV A=1`) skips
+// NodeFromLine (NodeFromSimpleLine). Every keyword, in both cases, with rests that it must take or
+// leave to the general path (or that are errors), parsed as a whole line and indented (the
+// general path), with either escape character.
+TEST(ParserTest, SimpleLinesAgreeWithTheGeneralPath) {
+  std::vector<std::string> keywords;
+  for (const std::string& k : KnownInstructions()) {
+    keywords.push_back(k);
+    keywords.push_back(absl::AsciiStrToUpper(k));
+  }
+  keywords.push_back("Nope");
+  const std::string rests[] = {"echo filler line 14",
+                               "/work",
+                               "<<EOF",
+                               "a<<EOF b",
+                               "[\"a\"]",
+                               "[ not json",
+                               "--flag=x y",
+                               "-x y",
+                               "--",
+                               "a\tb",
+                               "x\x7f",
+                               "\x85x",
+                               "\xC2\xA0x",
+                               "x\xC2\xA0",
+                               "caf\xC3\xA9",
+                               "\x1cx",
+                               "x\x1f",
+                               "$A \"q\" 'r'",
+                               "a\\\\",
+                               "a`",
+                               "RUN echo x",
+                               "HEALTHCHECK CMD x",
+                               "A=1",
+                               "A=1 B=\"x y\" C='d e'",
+                               "A=1 b",
+                               "a b c",
+                               "=x",
+                               "A=\\\" x",
+                               "A=`\" x",
+                               "A=caf\xC3\xA9 B"};
+  const std::string seps[] = {" ", "\t", " \t\v\f ", "\r"};
+  for (const std::string top : {"", "# escape=`\n"}) {
+    for (const std::string& k : keywords) {
+      for (const std::string& sep : seps) {
+        for (const std::string& rest : rests) {
+          const std::string line = k + sep + rest;
+          EXPECT_EQ(DescribeAll(top + "FROM x\n" + line + "\nEOF\nRUN y\n"),
+                    DescribeAll(top + "FROM x\n " + line + "\nEOF\nRUN y\n"))
+              << top << line;
+        }
+      }
+      EXPECT_EQ(DescribeAll(top + "FROM x\n" + k + "\n"), DescribeAll(top + "FROM x\n " + k + "\n"))
+          << k;
+    }
+  }
+}
+
+// Continuation lines are trimmed on the left once (TrimIndentation) for both the comment and the
+// empty-line test: indentation of spaces and tabs, then Unicode white space; the line itself is
+// joined untrimmed.
+TEST(ParserTest, IndentedContinuationLines) {
+  EXPECT_EQ(DescribeAll("FROM x\nRUN a \\\n \t # c\n\t\xC2\xA0 b \\\n \t\n \xC2\xA0\n\xC2\x85\t#d\n"
+                        "\xE3\x80\x80"
+                        "c\n"),
+            "(from \"x\")\n(run \"a \\t\\u00a0 b \\u3000c\")\n||\n"
+            "FROM|from|FROM x|1-1||\n"
+            "RUN|run|RUN a \t\xC2\xA0 b \xE3\x80\x80"
+            "c|2-8||\n"
+            "Dockerfile:2: empty continuation line found in: RUN a \t\xC2\xA0 b \xE3\x80\x80"
+            "c\n1-8");
+}
+
 TEST(ParserTest, UnknownInstructionKeptWithEmptyArg) {
   EXPECT_EQ(DumpOf("FROM x\nCOPPY a b\n"), "(from \"x\")\n(coppy \"\")\n");
 }
