@@ -49,8 +49,10 @@ absl::Status NoFlags(absl::string_view instruction, Words given) {
 
 // True if the canonical text `<name> <words[0]>` is `n`'s line exactly as written: the keyword is
 // `name` (as cased here), no flags, and the one word is the view of the rest of that same line.
-// Then it need not be built (most RUN, CMD, WORKDIR... lines).
-bool NameThenWord(const Node& n, absl::string_view name, Words words) {
+// Then it need not be built (most RUN, CMD, WORKDIR... lines). Inline: for RUN, with `name` a
+// constant, the keyword compare is a few instructions, not a loop behind a call.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool NameThenWord(const Node& n, absl::string_view name,
+                                                      Words words) {
   if (words.size() != 1 || !n.flags.empty()) return false;
   const absl::string_view line = n.original;
   const absl::string_view word = words[0];
@@ -104,32 +106,32 @@ absl::Status ApplyRunFlags(Ctx& ctx, const Flags& flags, const Scope& scope, Run
   return absl::OkStatus();
 }
 
-absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
+// A RUN payload for `n`, its fields as written; the flags' fields are left at their defaults.
+RunCmd& NewRun(Ctx& ctx, const Node& n, Command* out) {
+  RunCmd& run = NewPayload<RunCmd>(ctx, out);  // filled in place
+  run.command = n.args;
+  run.prepend_shell = !n.json;
+  run.files = n.heredocs;
+  return run;
+}
+
+// Any RUN: flags, exec form, heredocs, a line written otherwise than its canonical text.
+ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertRunGeneral(Ctx& ctx, const Node& n, Scope* scope,
+                                                       Command* out) {
   static constexpr FlagSpec kRunFlags[] = {{"mount", FlagKind::kList},
                                            {"network", FlagKind::kString},
                                            {"security", FlagKind::kString}};
   Flags flags("RUN", kRunFlags);
   RETURN_IF_ERROR(flags.Parse(n.flags));
   if (n.args.empty() && n.heredocs.empty()) return Err("RUN requires at least one argument");
-  RunCmd& run = NewPayload<RunCmd>(ctx, out);  // filled in place
-  run.command = n.args;
-  run.prepend_shell = !n.json;
-  run.files = n.heredocs;
-  // The canonical text, "RUN", the flags, the command: built only when it is not the line as
-  // written (most RUN lines have no flags, and are).
+  RunCmd& run = NewRun(ctx, n, out);
+  // The canonical text, "RUN", the flags, the command.
   std::string& text = ctx.text;
-  if (!n.flags.empty()) {
-    SetText("RUN", &text);
-    RETURN_IF_ERROR(ApplyRunFlags(ctx, flags, *scope, &run));
-  }
+  SetText("RUN", &text);
+  if (!n.flags.empty()) RETURN_IF_ERROR(ApplyRunFlags(ctx, flags, *scope, &run));
   // The command sees every ARG in scope as an environment variable, so all of them are inputs
   // (what the mounts read is among them).
   ctx.used.SetAll(scope->VisibleArgs(ctx.arena));
-  if (!n.json && run.files.empty() && NameThenWord(n, "RUN", n.args)) {
-    ctx.text_is_original = true;
-    return absl::OkStatus();
-  }
-  if (text.empty()) SetText("RUN", &text);
   text.push_back(' ');
   if (n.json) {
     AppendJsonArray(run.command, &text);
@@ -137,6 +139,19 @@ absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
     text.append(run.command[0].data(), run.command[0].size());
   }
   AppendHeredocs(run.files, &text);
+  return absl::OkStatus();
+}
+
+absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
+  // Most RUN lines are shell form, without flags or heredocs, and written as their canonical text
+  // (`RUN make`): nothing to parse or build then. What ConvertRunGeneral makes of such a line:
+  // the payload, every visible ARG as inputs, and the line itself as the text.
+  if (n.json || !n.heredocs.empty() || !NameThenWord(n, "RUN", n.args)) {
+    return ConvertRunGeneral(ctx, n, scope, out);
+  }
+  NewRun(ctx, n, out);
+  ctx.used.SetAll(scope->VisibleArgs(ctx.arena));
+  ctx.text_is_original = true;
   return absl::OkStatus();
 }
 

@@ -676,6 +676,44 @@ TEST(CanonicalTextTest, TheLineAsWrittenOnlyWhenCanonical) {
             "RUN \"--mount=type=cache,target=/a\\\\b\" echo");
 }
 
+// A RUN written as its canonical text (`RUN make`) takes a fast path; written otherwise (`run
+// make`, two spaces) the same command takes the general one. Both must make the same command.
+TEST(CanonicalTextTest, PlainRunAsTheGeneralPath) {
+  const char* const preambles[] = {"", "ARG A=1\n", "ARG A=1 B\nENV A=env\n",
+                                   "ARG B=2\nARG A=1\nENV C=$B\n", "ARG http_proxy=p\n"};
+  const char* const commands[] = {"make",          "echo $A ${B}", "a\"b'c", "echo `x` \\y",
+                                  "echo a   && b", "[not json",    "\u00e9"};
+  for (const char* preamble : preambles) {
+    for (const char* command : commands) {
+      for (const char* escape : {"", "# escape=`\n"}) {
+        const std::string head = absl::StrCat(escape, "ARG G=g\nFROM x\n", preamble);
+        absl::StatusOr<Dockerfile> fast = LoadText(absl::StrCat(head, "RUN ", command, "\n"));
+        for (const char* other : {"run ", "RUN  "}) {
+          absl::StatusOr<Dockerfile> general = LoadText(absl::StrCat(head, other, command, "\n"));
+          ASSERT_TRUE(fast.ok() && general.ok()) << head << command;
+          const Command& f = fast->stages[0].commands.back();
+          const Command& g = general->stages[0].commands.back();
+          EXPECT_EQ(f.expanded, g.expanded) << head << command;
+          EXPECT_EQ(f.expanded, absl::StrCat("RUN ", command));
+          using ArgList = std::vector<std::pair<absl::string_view, absl::string_view>>;
+          EXPECT_EQ(ArgList(f.args_used.begin(), f.args_used.end()),
+                    ArgList(g.args_used.begin(), g.args_used.end()))
+              << head << command;
+          const RunCmd& fr = f.payload.As<RunCmd>();
+          const RunCmd& gr = g.payload.As<RunCmd>();
+          EXPECT_THAT(fr.command, ElementsAre(command));
+          EXPECT_THAT(gr.command, ElementsAre(command));
+          EXPECT_EQ(fr.prepend_shell, gr.prepend_shell);
+          EXPECT_TRUE(fr.files.empty() && gr.files.empty() && fr.mounts.empty() &&
+                      gr.mounts.empty());
+          EXPECT_EQ(fr.network, gr.network);
+          EXPECT_EQ(fr.security, gr.security);
+        }
+      }
+    }
+  }
+}
+
 // Flags keep values only for the flags given; lookups must still see every given flag, in any
 // order, and nothing else.
 TEST(FlagsTest, LookupsSeeExactlyTheFlagsGiven) {
