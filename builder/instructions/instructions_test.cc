@@ -308,6 +308,30 @@ std::string ManyStages(int stages) {
   return text;
 }
 
+// After an error, whether from a line before the first FROM, a FROM or a line inside a stage,
+// Add and Finish return that error, whatever comes next.
+TEST(LoaderTest, KeepsTheFirstError) {
+  for (const char* text : {"RUN a\nFROM x\nRUN b\n", "FROM x AS 1y\nRUN b\nFROM z\n",
+                           "FROM x\nRUN --bad a\nRUN b\nFROM z\n"}) {
+    ASSERT_OK_AND_ASSIGN(dockerfile::Ast ast, dockerfile::Parse(text));
+    LoadOptions options;
+    Loader loader(options, ast.file_name, ast.escape);
+    absl::Status first;
+    for (const dockerfile::Node& n : ast.children) {
+      absl::Status s = loader.Add(n);
+      if (first.ok()) {
+        first = s;
+      } else {
+        EXPECT_EQ(s, first) << text;
+      }
+    }
+    EXPECT_THAT(first, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Dockerfile:")))
+        << text;
+    EXPECT_EQ(loader.Finish(ast).status(), first) << text;
+    EXPECT_EQ(Load(ast).status(), first) << text;
+  }
+}
+
 TEST(ParseAndLoadTest, BigFilesAsParseThenLoad) {
   // LoadText compares ParseAndLoad with Parse then Load.
   std::string big = ManyStages(400);

@@ -13,6 +13,7 @@
 #include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "base/arena.h"
 #include "builder/instructions/instructions.h"
 #include "builder/shell/lex.h"
@@ -68,17 +69,23 @@ class SmallMap {
 // Name/value pairs, as BuildArgs holds them.
 using ArgPairs = std::vector<std::pair<absl::string_view, absl::string_view>>;
 
-// Sorts `pairs` by name (names are unique). Usually a handful: insertion sort then.
-inline void SortByName(ArgPairs* pairs) {
-  auto by_name = [](const auto& a, const auto& b) { return a.first < b.first; };
-  ArgPairs& v = *pairs;
-  if (v.size() > 16) {
-    std::sort(v.begin(), v.end(), by_name);
+// Sorts `items` by `name_of(item)`, names being unique. Usually a handful: insertion sort then,
+// not std::sort's call.
+template <typename T, typename NameOf>
+void SortByName(absl::Span<T> items, NameOf name_of) {
+  auto before = [&name_of](const T& a, const T& b) { return name_of(a) < name_of(b); };
+  if (items.size() > 16) {
+    std::sort(items.begin(), items.end(), before);
     return;
   }
-  for (size_t i = 1; i < v.size(); ++i) {
-    for (size_t j = i; j > 0 && by_name(v[j], v[j - 1]); --j) std::swap(v[j], v[j - 1]);
+  for (size_t i = 1; i < items.size(); ++i) {
+    for (size_t j = i; j > 0 && before(items[j], items[j - 1]); --j) {
+      std::swap(items[j], items[j - 1]);
+    }
   }
+}
+inline void SortByName(ArgPairs* pairs) {
+  SortByName(absl::MakeSpan(*pairs), [](const auto& p) { return p.first; });
 }
 
 // ENV entries shadow ARG entries; the getter records which ARGs were read. Names and values are
