@@ -1,23 +1,10 @@
 #include "builder/instructions/canonical_text.h"
 
-#include <array>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 
 namespace builder::instructions {
-
-namespace {
-
-// IsQuotedByte as a table: one load per byte.
-constexpr std::array<bool, 256> QuotedBytes() {
-  std::array<bool, 256> quoted{};
-  for (int b = 0; b < 256; ++b) quoted[b] = IsQuotedByte(static_cast<unsigned char>(b));
-  return quoted;
-}
-constexpr std::array<bool, 256> kQuoted = QuotedBytes();
-
-}  // namespace
 
 void Text::Grow(size_t more) {
   size_t cap = cap_ < 256 ? 256 : cap_;
@@ -26,13 +13,6 @@ void Text::Grow(size_t more) {
   if (size_ > 0) std::memcpy(buf.get(), buf_.get(), size_);
   buf_ = std::move(buf);
   cap_ = cap;
-}
-
-bool NeedsQuotes(absl::string_view s) {
-  for (char c : s) {
-    if (kQuoted[static_cast<unsigned char>(c)]) return true;
-  }
-  return false;
 }
 
 void AppendJsonQuoted(absl::string_view s, Text* out) {
@@ -64,17 +44,11 @@ void AppendJsonArray(Words v, Text* out) {
   out->push_back(']');
 }
 
-void AppendWord(absl::string_view s, Text* out) { AppendWordKnown(s, NeedsQuotes(s), out); }
-
-void AppendWordKnown(absl::string_view s, bool needs_quotes, Text* out) {
+void AppendQuotedWord(absl::string_view s, Text* out) {
   if (s.empty()) {
     out->append("\"\"");
-    return;
-  }
-  if (needs_quotes) {
-    AppendJsonQuoted(s, out);
   } else {
-    out->append(s.data(), s.size());
+    AppendJsonQuoted(s, out);
   }
 }
 

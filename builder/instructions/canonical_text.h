@@ -4,6 +4,7 @@
 #ifndef SLIPWAY_BUILDER_INSTRUCTIONS_CANONICAL_TEXT_H_
 #define SLIPWAY_BUILDER_INSTRUCTIONS_CANONICAL_TEXT_H_
 
+#include <array>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -56,13 +57,36 @@ void AppendJsonArray(Words v, Text* out);
 constexpr bool IsQuotedByte(unsigned char b) {
   return b == ' ' || b == '\t' || b == '\n' || b == '"' || b == '\'' || b == '\\';
 }
+namespace canonical_text_internal {
+// IsQuotedByte as a table: one load per byte.
+constexpr std::array<bool, 256> QuotedBytes() {
+  std::array<bool, 256> quoted{};
+  for (int b = 0; b < 256; ++b) quoted[b] = IsQuotedByte(static_cast<unsigned char>(b));
+  return quoted;
+}
+inline constexpr std::array<bool, 256> kQuotedBytes = QuotedBytes();
+}  // namespace canonical_text_internal
 // True if `s` has a byte that the canonical text must quote (an empty word is quoted too, but as
 // a whole word, not as part of one).
-bool NeedsQuotes(absl::string_view s);
+inline bool NeedsQuotes(absl::string_view s) {
+  for (char c : s) {
+    if (canonical_text_internal::kQuotedBytes[static_cast<unsigned char>(c)]) return true;
+  }
+  return false;
+}
+// AppendWordKnown for a word that is empty or needs quotes.
+void AppendQuotedWord(absl::string_view s, Text* out);
+// AppendWord when NeedsQuotes(s) is known already (see Expand). Inline: most words are appended
+// as they are, and there are several in most lines.
+inline void AppendWordKnown(absl::string_view s, bool needs_quotes, Text* out) {
+  if (needs_quotes || s.empty()) {
+    AppendQuotedWord(s, out);
+  } else {
+    out->append(s);
+  }
+}
 // Appends `s` to `out`, quoted for the canonical text only when needed.
-void AppendWord(absl::string_view s, Text* out);
-// AppendWord when NeedsQuotes(s) is known already (see Expand).
-void AppendWordKnown(absl::string_view s, bool needs_quotes, Text* out);
+inline void AppendWord(absl::string_view s, Text* out) { AppendWordKnown(s, NeedsQuotes(s), out); }
 // ` --a --b=c`, each flag quoted when needed.
 void AppendFlags(absl::Span<const absl::string_view> flags, Text* out);
 // Appends ` <name_eq><value>` as one word of the canonical text (quoted when needed), like
