@@ -1,31 +1,21 @@
 #include "builder/instructions/canonical_text.h"
 
-#include <array>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
 namespace builder::instructions {
 
-namespace {
-
-// IsQuotedByte as a table: one load per byte.
-constexpr std::array<bool, 256> QuotedBytes() {
-  std::array<bool, 256> quoted{};
-  for (int b = 0; b < 256; ++b) quoted[b] = IsQuotedByte(static_cast<unsigned char>(b));
-  return quoted;
-}
-constexpr std::array<bool, 256> kQuoted = QuotedBytes();
-
-}  // namespace
-
-bool NeedsQuotes(absl::string_view s) {
-  for (char c : s) {
-    if (kQuoted[static_cast<unsigned char>(c)]) return true;
-  }
-  return false;
+void Text::Grow(size_t more) {
+  size_t cap = cap_ < 256 ? 256 : cap_;
+  while (cap - size_ < more) cap *= 2;
+  std::unique_ptr<char[]> buf(new char[cap]);
+  if (size_ > 0) std::memcpy(buf.get(), buf_.get(), size_);
+  buf_ = std::move(buf);
+  cap_ = cap;
 }
 
-void AppendJsonQuoted(absl::string_view s, std::string* out) {
+void AppendJsonQuoted(absl::string_view s, Text* out) {
   out->push_back('"');
   for (unsigned char c : s) {
     switch (c) {
@@ -36,7 +26,7 @@ void AppendJsonQuoted(absl::string_view s, std::string* out) {
       case '\t': out->append("\\t"); break;
       default:
         if (c < 0x20) {
-          absl::StrAppend(out, "\\u00", absl::Hex(c, absl::kZeroPad2));
+          out->append(absl::StrCat("\\u00", absl::Hex(c, absl::kZeroPad2)));
         } else {
           out->push_back(static_cast<char>(c));
         }
@@ -45,7 +35,7 @@ void AppendJsonQuoted(absl::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-void AppendJsonArray(Words v, std::string* out) {
+void AppendJsonArray(Words v, Text* out) {
   out->push_back('[');
   for (size_t i = 0; i < v.size(); ++i) {
     if (i > 0) out->push_back(',');
@@ -54,33 +44,27 @@ void AppendJsonArray(Words v, std::string* out) {
   out->push_back(']');
 }
 
-void AppendWord(absl::string_view s, std::string* out) { AppendWordKnown(s, NeedsQuotes(s), out); }
-
-void AppendWordKnown(absl::string_view s, bool needs_quotes, std::string* out) {
+void AppendQuotedWord(absl::string_view s, Text* out) {
   if (s.empty()) {
     out->append("\"\"");
-    return;
-  }
-  if (needs_quotes) {
-    AppendJsonQuoted(s, out);
   } else {
-    out->append(s.data(), s.size());
+    AppendJsonQuoted(s, out);
   }
 }
 
-void AppendFlags(absl::Span<const absl::string_view> flags, std::string* out) {
+void AppendFlags(absl::Span<const absl::string_view> flags, Text* out) {
   for (absl::string_view f : flags) {
     out->push_back(' ');
     AppendWord(f, out);
   }
 }
 
-void AppendFlag(absl::string_view name_eq, absl::string_view value, std::string* out) {
+void AppendFlag(absl::string_view name_eq, absl::string_view value, Text* out) {
   AppendFlagKnown(name_eq, value, NeedsQuotes(value), out);
 }
 
 void AppendFlagKnown(absl::string_view name_eq, absl::string_view value, bool value_needs_quotes,
-                     std::string* out) {
+                     Text* out) {
   out->push_back(' ');
   if (!value_needs_quotes && !NeedsQuotes(name_eq)) {
     out->append(name_eq.data(), name_eq.size());
@@ -90,7 +74,7 @@ void AppendFlagKnown(absl::string_view name_eq, absl::string_view value, bool va
   }
 }
 
-void AppendHeredocs(absl::Span<const dockerfile::Heredoc> docs, std::string* out) {
+void AppendHeredocs(absl::Span<const dockerfile::Heredoc> docs, Text* out) {
   for (const dockerfile::Heredoc& h : docs) {
     out->push_back('\n');
     out->append(h.content.data(), h.content.size());

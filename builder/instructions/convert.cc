@@ -34,13 +34,6 @@ void NewPayload(Ctx& ctx, Command* out, const T& value) {
   out->payload.Set(ctx.arena->New<T>(value));
 }
 
-// Sets the canonical text being built to `s`. clear() and append() rather than assignment, which
-// goes through std::string::_M_replace (~70 instructions against ~30), and keeps the buffer.
-void SetText(absl::string_view s, std::string* text) {
-  text->clear();
-  text->append(s.data(), s.size());
-}
-
 // For an instruction that accepts no flags: the error Flags gives for the flags given, if any. Most
 // lines have none, and build no Flags.
 absl::Status NoFlags(absl::string_view instruction, Words given) {
@@ -49,8 +42,10 @@ absl::Status NoFlags(absl::string_view instruction, Words given) {
 
 // True if the canonical text `<name> <words[0]>` is `n`'s line exactly as written: the keyword is
 // `name` (as cased here), no flags, and the one word is the view of the rest of that same line.
-// Then it need not be built (most RUN, CMD, WORKDIR... lines).
-bool NameThenWord(const Node& n, absl::string_view name, Words words) {
+// Then it need not be built (most RUN, CMD, WORKDIR... lines). Inline: for RUN, with `name` a
+// constant, the keyword compare is a few instructions, not a loop behind a call.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool NameThenWord(const Node& n, absl::string_view name,
+                                                      Words words) {
   if (words.size() != 1 || !n.flags.empty()) return false;
   const absl::string_view line = n.original;
   const absl::string_view word = words[0];
@@ -69,7 +64,7 @@ bool NameThenWord(const Node& n, absl::string_view name, Words words) {
 
 // RUN's --mount, --network and --security, into `run` and (as flags) the canonical text.
 absl::Status ApplyRunFlags(Ctx& ctx, const Flags& flags, const Scope& scope, RunCmd* run) {
-  std::string& text = ctx.text;
+  Text& text = ctx.text;
   Words raw_mounts = flags.List("mount");
   absl::Span<Mount> mounts = ctx.arena->NewArray<Mount>(raw_mounts.size());
   for (size_t i = 0; i < raw_mounts.size(); ++i) {
@@ -104,32 +99,32 @@ absl::Status ApplyRunFlags(Ctx& ctx, const Flags& flags, const Scope& scope, Run
   return absl::OkStatus();
 }
 
-absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
+// A RUN payload for `n`, its fields as written; the flags' fields are left at their defaults.
+RunCmd& NewRun(Ctx& ctx, const Node& n, Command* out) {
+  RunCmd& run = NewPayload<RunCmd>(ctx, out);  // filled in place
+  run.command = n.args;
+  run.prepend_shell = !n.json;
+  run.files = n.heredocs;
+  return run;
+}
+
+// Any RUN: flags, exec form, heredocs, a line written otherwise than its canonical text.
+ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertRunGeneral(Ctx& ctx, const Node& n, Scope* scope,
+                                                       Command* out) {
   static constexpr FlagSpec kRunFlags[] = {{"mount", FlagKind::kList},
                                            {"network", FlagKind::kString},
                                            {"security", FlagKind::kString}};
   Flags flags("RUN", kRunFlags);
   RETURN_IF_ERROR(flags.Parse(n.flags));
   if (n.args.empty() && n.heredocs.empty()) return Err("RUN requires at least one argument");
-  RunCmd& run = NewPayload<RunCmd>(ctx, out);  // filled in place
-  run.command = n.args;
-  run.prepend_shell = !n.json;
-  run.files = n.heredocs;
-  // The canonical text, "RUN", the flags, the command: built only when it is not the line as
-  // written (most RUN lines have no flags, and are).
-  std::string& text = ctx.text;
-  if (!n.flags.empty()) {
-    SetText("RUN", &text);
-    RETURN_IF_ERROR(ApplyRunFlags(ctx, flags, *scope, &run));
-  }
+  RunCmd& run = NewRun(ctx, n, out);
+  // The canonical text, "RUN", the flags, the command.
+  Text& text = ctx.text;
+  text = "RUN";
+  if (!n.flags.empty()) RETURN_IF_ERROR(ApplyRunFlags(ctx, flags, *scope, &run));
   // The command sees every ARG in scope as an environment variable, so all of them are inputs
   // (what the mounts read is among them).
   ctx.used.SetAll(scope->VisibleArgs(ctx.arena));
-  if (!n.json && run.files.empty() && NameThenWord(n, "RUN", n.args)) {
-    ctx.text_is_original = true;
-    return absl::OkStatus();
-  }
-  if (text.empty()) SetText("RUN", &text);
   text.push_back(' ');
   if (n.json) {
     AppendJsonArray(run.command, &text);
@@ -137,6 +132,19 @@ absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
     text.append(run.command[0].data(), run.command[0].size());
   }
   AppendHeredocs(run.files, &text);
+  return absl::OkStatus();
+}
+
+absl::Status ConvertRun(Ctx& ctx, const Node& n, Scope* scope, Command* out) {
+  // Most RUN lines are shell form, without flags or heredocs, and written as their canonical text
+  // (`RUN make`): nothing to parse or build then. What ConvertRunGeneral makes of such a line:
+  // the payload, every visible ARG as inputs, and the line itself as the text.
+  if (n.json || !n.heredocs.empty() || !NameThenWord(n, "RUN", n.args)) {
+    return ConvertRunGeneral(ctx, n, scope, out);
+  }
+  NewRun(ctx, n, out);
+  ctx.used.SetAll(scope->VisibleArgs(ctx.arena));
+  ctx.text_is_original = true;
   return absl::OkStatus();
 }
 
@@ -162,8 +170,8 @@ ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertCopy(Ctx& ctx, const Node& n, Scope*
   }
   CopyCmd& copy = NewPayload<CopyCmd>(ctx, out);
   copy.is_add = add;
-  std::string& text = ctx.text;
-  SetText(out->name(), &text);
+  Text& text = ctx.text;
+  text = out->name();
   struct StringFlag {
     const char* name_eq;
     absl::string_view CopyCmd::*field;
@@ -262,8 +270,8 @@ ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertArg(Ctx& ctx, const Node& n, Scope* 
   RETURN_IF_ERROR(NoFlags("ARG", n.flags));
   if (n.args.empty()) return Err("ARG requires at least one argument");
   absl::Span<ArgCmd::Arg> args = ctx.arena->NewArray<ArgCmd::Arg>(n.args.size());
-  std::string& text = ctx.text;
-  SetText("ARG", &text);
+  Text& text = ctx.text;
+  text = "ARG";
   for (size_t i = 0; i < n.args.size(); ++i) {
     absl::string_view word = n.args[i];
     ArgCmd::Arg& a = args[i];
@@ -347,7 +355,7 @@ ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertHealthcheck(Ctx& ctx, const Node& n,
 // CMD and ENTRYPOINT.
 ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertCmdOrEntrypoint(Ctx& ctx, const Node& n, Command* out) {
   const Instruction k = n.instruction;
-  std::string& text = ctx.text;
+  Text& text = ctx.text;
   RETURN_IF_ERROR(NoFlags(out->name(), n.flags));
   if (!n.json && NameThenWord(n, out->name(), n.args)) {
     ctx.text_is_original = true;
@@ -368,7 +376,7 @@ ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertCmdOrEntrypoint(Ctx& ctx, const Node
 }
 
 ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertShell(Ctx& ctx, const Node& n, Command* out) {
-  std::string& text = ctx.text;
+  Text& text = ctx.text;
   RETURN_IF_ERROR(NoFlags("SHELL", n.flags));
   if (!n.json) return Err("SHELL requires the arguments to be in JSON form");
   if (n.args.empty()) return Err("SHELL requires at least one argument");
@@ -382,11 +390,11 @@ ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertShell(Ctx& ctx, const Node& n, Comma
 ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertEnvOrLabel(Ctx& ctx, const Node& n, Scope* scope,
                                                        Command* out) {
   const Instruction k = n.instruction;
-  std::string& text = ctx.text;
+  Text& text = ctx.text;
   RETURN_IF_ERROR(NoFlags(out->name(), n.flags));
   if (n.args.empty()) return Err(absl::StrCat(out->name(), " requires at least one argument"));
   absl::Span<KeyValue> kvs = ctx.arena->NewArray<KeyValue>(n.args.size() / 3);
-  SetText(out->name(), &text);
+  text = out->name();
   for (size_t i = 0; i + 2 < n.args.size(); i += 3) {
     KeyValue& kv = kvs[i / 3];
     bool quote_key, quote_value;
@@ -408,7 +416,7 @@ ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertEnvOrLabel(Ctx& ctx, const Node& n, 
 }
 
 ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertMaintainer(Ctx& ctx, const Node& n, Command* out) {
-  std::string& text = ctx.text;
+  Text& text = ctx.text;
   RETURN_IF_ERROR(ExactlyOne(n, "MAINTAINER"));
   text = absl::StrCat("MAINTAINER ", n.args[0]);
   NewPayload(ctx, out, MaintainerCmd{n.args[0]});
@@ -417,12 +425,12 @@ ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertMaintainer(Ctx& ctx, const Node& n, 
 
 ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertExpose(Ctx& ctx, const Node& n, Scope* scope,
                                                    Command* out) {
-  std::string& text = ctx.text;
+  Text& text = ctx.text;
   RETURN_IF_ERROR(NoFlags("EXPOSE", n.flags));
   if (n.args.empty()) return Err("EXPOSE requires at least one argument");
   std::vector<absl::string_view>& ports = ctx.words;
   ports.clear();
-  SetText("EXPOSE", &text);
+  text = "EXPOSE";
   for (absl::string_view a : n.args) {
     const size_t first = ports.size();
     RETURN_IF_ERROR(ExpandWords(ctx, *scope, a, &ports));
@@ -439,7 +447,7 @@ ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertExpose(Ctx& ctx, const Node& n, Scop
 
 ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertVolume(Ctx& ctx, const Node& n, Scope* scope,
                                                    Command* out) {
-  std::string& text = ctx.text;
+  Text& text = ctx.text;
   RETURN_IF_ERROR(NoFlags("VOLUME", n.flags));
   if (n.args.empty()) return Err("VOLUME requires at least one argument");
   absl::Span<absl::string_view> volumes = ctx.arena->NewArray<absl::string_view>(n.args.size());
@@ -457,7 +465,7 @@ ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertVolume(Ctx& ctx, const Node& n, Scop
 ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertOneWord(Ctx& ctx, const Node& n, Scope* scope,
                                                     Command* out) {
   const Instruction k = n.instruction;
-  std::string& text = ctx.text;
+  Text& text = ctx.text;
   RETURN_IF_ERROR(NoFlags(out->name(), n.flags));
   RETURN_IF_ERROR(ExactlyOne(n, out->name()));
   ASSIGN_OR_RETURN(absl::string_view v, Expand(ctx, *scope, n.args[0]));
@@ -483,7 +491,7 @@ ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertOneWord(Ctx& ctx, const Node& n, Sco
 }
 
 ABSL_ATTRIBUTE_NOINLINE absl::Status ConvertOnbuild(Ctx& ctx, const Node& n, Command* out) {
-  std::string& text = ctx.text;
+  Text& text = ctx.text;
   RETURN_IF_ERROR(NoFlags("ONBUILD", n.flags));
   RETURN_IF_ERROR(CheckOnbuild(n));
   // The trigger text after the keyword, as BuildKit stores it.
@@ -548,8 +556,9 @@ absl::Status ConvertCommand(Ctx& ctx, const Node& n, Scope* scope, Command* out)
   ctx.text_is_original = false;
   RETURN_IF_ERROR(ConvertPayload(ctx, n, scope, out));
   // Often the canonical text is the line as written (`RUN make`): then it is that view.
-  out->expanded = ctx.text_is_original || ctx.text == out->original ? out->original
-                                                                    : ctx.arena->Copy(ctx.text);
+  out->expanded = ctx.text_is_original || ctx.text.view() == out->original
+                      ? out->original
+                      : ctx.arena->Copy(ctx.text.view());
   out->args_used = ctx.used.Finish(ctx.arena);
   return absl::OkStatus();
 }
@@ -586,11 +595,19 @@ absl::Status ConvertFrom(Ctx& ctx, const Node& n, const Scope& global, FromExpan
     from.platform = ctx.arena->Copy(parsed.ToString());
   }
   // Predefined args used by FROM are inputs too, but are not user build args.
-  std::string& text = ctx.text;
-  SetText("FROM", &text);
-  absl::StrAppend(&text, from.platform.empty() ? "" : " --platform=", from.platform, " ",
-                  from.base_name, from.stage_name.empty() ? "" : " AS ", from.stage_name);
-  cmd.expanded = ctx.arena->Copy(text);
+  Text& text = ctx.text;
+  text = "FROM";
+  if (!from.platform.empty()) {
+    text.append(" --platform=");
+    text.append(from.platform);
+  }
+  text.push_back(' ');
+  text.append(from.base_name);
+  if (!from.stage_name.empty()) {
+    text.append(" AS ");
+    text.append(from.stage_name);
+  }
+  cmd.expanded = ctx.arena->Copy(text.view());
   cmd.args_used = ctx.used.Finish(ctx.arena);
   s->name = from.stage_name;
   s->base_name = from.base_name;

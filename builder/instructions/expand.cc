@@ -87,16 +87,18 @@ bool UnquoteOnly(absl::string_view word, char32_t escape, std::string* buf) {
   return quote == 0;
 }
 
-}  // namespace
-
-absl::StatusOr<absl::string_view> Expand(Ctx& ctx, const Scope& scope, absl::string_view word) {
-  // Most words have nothing to expand: no lookup, no word splitting, nothing to record.
-  if (IsPlain(ctx, word)) return word;
+// Expand for a word that is not plain (IsPlain is false).
+absl::StatusOr<absl::string_view> ExpandNotPlain(Ctx& ctx, const Scope& scope,
+                                                 absl::string_view word) {
   // `$NAME`, `${NAME}`: the value as the lexer would look it up (ENV, then a set ARG), recording
-  // the ARG it read. Values are views into the Dockerfile's storage already: no copy.
+  // the ARG it read (UsedArgs::Note and Scope::Value, with one lookup in each map). Values are
+  // views into the Dockerfile's storage already: no copy.
   if (absl::string_view name = LoneVariable(word); !name.empty()) {
-    ctx.used.Note(scope, name);
-    return scope.Value(name).value_or(absl::string_view());
+    if (const absl::string_view* env = scope.env().Find(name)) return *env;
+    const Scope::Arg* arg = scope.args().FindEntry(name);
+    if (arg == nullptr || !arg->second.has_value()) return absl::string_view();
+    ctx.used.Use(arg->first, *arg->second);
+    return *arg->second;
   }
   // Quotes and nothing else to process (LABEL t="a b"): no lexer. A word that is one quoted
   // string is its own inside; the lexer's result, like any, would be a copy of it.
@@ -117,11 +119,20 @@ absl::StatusOr<absl::string_view> Expand(Ctx& ctx, const Scope& scope, absl::str
   return ctx.arena->Copy(r->word);
 }
 
+}  // namespace
+
+absl::StatusOr<absl::string_view> Expand(Ctx& ctx, const Scope& scope, absl::string_view word) {
+  // Most words have nothing to expand: no lookup, no word splitting, nothing to record.
+  if (IsPlain(ctx, word)) return word;
+  return ExpandNotPlain(ctx, scope, word);
+}
+
 absl::StatusOr<absl::string_view> Expand(Ctx& ctx, const Scope& scope, absl::string_view word,
                                          bool* needs_quotes) {
   // One pass over a word with nothing to expand answers both questions (the usual ENV or LABEL
   // word); any other word is expanded, then its expansion scanned.
-  if (const ByteClasses* classes = ClassesFor(ctx)) {
+  const ByteClasses* classes = ClassesFor(ctx);
+  if (classes != nullptr) {
     uint8_t seen = 0;
     for (char c : word) seen |= (*classes)[static_cast<unsigned char>(c)];
     if ((seen & kLexer) == 0) {
@@ -129,7 +140,9 @@ absl::StatusOr<absl::string_view> Expand(Ctx& ctx, const Scope& scope, absl::str
       return word;
     }
   }
-  absl::StatusOr<absl::string_view> v = Expand(ctx, scope, word);
+  // The scan found something to expand: no second IsPlain.
+  absl::StatusOr<absl::string_view> v =
+      classes != nullptr ? ExpandNotPlain(ctx, scope, word) : Expand(ctx, scope, word);
   if (v.ok()) *needs_quotes = NeedsQuotes(*v);
   return v;
 }

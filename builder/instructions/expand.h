@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "base/arena.h"
+#include "builder/instructions/canonical_text.h"
 #include "builder/instructions/instructions.h"
 #include "builder/instructions/scope.h"
 #include "builder/shell/lex.h"
@@ -31,7 +32,7 @@ struct Ctx {
   SmallMap<absl::string_view> build_args;
   // Scratch space reused from command to command.
   UsedArgs used;            // the build args the current command depends on
-  std::string text;         // its canonical text, before it is copied to the arena
+  Text text;                // its canonical text, before it is copied to the arena
   // Set instead of `text` when the canonical text is the line as written (see NameThenWord).
   bool text_is_original = false;
   std::vector<absl::string_view> words;

@@ -139,5 +139,33 @@ TEST(ExpandTest, PlainWordsAsTheLexer) {
   }
 }
 
+// Text, the canonical text's buffer, holds what std::string would: random pieces of 0-300 bytes
+// (past its first 256 bytes, so that it grows, more than once), single bytes, and assignments
+// that start it over with its buffer kept.
+TEST(TextTest, AsStdString) {
+  std::mt19937 rng(7);
+  Text text;
+  std::string want;
+  for (int i = 0; i < 2000; ++i) {
+    const int op = rng() % 8;
+    std::string piece(rng() % 4 == 0 ? rng() % 301 : rng() % 9, 'a' + i % 26);
+    if (op == 0) {
+      text = piece;
+      want = piece;
+    } else if (op == 1) {
+      text.push_back(piece.empty() ? '=' : piece[0]);
+      want.push_back(piece.empty() ? '=' : piece[0]);
+    } else if (op == 2 && i % 50 == 0) {
+      text.clear();
+      want.clear();
+    } else {
+      text.append(piece.data(), piece.size());
+      want += piece;
+    }
+    ASSERT_EQ(text.view(), want) << i;
+    ASSERT_EQ(text.empty(), want.empty()) << i;
+  }
+}
+
 }  // namespace
 }  // namespace builder::instructions

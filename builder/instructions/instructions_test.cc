@@ -308,6 +308,30 @@ std::string ManyStages(int stages) {
   return text;
 }
 
+// After an error, whether from a line before the first FROM, a FROM or a line inside a stage,
+// Add and Finish return that error, whatever comes next.
+TEST(LoaderTest, KeepsTheFirstError) {
+  for (const char* text : {"RUN a\nFROM x\nRUN b\n", "FROM x AS 1y\nRUN b\nFROM z\n",
+                           "FROM x\nRUN --bad a\nRUN b\nFROM z\n"}) {
+    ASSERT_OK_AND_ASSIGN(dockerfile::Ast ast, dockerfile::Parse(text));
+    LoadOptions options;
+    Loader loader(options, ast.file_name, ast.escape);
+    absl::Status first;
+    for (const dockerfile::Node& n : ast.children) {
+      absl::Status s = loader.Add(n);
+      if (first.ok()) {
+        first = s;
+      } else {
+        EXPECT_EQ(s, first) << text;
+      }
+    }
+    EXPECT_THAT(first, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Dockerfile:")))
+        << text;
+    EXPECT_EQ(loader.Finish(ast).status(), first) << text;
+    EXPECT_EQ(Load(ast).status(), first) << text;
+  }
+}
+
 TEST(ParseAndLoadTest, BigFilesAsParseThenLoad) {
   // LoadText compares ParseAndLoad with Parse then Load.
   std::string big = ManyStages(400);
@@ -674,6 +698,44 @@ TEST(CanonicalTextTest, TheLineAsWrittenOnlyWhenCanonical) {
             "RUN \"--mount=type=cache,target=/a b\" echo");
   EXPECT_EQ(LastExpanded("FROM x\nARG T=\"/a\\\\b\"\nRUN --mount=type=cache,target=$T echo\n"),
             "RUN \"--mount=type=cache,target=/a\\\\b\" echo");
+}
+
+// A RUN written as its canonical text (`RUN make`) takes a fast path; written otherwise (`run
+// make`, two spaces) the same command takes the general one. Both must make the same command.
+TEST(CanonicalTextTest, PlainRunAsTheGeneralPath) {
+  const char* const preambles[] = {"", "ARG A=1\n", "ARG A=1 B\nENV A=env\n",
+                                   "ARG B=2\nARG A=1\nENV C=$B\n", "ARG http_proxy=p\n"};
+  const char* const commands[] = {"make",          "echo $A ${B}", "a\"b'c", "echo `x` \\y",
+                                  "echo a   && b", "[not json",    "\u00e9"};
+  for (const char* preamble : preambles) {
+    for (const char* command : commands) {
+      for (const char* escape : {"", "# escape=`\n"}) {
+        const std::string head = absl::StrCat(escape, "ARG G=g\nFROM x\n", preamble);
+        absl::StatusOr<Dockerfile> fast = LoadText(absl::StrCat(head, "RUN ", command, "\n"));
+        for (const char* other : {"run ", "RUN  "}) {
+          absl::StatusOr<Dockerfile> general = LoadText(absl::StrCat(head, other, command, "\n"));
+          ASSERT_TRUE(fast.ok() && general.ok()) << head << command;
+          const Command& f = fast->stages[0].commands.back();
+          const Command& g = general->stages[0].commands.back();
+          EXPECT_EQ(f.expanded, g.expanded) << head << command;
+          EXPECT_EQ(f.expanded, absl::StrCat("RUN ", command));
+          using ArgList = std::vector<std::pair<absl::string_view, absl::string_view>>;
+          EXPECT_EQ(ArgList(f.args_used.begin(), f.args_used.end()),
+                    ArgList(g.args_used.begin(), g.args_used.end()))
+              << head << command;
+          const RunCmd& fr = f.payload.As<RunCmd>();
+          const RunCmd& gr = g.payload.As<RunCmd>();
+          EXPECT_THAT(fr.command, ElementsAre(command));
+          EXPECT_THAT(gr.command, ElementsAre(command));
+          EXPECT_EQ(fr.prepend_shell, gr.prepend_shell);
+          EXPECT_TRUE(fr.files.empty() && gr.files.empty() && fr.mounts.empty() &&
+                      gr.mounts.empty());
+          EXPECT_EQ(fr.network, gr.network);
+          EXPECT_EQ(fr.security, gr.security);
+        }
+      }
+    }
+  }
 }
 
 // Flags keep values only for the flags given; lookups must still see every given flag, in any

@@ -1,13 +1,16 @@
 // Loader and Load (declared in instructions.h): the instructions of an Ast, in order, into stages
 // of typed commands with BuildKit's ARG scoping.
 #include <algorithm>
+#include <cstring>
 #include <iterator>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -36,9 +39,18 @@ absl::Span<const KeyValue> SortedEnv(const Scope& scope, base::Arena* arena) {
   for (size_t i = 0; i < env.size(); ++i) {
     env[i] = {scope.env().entries()[i].first, scope.env().entries()[i].second};
   }
-  std::sort(env.begin(), env.end(),
-            [](const KeyValue& a, const KeyValue& b) { return a.key < b.key; });
+  SortByName(env, [](const KeyValue& kv) { return kv.key; });
   return env;
+}
+
+// A copy of `commands` in `arena`, made with one memcpy. Command is trivially copyable but not
+// trivial (its fields have initialisers), so Arena::CopyArray would copy it field by field.
+absl::Span<const Command> CopyCommands(absl::Span<const Command> commands, base::Arena* arena) {
+  static_assert(std::is_trivially_copyable_v<Command>, "copied as bytes");
+  if (commands.empty()) return {};
+  void* p = arena->Allocate(commands.size() * sizeof(Command), alignof(Command));
+  std::memcpy(p, commands.data(), commands.size() * sizeof(Command));
+  return absl::Span<const Command>(static_cast<const Command*>(p), commands.size());
 }
 
 // False if `base`, lower-cased, is not a valid stage name (ValidStageName), so names no stage:
@@ -84,19 +96,30 @@ struct Loader::State {
   absl::Status Located(const Node& n, const absl::Status& s) const {
     return dockerfile::LocatedError(file, n.start_line, s.message());
   }
+  // `s`, kept as the error if it is one (Add returns through here).
+  absl::Status Kept(absl::Status s) {
+    if (!s.ok()) error = s;
+    return s;
+  }
   // The ENV state after the stage's last command is kept once, when the stage ends: what the
   // stage inherited from its base stage (or image) plus its own ENV lines, even when the stage is
   // nothing but its FROM (a later `FROM <that stage>` inherits it).
   void EndStage() {
     if (stage < 0) return;
     df.stages[stage].env = SortedEnv(stage_scope, storage.get());
-    df.stages[stage].commands = storage->CopyArray(absl::Span<const Command>(commands));
+    df.stages[stage].commands = CopyCommands(commands, storage.get());
     commands.clear();
   }
   absl::Status AddFrom(const Node& n);
   // A FROM, or a line before the first FROM: out of line, so that Add (a line inside a stage, the
   // usual case) saves and restores fewer registers.
   ABSL_ATTRIBUTE_NOINLINE absl::Status AddOutsideStage(const Node& n);
+  // A stage-level ARG without a value takes the global default: carried in just for this line.
+  ABSL_ATTRIBUTE_NOINLINE void CarryGlobalDefaults(const Node& n);
+  // Kept(Located(n, s)). Out of line, like the two above: Add, the usual line, then saves and
+  // restores fewer registers.
+  ABSL_ATTRIBUTE_NOINLINE absl::Status Fail(const Node& n, const absl::Status& s);
+  // Keeps its error (Kept): nothing is added after it.
   absl::Status Add(const Node& n);
 };
 
@@ -121,11 +144,10 @@ Loader::Loader(const LoadOptions& options, absl::string_view file_name, char32_t
 Loader::~Loader() = default;
 
 absl::Status Loader::Add(const Node& n) {
-  if (!state_->error.ok()) return state_->error;
-  // Kept only when it is an error: no Status assignment for the usual line.
-  absl::Status s = state_->Add(n);
-  if (!s.ok()) state_->error = s;
-  return s;
+  State& st = *state_;
+  // State::Add keeps its error itself, so that the usual line is a tail call here.
+  if (ABSL_PREDICT_TRUE(st.error.ok())) return st.Add(n);
+  return st.error;
 }
 
 absl::Status Loader::State::AddFrom(const Node& n) {
@@ -175,18 +197,23 @@ absl::Status Loader::State::AddOutsideStage(const Node& n) {
   return absl::OkStatus();
 }
 
+void Loader::State::CarryGlobalDefaults(const Node& n) {
+  for (absl::string_view word : n.args) {
+    if (word.find('=') != absl::string_view::npos || stage_scope.args().Has(word)) continue;
+    if (const auto* g = global.args().FindEntry(word)) stage_scope.SetArg(g->first, g->second);
+  }
+}
+
+absl::Status Loader::State::Fail(const Node& n, const absl::Status& s) {
+  return Kept(Located(n, s));
+}
+
 absl::Status Loader::State::Add(const Node& n) {
   const Instruction k = n.instruction;
-  if (k == Instruction::kFrom || stage < 0) return AddOutsideStage(n);
-  // A stage-level ARG without a value takes the global default: carry it in just for this line.
-  if (k == Instruction::kArg) {
-    for (absl::string_view word : n.args) {
-      if (word.find('=') != absl::string_view::npos || stage_scope.args().Has(word)) continue;
-      if (const auto* g = global.args().FindEntry(word)) stage_scope.SetArg(g->first, g->second);
-    }
-  }
+  if (k == Instruction::kFrom || stage < 0) return Kept(AddOutsideStage(n));
+  if (k == Instruction::kArg) CarryGlobalDefaults(n);
   absl::Status s = ConvertCommand(ctx, n, &stage_scope, &commands.emplace_back());
-  return s.ok() ? s : Located(n, s);
+  return s.ok() ? s : Fail(n, s);
 }
 
 absl::StatusOr<Dockerfile> Loader::Finish(const dockerfile::Ast& ast) {

@@ -10,8 +10,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "base/arena.h"
 #include "builder/instructions/instructions.h"
 #include "builder/shell/lex.h"
@@ -64,6 +66,28 @@ class SmallMap {
   absl::flat_hash_map<absl::string_view, size_t> index_;  // name -> entry, once big
 };
 
+// Name/value pairs, as BuildArgs holds them.
+using ArgPairs = std::vector<std::pair<absl::string_view, absl::string_view>>;
+
+// Sorts `items` by `name_of(item)`, names being unique. Usually a handful: insertion sort then,
+// not std::sort's call.
+template <typename T, typename NameOf>
+void SortByName(absl::Span<T> items, NameOf name_of) {
+  auto before = [&name_of](const T& a, const T& b) { return name_of(a) < name_of(b); };
+  if (items.size() > 16) {
+    std::sort(items.begin(), items.end(), before);
+    return;
+  }
+  for (size_t i = 1; i < items.size(); ++i) {
+    for (size_t j = i; j > 0 && before(items[j], items[j - 1]); --j) {
+      std::swap(items[j], items[j - 1]);
+    }
+  }
+}
+inline void SortByName(ArgPairs* pairs) {
+  SortByName(absl::MakeSpan(*pairs), [](const auto& p) { return p.first; });
+}
+
 // ENV entries shadow ARG entries; the getter records which ARGs were read. Names and values are
 // views into the Ast's or the Dockerfile's storage.
 class Scope : public shell::EnvGetter {
@@ -112,13 +136,14 @@ class Scope : public shell::EnvGetter {
   }
 
  private:
-  BuildArgs MakeVisibleArgs(base::Arena* arena) {
-    std::vector<std::pair<absl::string_view, absl::string_view>> all;
+  // Out of line, so that VisibleArgs (per RUN) stays inline.
+  ABSL_ATTRIBUTE_NOINLINE BuildArgs MakeVisibleArgs(base::Arena* arena) {
+    ArgPairs& all = visible_scratch_;  // kept: no allocation per change of the scope
+    all.clear();
     for (const Arg& a : args_.entries()) {
       if (a.second.has_value() && !env_.Has(a.first)) all.emplace_back(a.first, *a.second);
     }
-    std::sort(all.begin(), all.end(),
-              [](const auto& x, const auto& y) { return x.first < y.first; });
+    SortByName(&all);
     visible_ = arena->CopyArray(BuildArgs(all));
     visible_valid_ = true;
     return visible_;
@@ -128,6 +153,7 @@ class Scope : public shell::EnvGetter {
   SmallMap<std::optional<absl::string_view>> args_;
   BuildArgs visible_;
   bool visible_valid_ = false;
+  ArgPairs visible_scratch_;  // MakeVisibleArgs's
 };
 
 // The build args one command depends on, collected while it is converted (a name read twice
@@ -159,25 +185,17 @@ class UsedArgs {
   }
 
  private:
-  BuildArgs SortUsed(base::Arena* arena) {
+  // Out of line, so that Finish (per command) stays inline.
+  ABSL_ATTRIBUTE_NOINLINE BuildArgs SortUsed(base::Arena* arena) {
     sorted_.assign(used_.entries().begin(), used_.entries().end());
-    auto by_name = [](const auto& a, const auto& b) { return a.first < b.first; };
-    if (sorted_.size() > 16) {
-      std::sort(sorted_.begin(), sorted_.end(), by_name);
-    } else {  // usually a handful: insertion sort
-      for (size_t i = 1; i < sorted_.size(); ++i) {
-        for (size_t j = i; j > 0 && by_name(sorted_[j], sorted_[j - 1]); --j) {
-          std::swap(sorted_[j], sorted_[j - 1]);
-        }
-      }
-    }
+    SortByName(&sorted_);
     used_.Clear();
     return arena->CopyArray(BuildArgs(sorted_));
   }
 
   SmallMap<absl::string_view> used_;
   std::optional<BuildArgs> all_;
-  std::vector<std::pair<absl::string_view, absl::string_view>> sorted_;
+  ArgPairs sorted_;
 };
 
 }  // namespace builder::instructions
