@@ -28,6 +28,7 @@ srcs=(
   "$root/builder/instructions/values.cc"
   "$root/base/status_macros.cc"
   "$root/base/arena.cc"
+  "$root/base/page_region.cc"
 )
 absl_libs=(-labsl_status -labsl_statusor -labsl_str_format_internal -labsl_strings
   -labsl_strings_internal -labsl_strerror -labsl_cord -labsl_cord_internal -labsl_cordz_functions
