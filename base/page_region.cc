@@ -6,8 +6,32 @@
 #include <cstdint>
 #include <mutex>
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SLIPWAY_ASAN 1
+#endif
+#elif defined(__SANITIZE_ADDRESS__)
+#define SLIPWAY_ASAN 1
+#endif
+#ifdef SLIPWAY_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace base {
 namespace {
+
+// Under AddressSanitizer, what is not handed out is poisoned, so that a read or write past a block
+// taken from a region is reported as it would be past a block from the heap.
+void Poison(const char* p, size_t n) {
+#ifdef SLIPWAY_ASAN
+  ASAN_POISON_MEMORY_REGION(p, n);
+#endif
+}
+void Unpoison(const char* p, size_t n) {
+#ifdef SLIPWAY_ASAN
+  ASAN_UNPOISON_MEMORY_REGION(p, n);
+#endif
+}
 
 // The last released region, kept for the next Map that fits in it.
 std::mutex g_spare_mu;
@@ -22,6 +46,7 @@ size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
 struct PageRegionReleaser {
   void operator()(PageRegion* region) const {
     region->taken_.store(0, std::memory_order_relaxed);
+    Poison(region->start_, region->capacity_);
     PageRegion* old;
     {
       std::lock_guard<std::mutex> lock(g_spare_mu);
@@ -35,7 +60,10 @@ struct PageRegionReleaser {
 PageRegion::PageRegion(void* mapping, size_t mapping_size, char* start, size_t capacity)
     : mapping_(mapping), mapping_size_(mapping_size), start_(start), capacity_(capacity) {}
 
-PageRegion::~PageRegion() { munmap(mapping_, mapping_size_); }
+PageRegion::~PageRegion() {
+  Unpoison(start_, capacity_);  // the address range may be mapped again, for anything
+  munmap(mapping_, mapping_size_);
+}
 
 std::shared_ptr<PageRegion> PageRegion::Map(size_t bytes) {
   const size_t capacity = RoundUp(bytes == 0 ? 1 : bytes, kHugePage);
@@ -56,17 +84,19 @@ std::shared_ptr<PageRegion> PageRegion::Map(size_t bytes) {
   // Advice only: where the kernel has no transparent huge pages it fails (EINVAL) and the memory
   // is ordinary memory.
   madvise(start, capacity, MADV_HUGEPAGE);
+  Poison(start, capacity);
   return std::shared_ptr<PageRegion>(new PageRegion(mapping, mapping_size, start, capacity),
                                      PageRegionReleaser());
 }
 
 void* PageRegion::Take(size_t n) {
   if (n > capacity_) return nullptr;
-  n = RoundUp(n == 0 ? 1 : n, alignof(std::max_align_t));
+  const size_t size = RoundUp(n == 0 ? 1 : n, alignof(std::max_align_t));
   size_t offset = taken_.load(std::memory_order_relaxed);
   do {
-    if (n > capacity_ - offset) return nullptr;
-  } while (!taken_.compare_exchange_weak(offset, offset + n, std::memory_order_relaxed));
+    if (size > capacity_ - offset) return nullptr;
+  } while (!taken_.compare_exchange_weak(offset, offset + size, std::memory_order_relaxed));
+  Unpoison(start_ + offset, n);
   return start_ + offset;
 }
 
