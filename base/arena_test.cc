@@ -51,6 +51,30 @@ TEST(ArenaTest, ArraysAreAlignedAndCopied) {
   EXPECT_TRUE(arena.CopyArray(absl::Span<const int>()).empty());
 }
 
+TEST(ArenaTest, ArraysOfStructsWithInitialisersAreCopied) {
+  // Trivially copyable but not trivial (member initialisers): copied as bytes.
+  struct Item {
+    int64_t n = 7;
+    absl::string_view s = "default";
+    bool flag = true;
+  };
+  Arena arena(64);
+  arena.Copy("x");  // misalign the next free byte
+  std::vector<Item> v(3);
+  v[1] = Item{1, "one", false};
+  absl::Span<const Item> s = arena.CopyArray(absl::Span<const Item>(v));
+  v.clear();
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(s.data()) % alignof(Item), 0u);
+  EXPECT_EQ(s[0].n, 7);
+  EXPECT_EQ(s[0].s, "default");
+  EXPECT_TRUE(s[0].flag);
+  EXPECT_EQ(s[1].n, 1);
+  EXPECT_EQ(s[1].s, "one");
+  EXPECT_FALSE(s[1].flag);
+  EXPECT_EQ(s[2].s, "default");
+}
+
 TEST(ArenaTest, NewCopiesOneAlignedValue) {
   Arena arena(64);
   arena.Copy("x");  // misalign the next free byte

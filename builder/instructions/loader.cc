@@ -1,11 +1,9 @@
 // Loader and Load (declared in instructions.h): the instructions of an Ast, in order, into stages
 // of typed commands with BuildKit's ARG scoping.
 #include <algorithm>
-#include <cstring>
 #include <iterator>
 #include <memory>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -41,16 +39,6 @@ absl::Span<const KeyValue> SortedEnv(const Scope& scope, base::Arena* arena) {
   }
   SortByName(env, [](const KeyValue& kv) { return kv.key; });
   return env;
-}
-
-// A copy of `commands` in `arena`, made with one memcpy. Command is trivially copyable but not
-// trivial (its fields have initialisers), so Arena::CopyArray would copy it field by field.
-absl::Span<const Command> CopyCommands(absl::Span<const Command> commands, base::Arena* arena) {
-  static_assert(std::is_trivially_copyable_v<Command>, "copied as bytes");
-  if (commands.empty()) return {};
-  void* p = arena->Allocate(commands.size() * sizeof(Command), alignof(Command));
-  std::memcpy(p, commands.data(), commands.size() * sizeof(Command));
-  return absl::Span<const Command>(static_cast<const Command*>(p), commands.size());
 }
 
 // False if `base`, lower-cased, is not a valid stage name (ValidStageName), so names no stage:
@@ -107,7 +95,7 @@ struct Loader::State {
   void EndStage() {
     if (stage < 0) return;
     df.stages[stage].env = SortedEnv(stage_scope, storage.get());
-    df.stages[stage].commands = CopyCommands(commands, storage.get());
+    df.stages[stage].commands = storage->CopyArray(absl::Span<const Command>(commands));
     commands.clear();
   }
   absl::Status AddFrom(const Node& n);
