@@ -96,6 +96,9 @@ class Arena {
   // it.
   absl::string_view Adopt(std::string&& s);
 
+  // The region blocks come from while it has room; null if none.
+  const std::shared_ptr<PageRegion>& region() const { return region_; }
+
   // Bytes handed out so far, and bytes held in blocks.
   size_t used() const { return used_; }
   size_t reserved() const { return reserved_; }

@@ -1291,7 +1291,6 @@ absl::StatusOr<Ast> Parser::Finish() {
   ast.directives = std::move(st.d.parsed);
   ast.warnings = std::move(st.warnings);
   ast.storage = std::move(st.storage);
-  ast.region = st.region;
   return ast;
 }
 

@@ -95,10 +95,9 @@ struct Ast {
   // Owns everything the nodes view: a copy of the source text and every string the parser made
   // (joined continuation lines, unquoted flags, decoded JSON). Shared, and never changed after
   // Parse, so copies of an Ast are cheap and what is loaded from it can keep it alive.
+  // For a big source its blocks come from a PageRegion (storage->region(), see Parser::region()),
+  // which what is loaded from the Ast shares.
   std::shared_ptr<const base::Arena> storage;
-  // For a big source, the PageRegion `storage` takes its blocks from (see Parser::region()), which
-  // what is loaded from the Ast can share; else null.
-  std::shared_ptr<base::PageRegion> region;
   std::vector<Node> children;
   int start_line = 0;
   int end_line = 0;

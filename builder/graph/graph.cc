@@ -70,7 +70,10 @@ Graph::Graph(std::shared_ptr<base::PageRegion> region)
 class GraphBuilder {
  public:
   GraphBuilder(const ins::Dockerfile& df, const GraphOptions& options)
-      : df_(df), options_(options), refs_(df), g_(df.region) {}
+      : df_(df),
+        options_(options),
+        refs_(df),
+        g_(df.storage == nullptr ? nullptr : df.storage->region()) {}
 
   absl::StatusOr<Graph> Build();
 

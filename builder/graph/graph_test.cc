@@ -225,23 +225,24 @@ TEST(GraphTest, BigDockerfileGraphLivesInItsRegionAndIsTheSame) {
   }
   // A big Dockerfile is built in a region, and its graph goes there too.
   ASSERT_OK_AND_ASSIGN(instructions::Dockerfile df, instructions::ParseAndLoad(big));
-  ASSERT_NE(df.region, nullptr);
+  const std::shared_ptr<base::PageRegion>& region = df.storage->region();
+  ASSERT_NE(region, nullptr);
   GraphOptions opts;
   opts.target = "s3";  // pruned: most stages dropped after they were built
   ASSERT_OK_AND_ASSIGN(Graph in_region, BuildGraph(df, opts));
-  EXPECT_EQ(in_region.nodes.get_allocator().region(), df.region);
-  EXPECT_TRUE(df.region->Contains(in_region.nodes.data()));
+  EXPECT_EQ(in_region.nodes.get_allocator().region(), region);
+  EXPECT_TRUE(region->Contains(in_region.nodes.data()));
   // Parse then Load share the Ast's region too.
   ASSERT_OK_AND_ASSIGN(dockerfile::Ast ast, dockerfile::Parse(big));
-  ASSERT_NE(ast.region, nullptr);
+  ASSERT_NE(ast.storage->region(), nullptr);
   ASSERT_OK_AND_ASSIGN(instructions::Dockerfile loaded, instructions::Load(ast));
-  EXPECT_EQ(loaded.region, ast.region);
+  EXPECT_EQ(loaded.storage->region(), ast.storage->region());
   // The same Dockerfile loaded without a region: commands and graph on the heap, same output.
   instructions::LoadOptions load_options;
   instructions::Loader loader(load_options, ast.file_name, ast.escape);
   for (const dockerfile::Node& n : ast.children) ASSERT_OK(loader.Add(n));
   ASSERT_OK_AND_ASSIGN(instructions::Dockerfile heap_df, loader.Finish(ast));
-  ASSERT_EQ(heap_df.region, nullptr);
+  ASSERT_EQ(heap_df.storage->region(), nullptr);
   ASSERT_OK_AND_ASSIGN(Graph on_heap, BuildGraph(heap_df, opts));
   EXPECT_EQ(on_heap.nodes.get_allocator().region(), nullptr);
   EXPECT_EQ(FormatJson(in_region, ComputeKeys(in_region).value()),

@@ -253,11 +253,10 @@ struct Dockerfile {
   // Build args given but never declared (BuildKit warns about these); proxies are never listed.
   std::vector<std::string> unused_build_args;
   std::shared_ptr<const base::Arena> ast_storage;
-  std::shared_ptr<const base::Arena> storage;  // expanded words, canonical texts, spans
-  // For a big Dockerfile, the PageRegion `storage` takes its blocks from
-  // (base/page_region.h); what is built from the Dockerfile, its graph, may take memory from it
-  // too. Null otherwise.
-  std::shared_ptr<base::PageRegion> region;
+  // Expanded words, canonical texts, spans. For a big Dockerfile its blocks come from a
+  // PageRegion (storage->region(), base/page_region.h), which what is built from the Dockerfile,
+  // its graph, takes memory from too.
+  std::shared_ptr<const base::Arena> storage;
 };
 
 absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& options = {});

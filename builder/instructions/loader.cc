@@ -61,12 +61,10 @@ struct Loader::State {
   State(const LoadOptions& options, std::string file_name, char32_t escape, size_t size_hint,
         std::shared_ptr<base::PageRegion> region)
       : file(std::move(file_name)),
-        region(std::move(region)),
-        storage(std::make_shared<base::Arena>(size_hint, this->region)),
+        storage(std::make_shared<base::Arena>(size_hint, std::move(region))),
         ctx{options, file, shell::Lexer(shell::LexOptions{escape}), storage.get()} {}
 
   const std::string file;
-  std::shared_ptr<base::PageRegion> region;  // may be null
   std::shared_ptr<base::Arena> storage;  // what the commands make: expansions, texts, spans
   Ctx ctx;
   Dockerfile df;
@@ -220,14 +218,14 @@ absl::StatusOr<Dockerfile> Loader::Finish(const dockerfile::Ast& ast) {
   }
   st.df.ast_storage = ast.storage;
   st.df.storage = std::move(st.storage);
-  st.df.region = std::move(st.region);
   return std::move(st.df);
 }
 
 absl::StatusOr<Dockerfile> Load(const dockerfile::Ast& ast, const LoadOptions& options) {
   // What the commands make is about as much as the source.
   Loader loader(options, ast.file_name, ast.escape,
-                ast.storage == nullptr ? 0 : ast.storage->used(), ast.region);
+                ast.storage == nullptr ? 0 : ast.storage->used(),
+                ast.storage == nullptr ? nullptr : ast.storage->region());
   for (const Node& n : ast.children) RETURN_IF_ERROR(loader.Add(n));
   return loader.Finish(ast);
 }
