@@ -29,13 +29,28 @@ std::string LexerOutcome(Ctx& ctx, const Scope& scope, absl::string_view word) {
   return out;
 }
 
-// `$NAME` and `${NAME}` skip the lexer: on random words over an alphabet of names, braces and
-// modifiers, Expand must agree with the lexer on the value, the error and the args recorded.
-TEST(ExpandTest, LoneVariablesAsTheLexer) {
+// A Ctx for `escape`, with the options, file name and arena it refers to.
+struct TestCtx {
+  explicit TestCtx(char32_t escape)
+      : ctx{options, file, shell::Lexer(shell::LexOptions{escape}), &arena} {}
   LoadOptions options;
   const std::string file = "Dockerfile";
   base::Arena arena;
-  Ctx ctx{options, file, shell::Lexer(shell::LexOptions{'\\'}), &arena};
+  Ctx ctx;
+};
+
+// Expand and the lexer agree on every word: value or error, and the args recorded.
+void ExpectAsTheLexer(Ctx& ctx, const Scope& scope, const std::vector<std::string>& words) {
+  for (const std::string& w : words) {
+    EXPECT_EQ(Outcome(ctx, scope, w), LexerOutcome(ctx, scope, w)) << w;
+  }
+}
+
+// `$NAME` and `${NAME}` skip the lexer: on random words over an alphabet of names, braces and
+// modifiers, Expand must agree with the lexer on the value, the error and the args recorded.
+TEST(ExpandTest, LoneVariablesAsTheLexer) {
+  TestCtx t('\\');
+  Ctx& ctx = t.ctx;
   Scope scope;
   scope.SetEnv("A", "env-a");
   scope.SetArg("A", "shadowed");  // ENV wins: not a build arg the word depends on
@@ -55,9 +70,7 @@ TEST(ExpandTest, LoneVariablesAsTheLexer) {
     for (int n = rng() % 7; n > 0; --n) w.push_back(alphabet[rng() % alphabet.size()]);
     words.push_back(w);
   }
-  for (const std::string& w : words) {
-    EXPECT_EQ(Outcome(ctx, scope, w), LexerOutcome(ctx, scope, w)) << w;
-  }
+  ExpectAsTheLexer(ctx, scope, words);
   EXPECT_EQ(Outcome(ctx, scope, "${b}"), "=arg-b b=arg-b");
   EXPECT_EQ(Outcome(ctx, scope, "$A"), "=env-a");
   EXPECT_EQ(Outcome(ctx, scope, "$x"), "=");
@@ -67,11 +80,9 @@ TEST(ExpandTest, LoneVariablesAsTheLexer) {
 // both escape characters, `$`, spaces and a non-ASCII byte, with either escape directive, Expand
 // must agree with the lexer.
 TEST(ExpandTest, QuotedWordsAsTheLexer) {
-  LoadOptions options;
-  const std::string file = "Dockerfile";
   for (char32_t escape : {U'\\', U'`'}) {
-    base::Arena arena;
-    Ctx ctx{options, file, shell::Lexer(shell::LexOptions{escape}), &arena};
+    TestCtx t(escape);
+    Ctx& ctx = t.ctx;
     Scope scope;
     scope.SetArg("a", "arg a");
     const std::vector<std::string> must = {
@@ -87,9 +98,7 @@ TEST(ExpandTest, QuotedWordsAsTheLexer) {
       for (int n = 1 + rng() % 7; n > 0; --n) w.push_back(alphabet[rng() % alphabet.size()]);
       words.push_back(w);
     }
-    for (const std::string& w : words) {
-      EXPECT_EQ(Outcome(ctx, scope, w), LexerOutcome(ctx, scope, w)) << w;
-    }
+    ExpectAsTheLexer(ctx, scope, words);
     EXPECT_EQ(Outcome(ctx, scope, "\"stage 1\""), "=stage 1");
     EXPECT_EQ(Outcome(ctx, scope, "'a'\"b\"c"), "=abc");
   }
@@ -101,11 +110,9 @@ TEST(ExpandTest, QuotedWordsAsTheLexer) {
 // calls it plain, and agree with the lexer on every other word; the Expand that also answers
 // NeedsQuotes must agree with both.
 TEST(ExpandTest, PlainWordsAsTheLexer) {
-  LoadOptions options;
-  const std::string file = "Dockerfile";
   for (char32_t escape : {U'\\', U'`'}) {
-    base::Arena arena;
-    Ctx ctx{options, file, shell::Lexer(shell::LexOptions{escape}), &arena};
+    TestCtx t(escape);
+    Ctx& ctx = t.ctx;
     Scope scope;
     scope.SetEnv("a", "env a");
     std::vector<std::string> words = {
